@@ -1,0 +1,83 @@
+# gobrs — build, test, bench, demo. `make demo` and `make test` are the
+# contract with a new user (README.md).
+
+GO      ?= go
+PYTHON  ?= python3
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+BUILD   := build
+LIB     := $(BUILD)/libbrs.so
+GOSRC   := $(shell find core capi -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
+CFLAGS  ?= -O1 -g -Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE
+VALGRIND ?= valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-origins=yes -q
+FUZZTIME ?= 5s
+
+.PHONY: all lib venv install test test-go test-c test-python fuzz fuzz-short demo bench clean
+
+all: lib
+
+lib: $(LIB)
+
+$(LIB): $(GOSRC) include/brs.h
+	@mkdir -p $(BUILD)
+	$(GO) build -trimpath -buildmode=c-shared -o $(LIB) ./capi
+	rm -f $(BUILD)/libbrs.h
+	cp include/brs.h $(BUILD)/brs.h
+
+# The virtualenv holds the test and demo dependencies; gobrs itself is
+# installed by `pip install .`, which builds libbrs.so with Go.
+$(VENV)/.deps: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.deps
+
+$(VENV)/.installed: $(VENV)/.deps $(GOSRC) include/brs.h pyproject.toml setup.py $(shell find python -name '*.py' -o -name '*.typed')
+	$(PY) -m pip install -q --no-deps --force-reinstall .
+	touch $@
+
+install: $(VENV)/.installed
+
+test: test-go test-c test-python
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+	$(MAKE) fuzz-short
+
+# Short fuzz runs inside `make test`; `make fuzz FUZZTIME=5m` runs longer.
+FUZZ_TARGETS := $(shell grep -ho '^func Fuzz[A-Za-z0-9_]*' core/*_test.go 2>/dev/null | sed 's/^func //')
+fuzz-short:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $$t ($(FUZZTIME))"; \
+	  $(GO) test ./core -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
+
+fuzz:
+	$(MAKE) fuzz-short FUZZTIME=$(if $(filter 5s,$(FUZZTIME)),2m,$(FUZZTIME))
+
+C_TESTS := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
+
+$(BUILD)/tests/%: tests/c/%.c tests/c/harness.h include/brs.h $(LIB)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CFLAGS) -Iinclude -o $@ $< -L$(BUILD) -lbrs -lpthread -Wl,-rpath,'$$ORIGIN/..'
+
+test-c: $(C_TESTS) $(VENV)/.deps
+	@for t in $(C_TESTS); do \
+	  echo "== $$t (valgrind)"; \
+	  MOTO_PYTHON=$(abspath $(PY)) $(VALGRIND) $$t || exit 1; \
+	done
+
+test-python: install
+	$(PY) -m pytest -q tests/python
+
+demo: install
+	$(PY) examples/python/demo.py
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(BUILD) $(VENV) dist *.egg-info python/gobrs/libbrs.so

@@ -1,0 +1,236 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	json "github.com/goccy/go-json"
+)
+
+// Hooks are what the host program (C callback, Python) supplies to a
+// method's provider. Any of them may be nil.
+type Hooks struct {
+	// Credentials returns the custom method's credentials, or the source
+	// credentials of the sts method, as string key/value pairs.
+	Credentials func(ctx context.Context) (map[string]string, error)
+	// SourceCredentials returns the credentials the sts method signs
+	// AssumeRole with (keys access_key, secret_key, token).
+	SourceCredentials func(ctx context.Context) (map[string]string, error)
+	// MFAToken returns an MFA token code for the sts method.
+	MFAToken func(ctx context.Context) (string, error)
+}
+
+// MethodBuilder builds a method's Provider from the method's JSON keys
+// (every key but the common ones) and the host's hooks.
+type MethodBuilder func(raw map[string]json.RawMessage, hooks Hooks) (Provider, error)
+
+var methods = map[string]MethodBuilder{}
+
+// RegisterMethod makes a method available to NewSessionFromJSON. It is
+// called from init functions; registering a name twice panics.
+func RegisterMethod(name string, b MethodBuilder) {
+	if _, dup := methods[name]; dup {
+		panic("gobrs: method registered twice: " + name)
+	}
+	methods[name] = b
+}
+
+// Methods returns the registered method names, sorted.
+func Methods() []string {
+	names := make([]string, 0, len(methods))
+	for n := range methods {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func init() {
+	RegisterMethod("custom", func(raw map[string]json.RawMessage, hooks Hooks) (Provider, error) {
+		if err := NoUnknownKeys(raw); err != nil {
+			return nil, err
+		}
+		if hooks.Credentials == nil {
+			return nil, validationError("custom_credentials_method", "", "the custom method requires a credentials callback (custom_credentials_method)")
+		}
+		return NewCustomProvider(hooks.Credentials), nil
+	})
+}
+
+// commonConfig holds the keys every method accepts.
+type commonConfig struct {
+	DeferRefresh      *bool    `json:"defer_refresh"`
+	AdvisoryTimeout   *float64 `json:"advisory_timeout"`
+	MandatoryTimeout  *float64 `json:"mandatory_timeout"`
+	BackgroundRefresh *bool    `json:"background_refresh"`
+}
+
+var commonKeys = []string{"method", "defer_refresh", "advisory_timeout", "mandatory_timeout", "background_refresh"}
+
+// maxConfigLen bounds a JSON config (PEM material included).
+const maxConfigLen = 4 << 20
+
+// NewSessionFromJSON opens a Session from the JSON config described in
+// include/brs.h. Unknown keys, wrong types and bad values are
+// KindValidation errors naming the key.
+func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*Session, error) {
+	if len(config) > maxConfigLen {
+		return nil, validationError("config", "", "config is %d bytes, more than the %d allowed", len(config), maxConfigLen)
+	}
+	raw := map[string]json.RawMessage{}
+	if len(bytes.TrimSpace(config)) == 0 {
+		config = []byte("{}")
+	}
+	if err := json.Unmarshal(config, &raw); err != nil || raw == nil {
+		return nil, jsonError("config", err)
+	}
+	method := "custom"
+	if m, ok := raw["method"]; ok {
+		if err := DecodeJSON("method", m, &method); err != nil {
+			return nil, err
+		}
+	}
+	build, ok := methods[method]
+	if !ok {
+		return nil, validationError("method", method, "method %q is not one of %s", method, strings.Join(Methods(), ", "))
+	}
+	var common commonConfig
+	for _, k := range commonKeys[1:] {
+		if v, ok := raw[k]; ok {
+			var err error
+			switch k {
+			case "defer_refresh":
+				err = DecodeJSON(k, v, &common.DeferRefresh)
+			case "advisory_timeout":
+				err = DecodeJSON(k, v, &common.AdvisoryTimeout)
+			case "mandatory_timeout":
+				err = DecodeJSON(k, v, &common.MandatoryTimeout)
+			case "background_refresh":
+				err = DecodeJSON(k, v, &common.BackgroundRefresh)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, k := range commonKeys {
+		delete(raw, k)
+	}
+	opts := []func(*Options){}
+	if common.DeferRefresh != nil {
+		d := *common.DeferRefresh
+		opts = append(opts, func(o *Options) { o.DeferRefresh = d })
+	}
+	if common.BackgroundRefresh != nil {
+		b := *common.BackgroundRefresh
+		opts = append(opts, func(o *Options) { o.BackgroundRefresh = b })
+	}
+	for _, t := range []struct {
+		name string
+		v    *float64
+		set  func(*Options, time.Duration)
+	}{
+		{"advisory_timeout", common.AdvisoryTimeout, func(o *Options, d time.Duration) { o.AdvisoryTimeout = d }},
+		{"mandatory_timeout", common.MandatoryTimeout, func(o *Options, d time.Duration) { o.MandatoryTimeout = d }},
+	} {
+		if t.v == nil {
+			continue
+		}
+		secs := *t.v
+		if secs < 0 || secs > 1e7 || secs != secs {
+			return nil, validationError(t.name, fmt.Sprint(secs), "%s must be between 0 and 10000000 seconds", t.name)
+		}
+		set, d := t.set, time.Duration(secs*float64(time.Second))
+		opts = append(opts, func(o *Options) { set(o, d) })
+	}
+	provider, err := build(raw, hooks)
+	if err != nil {
+		return nil, err
+	}
+	s, err := NewSession(provider, append(opts, optFns...)...)
+	if err != nil {
+		if c, ok := provider.(Closer); ok {
+			c.Close()
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// NoUnknownKeys returns a validation error naming the first (sorted) key
+// left in raw, for builders that have consumed the keys they know.
+func NoUnknownKeys(raw map[string]json.RawMessage, known ...string) error {
+	var unknown []string
+	for k := range raw {
+		isKnown := false
+		for _, kk := range known {
+			isKnown = isKnown || k == kk
+		}
+		if !isKnown {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	return validationError(unknown[0], "", "unknown config key %q", unknown[0])
+}
+
+// DecodeJSON decodes one JSON value into v, strictly (unknown object keys
+// are refused), with errors naming param (and the nested field).
+func DecodeJSON(param string, raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(param, err)
+	}
+	return nil
+}
+
+// jsonError turns a decoding error into a validation error naming the
+// parameter, without echoing values (they may be secrets).
+func jsonError(param string, err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		name := param
+		if te.Field != "" {
+			name = param + "." + te.Field
+		}
+		return validationError(name, "", "%s must be %s, not a JSON %s", name, jsonTypeName(te.Type.String()), te.Value)
+	}
+	msg := "malformed JSON"
+	if err != nil {
+		msg = err.Error()
+		if i := strings.Index(msg, "unknown field"); i >= 0 {
+			field := strings.Trim(msg[i+len("unknown field"):], " \"")
+			return validationError(param+"."+field, "", "unknown key %q in %s", field, param)
+		}
+		if len(msg) > 200 {
+			msg = msg[:200]
+		}
+	} else {
+		msg = "config must be a JSON object"
+	}
+	return validationError(param, "", "%s is not valid: %s", param, msg)
+}
+
+func jsonTypeName(goType string) string {
+	switch {
+	case strings.Contains(goType, "bool"):
+		return "a boolean"
+	case strings.Contains(goType, "float"), strings.Contains(goType, "int"):
+		return "a number"
+	case strings.Contains(goType, "string"):
+		return "a string"
+	case strings.HasPrefix(strings.TrimLeft(goType, "*"), "[]"):
+		return "an array"
+	default:
+		return "an object"
+	}
+}

@@ -1,0 +1,137 @@
+package core
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Credentials is one set of temporary AWS credentials.
+type Credentials struct {
+	// AccessKeyID is the access key id (not secret).
+	AccessKeyID string
+	// SecretAccessKey is the secret key. Never logged or rendered.
+	SecretAccessKey string
+	// SessionToken is the session token. Never logged or rendered.
+	SessionToken string
+	// Expires is when the credentials stop working.
+	Expires time.Time
+}
+
+// String renders the credentials with the secret key and token masked, so
+// that %v, %s and %+v never print a secret.
+func (c Credentials) String() string {
+	return fmt.Sprintf("Credentials{AccessKeyID: %q, SecretAccessKey: %s, SessionToken: %s, Expires: %s}",
+		c.AccessKeyID, mask(c.SecretAccessKey), mask(c.SessionToken), c.Expires.UTC().Format(time.RFC3339))
+}
+
+// GoString masks secrets for %#v as String does.
+func (c Credentials) GoString() string { return c.String() }
+
+func mask(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return "****"
+}
+
+// ExpiryString returns Expires in ISO 8601 (RFC 3339) UTC, the form the
+// Python and C layers hand out as expiry_time.
+func (c Credentials) ExpiryString() string {
+	return c.Expires.UTC().Format(time.RFC3339)
+}
+
+// maxFieldLen bounds every credential field. Real access keys are 16-128
+// characters, secrets 40, session tokens a few KiB; 64 KiB leaves room for
+// any provider while refusing megabyte strings.
+const maxFieldLen = 64 << 10
+
+// checkField validates one credential field without echoing its value.
+func checkField(name, v string) error {
+	switch {
+	case v == "":
+		return credentialError(name, nil, "credentials are missing %s or it is empty", name)
+	case len(v) > maxFieldLen:
+		return credentialError(name, nil, "credential field %s is %d bytes long, more than the %d allowed", name, len(v), maxFieldLen)
+	case !utf8.ValidString(v):
+		return credentialError(name, nil, "credential field %s is not valid UTF-8", name)
+	case strings.ContainsAny(v, "\x00\r\n"):
+		return credentialError(name, nil, "credential field %s contains a NUL or line break", name)
+	}
+	return nil
+}
+
+// Validate checks that every field is present and sane and that the
+// credentials have not expired at now. Errors name the field (access_key,
+// secret_key, token, expiry_time) and never contain a secret.
+func (c Credentials) Validate(now time.Time) error {
+	for _, f := range [...]struct{ name, v string }{
+		{"access_key", c.AccessKeyID}, {"secret_key", c.SecretAccessKey}, {"token", c.SessionToken},
+	} {
+		if err := checkField(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if c.Expires.IsZero() {
+		return credentialError("expiry_time", nil, "credentials are missing expiry_time")
+	}
+	if !c.Expires.After(now) {
+		return &Error{Kind: KindCredential, Param: "expiry_time", Value: c.ExpiryString(),
+			Message: fmt.Sprintf("credentials already expired at %s", c.ExpiryString())}
+	}
+	return nil
+}
+
+// expiryLayouts are the ISO 8601 forms ParseExpiry accepts, tried in order.
+// Layouts without a zone are read as UTC.
+var expiryLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999Z0700",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999Z0700",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999",
+}
+
+// ParseExpiry parses an ISO 8601 timestamp: "2026-01-02T03:04:05Z",
+// "2026-01-02T03:04:05.123+02:00", "2026-01-02 03:04:05+0200". A time
+// without an offset is read as UTC. The error names expiry_time and quotes
+// the value (an expiry is not a secret), cut to 64 characters.
+func ParseExpiry(s string) (time.Time, error) {
+	v := strings.TrimSpace(s)
+	if v == "" {
+		return time.Time{}, credentialError("expiry_time", nil, "credentials are missing expiry_time or it is empty")
+	}
+	for _, layout := range expiryLayouts {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	shown := v
+	if len(shown) > 64 {
+		shown = shown[:64] + "..."
+	}
+	if !utf8.ValidString(shown) {
+		shown = strings.ToValidUTF8(shown, "?")
+	}
+	return time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: shown,
+		Message: fmt.Sprintf("expiry_time %q is not an ISO 8601 timestamp", shown)}
+}
+
+// CredentialsFromMap builds Credentials from the custom getter's result keys
+// access_key, secret_key, token and expiry_time, as boto3-refresh-session's
+// custom method defines them, and validates them at now.
+func CredentialsFromMap(m map[string]string, now time.Time) (Credentials, error) {
+	for _, k := range [...]string{"access_key", "secret_key", "token", "expiry_time"} {
+		if _, ok := m[k]; !ok {
+			return Credentials{}, credentialError(k, nil, "credentials are missing %s", k)
+		}
+	}
+	exp, err := ParseExpiry(m["expiry_time"])
+	if err != nil {
+		return Credentials{}, err
+	}
+	c := Credentials{AccessKeyID: m["access_key"], SecretAccessKey: m["secret_key"], SessionToken: m["token"], Expires: exp}
+	return c, c.Validate(now)
+}

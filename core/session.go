@@ -1,0 +1,465 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// Provider returns one set of temporary credentials per call. A Session
+// calls Retrieve at most once at a time (single flight) and never after
+// Close has returned.
+type Provider interface {
+	Retrieve(ctx context.Context) (Credentials, error)
+}
+
+// ProviderFunc adapts a function to a Provider.
+type ProviderFunc func(ctx context.Context) (Credentials, error)
+
+// Retrieve calls f(ctx).
+func (f ProviderFunc) Retrieve(ctx context.Context) (Credentials, error) { return f(ctx) }
+
+// Identifier is implemented by providers that can describe the identity the
+// credentials belong to (GetCallerIdentity for STS, for instance).
+type Identifier interface {
+	Identity(ctx context.Context, creds Credentials) (map[string]any, error)
+}
+
+// Closer is implemented by providers that hold resources to release when
+// their Session closes.
+type Closer interface {
+	Close() error
+}
+
+// Options configures a Session. NewSession fills the defaults before the
+// option functions run, so a function only sets what it changes.
+type Options struct {
+	// DeferRefresh delays the first fetch until the first read (default
+	// true). When false, NewSession fetches and returns the fetch's error.
+	DeferRefresh bool
+
+	// AdvisoryTimeout is how long before expiry one caller starts a refresh
+	// while the others keep the current credentials; a failed advisory
+	// refresh is logged and tolerated. Default 900 s.
+	AdvisoryTimeout time.Duration
+
+	// MandatoryTimeout is how long before expiry every caller waits for a
+	// successful refresh and gets its error if it fails. Default 600 s.
+	// It must not exceed AdvisoryTimeout.
+	MandatoryTimeout time.Duration
+
+	// BackgroundRefresh renews the credentials from a goroutine shortly
+	// before the advisory window opens (with jitter), retrying with capped
+	// exponential backoff, so that no reader ever waits. Default false.
+	BackgroundRefresh bool
+
+	// RetryMin and RetryMax bound the background refresh backoff
+	// (defaults 1 s and 60 s). RetryMin is also how long a failed advisory
+	// refresh is left alone before the next reader tries again.
+	RetryMin, RetryMax time.Duration
+
+	// Clock is the time source (default SystemClock).
+	Clock Clock
+
+	// Logger receives refresh failures, never secrets (default
+	// slog.Default()).
+	Logger *slog.Logger
+}
+
+// Validate checks the options; errors name the Python parameter.
+func (o *Options) Validate() error {
+	switch {
+	case o.AdvisoryTimeout < 0:
+		return validationError("advisory_timeout", fmt.Sprint(o.AdvisoryTimeout.Seconds()), "advisory_timeout must not be negative")
+	case o.MandatoryTimeout < 0:
+		return validationError("mandatory_timeout", fmt.Sprint(o.MandatoryTimeout.Seconds()), "mandatory_timeout must not be negative")
+	case o.MandatoryTimeout > o.AdvisoryTimeout:
+		return validationError("mandatory_timeout", fmt.Sprint(o.MandatoryTimeout.Seconds()),
+			"mandatory_timeout (%gs) must not exceed advisory_timeout (%gs)", o.MandatoryTimeout.Seconds(), o.AdvisoryTimeout.Seconds())
+	case o.RetryMin <= 0 || o.RetryMax < o.RetryMin:
+		return validationError("retry", "", "background retry bounds must satisfy 0 < RetryMin <= RetryMax")
+	}
+	return nil
+}
+
+// entry is one fetched set of credentials and the instants its windows open.
+type entry struct {
+	creds       Credentials
+	advisoryAt  time.Time // advisory window opens
+	mandatoryAt time.Time // mandatory window opens
+	renewAt     time.Time // background refresh fires (jittered, before advisoryAt)
+	retryAt     time.Time // no advisory refresh before this, after a failed one
+}
+
+// flight is one refresh in progress; every caller that needs it waits on done.
+type flight struct {
+	done chan struct{}
+	e    *entry
+	err  error
+}
+
+// Session wraps a Provider with botocore's refresh contract (advisory and
+// mandatory windows), single flight and optional background refresh. It is
+// safe for concurrent use and implements aws.CredentialsProvider.
+type Session struct {
+	provider Provider
+	opts     Options
+	ctx      context.Context
+	cancel   context.CancelFunc
+	closeCh  chan struct{}
+	updated  chan struct{}
+	wg       sync.WaitGroup
+
+	mu     sync.Mutex
+	cur    *entry
+	call   *flight
+	closed bool
+	stats  Stats
+}
+
+// Stats counts what a Session has done.
+type Stats struct {
+	// Fetches is the number of provider calls; Failures how many failed.
+	Fetches, Failures int64
+}
+
+var _ aws.CredentialsProvider = (*Session)(nil)
+
+// NewSession wraps provider in a refreshing Session. With DeferRefresh
+// false it fetches once before returning and returns that error, if any.
+func NewSession(provider Provider, optFns ...func(*Options)) (*Session, error) {
+	if provider == nil {
+		return nil, validationError("provider", "", "a credential provider is required")
+	}
+	opts := Options{
+		DeferRefresh:     true,
+		AdvisoryTimeout:  900 * time.Second,
+		MandatoryTimeout: 600 * time.Second,
+		RetryMin:         time.Second,
+		RetryMax:         time.Minute,
+		Clock:            SystemClock{},
+		Logger:           slog.Default(),
+	}
+	for _, fn := range optFns {
+		fn(&opts)
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Session{provider: provider, opts: opts, closeCh: make(chan struct{}), updated: make(chan struct{}, 1)}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if opts.BackgroundRefresh {
+		s.wg.Add(1)
+		go s.background()
+	}
+	if !opts.DeferRefresh {
+		if _, err := s.Credentials(context.Background()); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Options returns the options the session runs with.
+func (s *Session) Options() Options { return s.opts }
+
+// Stats returns a snapshot of the session's counters.
+func (s *Session) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Credentials returns credentials valid for use now, refreshing them as the
+// windows demand.
+func (s *Session) Credentials(ctx context.Context) (Credentials, error) {
+	c, _, err := s.Lookup(ctx)
+	return c, err
+}
+
+// Retrieve implements aws.CredentialsProvider.
+func (s *Session) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := s.Credentials(ctx)
+	if err != nil {
+		return aws.Credentials{}, err
+	}
+	return aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
+		Source: "gobrs", CanExpire: true, Expires: c.Expires}, nil
+}
+
+// Lookup returns credentials valid for use now and the instant until which
+// the caller may keep using them without asking again (the start of the
+// advisory window, or sooner while a refresh is pending). Callers that keep
+// a copy, like the Python layer, use it to avoid a call per request.
+func (s *Session) Lookup(ctx context.Context) (Credentials, time.Time, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return Credentials{}, time.Time{}, errClosed()
+	}
+	now := s.opts.Clock.Now()
+	e := s.cur
+	if e != nil && now.Before(e.advisoryAt) {
+		s.mu.Unlock()
+		return e.creds, e.advisoryAt, nil
+	}
+	if e != nil && now.Before(e.mandatoryAt) {
+		// Advisory window: one caller refreshes, the others go on at once.
+		if s.call != nil || now.Before(e.retryAt) {
+			due := e.retryAt
+			if s.call != nil {
+				due = now
+			}
+			s.mu.Unlock()
+			return e.creds, due, nil
+		}
+		f := s.startLocked()
+		s.mu.Unlock()
+		if err := wait(ctx, f); err != nil || f.err != nil {
+			s.mu.Lock()
+			due := e.retryAt
+			s.mu.Unlock()
+			return e.creds, due, nil
+		}
+		return f.e.creds, f.e.advisoryAt, nil
+	}
+	// No credentials yet, or mandatory window: everyone waits for one refresh.
+	f := s.call
+	if f == nil {
+		f = s.startLocked()
+	}
+	s.mu.Unlock()
+	if err := wait(ctx, f); err != nil {
+		return Credentials{}, time.Time{}, err
+	}
+	if f.err != nil {
+		return Credentials{}, time.Time{}, f.err
+	}
+	if now := s.opts.Clock.Now(); !now.Before(f.e.creds.Expires) {
+		return Credentials{}, time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: f.e.creds.ExpiryString(),
+			Message: "credentials are still expired after a refresh"}
+	}
+	return f.e.creds, f.e.advisoryAt, nil
+}
+
+// Refresh forces a refresh now (joining one already in flight) and returns
+// the new credentials or the refresh's error.
+func (s *Session) Refresh(ctx context.Context) (Credentials, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return Credentials{}, errClosed()
+	}
+	f := s.call
+	if f == nil {
+		f = s.startLocked()
+	}
+	s.mu.Unlock()
+	if err := wait(ctx, f); err != nil {
+		return Credentials{}, err
+	}
+	if f.err != nil {
+		return Credentials{}, f.err
+	}
+	return f.e.creds, nil
+}
+
+// Identity describes who the credentials belong to. Providers that
+// implement Identifier answer; otherwise the method name alone is returned.
+func (s *Session) Identity(ctx context.Context) (map[string]any, error) {
+	id, ok := s.provider.(Identifier)
+	if !ok {
+		s.mu.Lock()
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			return nil, errClosed()
+		}
+		return map[string]any{"method": "custom"}, nil
+	}
+	c, err := s.Credentials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return id.Identity(ctx, c)
+}
+
+// Close stops background refresh, waits for a refresh in flight to finish
+// and releases the provider. The provider is never called after Close
+// returns. Later calls return a KindClosed error; closing twice is safe.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.cur = nil
+	s.cancel()
+	close(s.closeCh)
+	s.mu.Unlock()
+	s.wg.Wait()
+	if c, ok := s.provider.(Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+func errClosed() *Error { return &Error{Kind: KindClosed, Message: "the session is closed"} }
+
+// wait blocks until f is done or ctx ends.
+func wait(ctx context.Context, f *flight) error {
+	select {
+	case <-f.done:
+		return nil
+	case <-ctx.Done():
+		return &Error{Kind: KindCredential, Err: ctx.Err(), Message: "gave up waiting for a credential refresh"}
+	}
+}
+
+// startLocked starts a refresh; s.mu must be held and the session open.
+func (s *Session) startLocked() *flight {
+	f := &flight{done: make(chan struct{})}
+	s.call = f
+	s.wg.Add(1)
+	go s.run(f)
+	return f
+}
+
+// run performs one refresh for flight f.
+func (s *Session) run(f *flight) {
+	defer s.wg.Done()
+	defer close(f.done)
+	creds, err := s.fetch()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.opts.Clock.Now()
+	s.stats.Fetches++
+	s.call = nil
+	if err != nil {
+		s.stats.Failures++
+		f.err = err
+		if s.cur != nil {
+			s.cur.retryAt = now.Add(s.opts.RetryMin)
+		}
+		s.opts.Logger.Warn("gobrs: credential refresh failed", "kind", KindOf(err).String(), "error", err.Error())
+		return
+	}
+	f.e = s.newEntry(creds, now)
+	if !s.closed {
+		s.cur = f.e
+		select {
+		case s.updated <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// fetch calls the provider once, turning a panic into a credential error,
+// and validates the result.
+func (s *Session) fetch() (creds Credentials, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &Error{Kind: KindCredential, Message: fmt.Sprintf("the credential provider panicked: %T", r)}
+		}
+	}()
+	creds, err = s.provider.Retrieve(s.ctx)
+	if err != nil {
+		if KindOf(err) == KindUnknown {
+			err = &Error{Kind: KindCredential, Err: err, Message: "the credential provider failed"}
+		}
+		return Credentials{}, err
+	}
+	return creds, creds.Validate(s.opts.Clock.Now())
+}
+
+// Windows returns the advisory and mandatory windows used for credentials
+// with the given lifetime. The rule: the configured windows apply as they
+// are while the lifetime is at least four times the advisory window; for
+// shorter lifetimes both windows shrink in proportion so that the advisory
+// window is a quarter of the lifetime (a 20-minute credential refreshes 5
+// minutes before expiry, a 1-hour one 15 minutes before with the defaults).
+// Short-lived credentials are thus used for three quarters of their life
+// instead of being refreshed on every read.
+func (o *Options) Windows(lifetime time.Duration) (advisory, mandatory time.Duration) {
+	advisory, mandatory = o.AdvisoryTimeout, o.MandatoryTimeout
+	if limit := lifetime / 4; advisory > limit && advisory > 0 {
+		mandatory = time.Duration(float64(mandatory) * float64(limit) / float64(advisory))
+		advisory = limit
+	}
+	return advisory, mandatory
+}
+
+func (s *Session) newEntry(c Credentials, now time.Time) *entry {
+	adv, mand := s.opts.Windows(c.Expires.Sub(now))
+	e := &entry{creds: c, advisoryAt: c.Expires.Add(-adv), mandatoryAt: c.Expires.Add(-mand)}
+	// Background refresh fires before the advisory window opens, jittered
+	// by up to a tenth of the time to it (at most a minute), so that many
+	// sessions do not renew in the same instant.
+	lead := min(e.advisoryAt.Sub(now)/10, time.Minute)
+	e.renewAt = e.advisoryAt.Add(-time.Duration(rand.Float64() * float64(lead)))
+	return e
+}
+
+// background renews the credentials ahead of the advisory window until
+// Close, backing off exponentially (with jitter) after failures.
+func (s *Session) background() {
+	defer s.wg.Done()
+	failures := 0
+	for {
+		s.mu.Lock()
+		e := s.cur
+		s.mu.Unlock()
+		var timer <-chan time.Time
+		switch {
+		case failures > 0:
+			timer = s.opts.Clock.After(s.backoff(failures))
+		case e != nil:
+			timer = s.opts.Clock.After(e.renewAt.Sub(s.opts.Clock.Now()))
+		}
+		select {
+		case <-s.closeCh:
+			return
+		case <-s.updated:
+			failures = 0
+			continue
+		case <-timer:
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return
+		}
+		f := s.call
+		if f == nil {
+			f = s.startLocked()
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.closeCh:
+			return
+		case <-f.done:
+		}
+		if f.err != nil {
+			failures++
+		} else {
+			failures = 0
+		}
+	}
+}
+
+// backoff is the wait before background retry n (n >= 1): RetryMin doubled
+// per failure, capped at RetryMax, with up to 50% jitter taken off.
+func (s *Session) backoff(n int) time.Duration {
+	d := s.opts.RetryMax
+	if n < 32 {
+		d = min(s.opts.RetryMin<<(n-1), s.opts.RetryMax)
+	}
+	return d - time.Duration(rand.Float64()*float64(d)/2)
+}

@@ -1,0 +1,240 @@
+/*
+ * brs.h — the C interface of gobrs (libbrs.so).
+ *
+ * gobrs keeps a set of temporary AWS credentials fresh: it fetches them from
+ * a source (your own callback, STS AssumeRole, or the AWS IoT Core X.509
+ * credentials endpoint), hands them out, and renews them as they near expiry
+ * following botocore's contract:
+ *
+ *   - advisory window (default 900 s before expiry): one caller refreshes,
+ *     every other caller keeps the current credentials; a failed advisory
+ *     refresh is logged and tolerated;
+ *   - mandatory window (default 600 s before expiry): every caller waits for
+ *     one refresh in flight and gets its error if it fails.
+ *
+ * Credentials that live less than four times the advisory window get both
+ * windows scaled down in proportion, so the advisory window is a quarter of
+ * the lifetime (a 20-minute credential is refreshed 5 minutes before it
+ * expires).
+ *
+ * Conventions (as in sqlite3.h):
+ *
+ *   - Every function returns an int status: BRS_OK (0) or one of the
+ *     BRS_E* codes below. Their names mirror the Python BRS* error classes.
+ *   - Functions that can fail take a `brs_error *err` last. It may be NULL.
+ *     When it is not NULL and the call fails, the library fills it; release
+ *     it with brs_error_clear(). On success it is left zeroed.
+ *   - A session is an opaque integer handle (brs_session). No pointer into
+ *     the library's memory is ever handed out except the strings it
+ *     allocates for you, which you free as each function says.
+ *   - Every function is safe to call from any thread, at the same time,
+ *     on the same or different sessions.
+ *   - A call on a closed (or never opened) handle returns BRS_ECLOSED. It
+ *     never crashes. Closing twice is safe.
+ *   - No Go panic ever crosses into C: an internal failure is BRS_ERROR.
+ *   - Secrets (secret keys, session tokens, MFA codes, private keys) never
+ *     appear in error messages or log lines.
+ *   - After fork(), a child may not use the library the parent loaded: the
+ *     Go runtime does not survive fork. Every call in such a child returns
+ *     BRS_EFORKED at once. Create sessions after fork, or exec.
+ *   - One Go runtime per process: loading libbrs.so together with another
+ *     Go c-shared library in one process is not supported by Go.
+ *
+ * Strings are UTF-8 and NUL-terminated. Timestamps are ISO 8601 in UTC
+ * ("2026-11-29T01:02:03Z").
+ */
+#ifndef BRS_H
+#define BRS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status codes ------------------------------------------------------ */
+
+#define BRS_OK             0 /* success */
+#define BRS_ERROR          1 /* BRSError: anything not listed below */
+#define BRS_EVALIDATION    2 /* BRSValidationError: a bad parameter */
+#define BRS_ECONFIGURATION 3 /* BRSConfigurationError: parameters that cannot work together */
+#define BRS_ECREDENTIAL    4 /* BRSCredentialError: the source failed or gave bad credentials */
+#define BRS_ECONNECTION    5 /* BRSConnectionError: refused, reset, timed out, TLS failure */
+#define BRS_EREQUEST       6 /* BRSRequestError: the service answered with an error */
+#define BRS_ECLOSED        7 /* the session handle is closed or unknown */
+#define BRS_EFORKED        8 /* called in a child forked after the library started */
+
+/* ---- types ------------------------------------------------------------- */
+
+/* An open session. 0 is never a valid handle. */
+typedef uint64_t brs_session;
+
+/*
+ * A failure's details. All strings are owned by the struct and released by
+ * brs_error_clear(); any of them may be NULL.
+ */
+typedef struct brs_error {
+    int status;        /* the BRS_E* code, same as the return value */
+    int http_status;   /* HTTP status of a request error, else 0 */
+    char *message;     /* human-readable, never contains a secret */
+    char *param;       /* the parameter or field at fault, if known */
+    char *value;       /* a non-secret rendering of the bad value, if any */
+    char *aws_code;    /* the service error code (e.g. "AccessDenied") */
+} brs_error;
+
+/*
+ * One set of credentials. The strings are allocated by the library and
+ * released (secrets zeroed first) by brs_credentials_clear().
+ */
+typedef struct brs_credentials {
+    char *access_key;
+    char *secret_key;
+    char *token;
+    char *expiry_time;      /* ISO 8601 UTC */
+    int64_t expiry_unix_ms; /* expiry_time as Unix milliseconds */
+    /* Milliseconds during which these credentials may be reused without
+     * asking the library again (until the advisory window opens, or 0 while
+     * a refresh is pending). Callers that cache a copy use this. */
+    int64_t valid_for_ms;
+} brs_credentials;
+
+/* What a callback is asked for (the `request` argument). */
+#define BRS_REQ_CREDENTIALS        1 /* custom method: the credentials */
+#define BRS_REQ_SOURCE_CREDENTIALS 2 /* sts method: the credentials that call AssumeRole */
+#define BRS_REQ_MFA_TOKEN          3 /* sts method: the MFA token code */
+
+/*
+ * The answer a callback fills with brs_result_set(). Opaque; valid only
+ * during the callback that received it.
+ */
+typedef struct brs_result brs_result;
+
+/*
+ * A credential callback.
+ *
+ *   request BRS_REQ_CREDENTIALS: set "access_key", "secret_key", "token" and
+ *     "expiry_time" (ISO 8601; with an offset or "Z"; a time without an
+ *     offset is read as UTC). All four are required.
+ *   request BRS_REQ_SOURCE_CREDENTIALS: set "access_key" and "secret_key",
+ *     and "token" when the source credentials are temporary.
+ *   request BRS_REQ_MFA_TOKEN: set "token_code".
+ *
+ * Return 0 on success. Return non-zero on failure, after setting "error" to
+ * a message (no secrets in it, please); the caller gets BRS_ECREDENTIAL.
+ *
+ * Threads: the callback may run on any thread, including threads the
+ * library starts itself (refreshes run off the caller's thread, and
+ * background refresh runs on its own). Calls for one session never overlap:
+ * one refresh is in flight at a time. Callbacks of different sessions may
+ * run at the same time. The callback must not call brs_close_session() on
+ * its own session (that waits for the callback: a deadlock).
+ *
+ * Lifetime: user_data is yours; the library never dereferences it. The
+ * callback is never called after brs_close_session() has returned.
+ */
+typedef int (*brs_callback)(void *user_data, int request, brs_result *result);
+
+/* A log sink: level is -4 debug, 0 info, 4 warn, 8 error (Go slog levels). */
+typedef void (*brs_log_fn)(void *user_data, int level, const char *message);
+
+/* ---- functions --------------------------------------------------------- */
+
+/*
+ * The library version, e.g. "0.1.0". Static storage: do not free.
+ */
+const char *brs_version(void);
+
+/*
+ * Open a session.
+ *
+ * config_json: a JSON object, copied during the call. Keys:
+ *   "method"             "custom" (default), "sts" or "iot"
+ *   "defer_refresh"      bool, default true: fetch at first use. When false
+ *                        the first fetch happens here and its error is
+ *                        returned.
+ *   "advisory_timeout"   number of seconds >= 0, default 900
+ *   "mandatory_timeout"  number of seconds >= 0, <= advisory, default 600
+ *   "background_refresh" bool, default false: renew ahead of the advisory
+ *                        window from a library thread, so no caller waits.
+ *   method "sts": "assume_role_kwargs" (object, AssumeRole parameters in
+ *     their AWS names: RoleArn, RoleSessionName, ...), "sts_client_kwargs"
+ *     (object), "mfa_token_provider" (command: string or array of strings),
+ *     "mfa_token_provider_kwargs" (object). See README.md.
+ *   method "iot": "endpoint", "role_alias", "certificate", "private_key",
+ *     "thing_name", "ca", "verify_peer", "timeout", "duration_seconds",
+ *     "pkcs11". See README.md.
+ *   Unknown keys and wrong types are BRS_EVALIDATION naming the key.
+ *
+ * callback, user_data: method "custom" requires callback. For "sts" it is
+ *   optional: it supplies source credentials (else the AWS SDK for Go
+ *   default chain or explicit keys are used) and MFA token codes.
+ *
+ * out: receives the handle on success; untouched on failure.
+ *
+ * Returns BRS_OK, or BRS_EVALIDATION / BRS_ECONFIGURATION for a bad config,
+ * or (defer_refresh false) the first fetch's error.
+ */
+int brs_new_session(const char *config_json, brs_callback callback, void *user_data,
+                    brs_session *out, brs_error *err);
+
+/*
+ * Current credentials, refreshed first when a window demands it (this may
+ * block while a mandatory refresh runs; the callback may run meanwhile on
+ * another thread).
+ *
+ * out: filled on success; release with brs_credentials_clear(). On failure
+ * it is left zeroed.
+ */
+int brs_credentials(brs_session session, brs_credentials *out, brs_error *err);
+
+/*
+ * Force a refresh now (joining one already in flight) and, when out is not
+ * NULL, return the new credentials as brs_credentials() does.
+ */
+int brs_refresh(brs_session session, brs_credentials *out, brs_error *err);
+
+/*
+ * The identity the credentials belong to, as a JSON object in *json_out
+ * (GetCallerIdentity for sts; {"method": "custom"} for custom). Free
+ * *json_out with brs_free().
+ */
+int brs_whoami(brs_session session, char **json_out, brs_error *err);
+
+/*
+ * Close a session: stop background refresh, wait for a refresh in flight
+ * to finish, release everything. After it returns the callback is never
+ * called again and the handle answers BRS_ECLOSED. Returns BRS_OK, or
+ * BRS_ECLOSED when the handle was already closed or unknown (harmless).
+ */
+int brs_close_session(brs_session session);
+
+/*
+ * Set the answer of a callback. key is one of the names listed at
+ * brs_callback, or "error"; value is copied. Returns BRS_EVALIDATION for an
+ * unknown key, a NULL argument, or a value that is not valid UTF-8, and
+ * BRS_ECLOSED when result is no longer valid.
+ */
+int brs_result_set(brs_result *result, const char *key, const char *value);
+
+/*
+ * Route the library's log lines (refresh failures, never secrets) to fn,
+ * process-wide. fn may be called from any thread. NULL silences logging,
+ * which is the default.
+ */
+void brs_set_logger(brs_log_fn fn, void *user_data);
+
+/* Release a string the library returned (brs_whoami). NULL is a no-op. */
+void brs_free(void *ptr);
+
+/* Release the strings of *creds (secrets zeroed first) and zero it. */
+void brs_credentials_clear(brs_credentials *creds);
+
+/* Release the strings of *err and zero it. */
+void brs_error_clear(brs_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BRS_H */
