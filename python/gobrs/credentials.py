@@ -85,6 +85,7 @@ class GoRefreshableCredentials(RefreshableCredentials):
         """Ask the Go session and cache its answer for as long as it allows."""
 
         start = _monotonic()
+        wall_ms = time.time() * 1000.0
         access_key, secret_key, token, expiry, expiry_ms, valid_ms = self._native.credentials(refresh)
         frozen = self._frozen
         if frozen.access_key != access_key or frozen.secret_key != secret_key or frozen.token != token:
@@ -93,7 +94,8 @@ class GoRefreshableCredentials(RefreshableCredentials):
         self._expiry_time = datetime.fromtimestamp(expiry_ms / 1000.0, timezone.utc)
         self._frozen = frozen
         if not self._native.closed:
-            self._deadline = start + valid_ms / 1000.0
+            # reuse as long as the Go session allows, and never past expiry
+            self._deadline = start + min(valid_ms, expiry_ms - wall_ms) / 1000.0
         return frozen
 
     def snapshot(self) -> Tuple[ReadOnlyCredentials, str]:
