@@ -86,8 +86,12 @@ typedef struct brs_error {
 /*
  * One set of credentials. The strings are allocated by the library and
  * released (secrets zeroed first) by brs_credentials_clear().
+ *
+ * The type is spelled `struct brs_credentials` (there is no typedef: the
+ * name belongs to the function brs_credentials(), as with struct stat and
+ * stat()). Start from a zeroed struct: struct brs_credentials c = {0};
  */
-typedef struct brs_credentials {
+struct brs_credentials {
     char *access_key;
     char *secret_key;
     char *token;
@@ -97,7 +101,7 @@ typedef struct brs_credentials {
      * asking the library again (until the advisory window opens, or 0 while
      * a refresh is pending). Callers that cache a copy use this. */
     int64_t valid_for_ms;
-} brs_credentials;
+};
 
 /* What a callback is asked for (the `request` argument). */
 #define BRS_REQ_CREDENTIALS        1 /* custom method: the credentials */
@@ -186,13 +190,13 @@ int brs_new_session(const char *config_json, brs_callback callback, void *user_d
  * out: filled on success; release with brs_credentials_clear(). On failure
  * it is left zeroed.
  */
-int brs_credentials(brs_session session, brs_credentials *out, brs_error *err);
+int brs_credentials(brs_session session, struct brs_credentials *out, brs_error *err);
 
 /*
  * Force a refresh now (joining one already in flight) and, when out is not
  * NULL, return the new credentials as brs_credentials() does.
  */
-int brs_refresh(brs_session session, brs_credentials *out, brs_error *err);
+int brs_refresh(brs_session session, struct brs_credentials *out, brs_error *err);
 
 /*
  * The identity the credentials belong to, as a JSON object in *json_out
@@ -228,7 +232,7 @@ void brs_set_logger(brs_log_fn fn, void *user_data);
 void brs_free(void *ptr);
 
 /* Release the strings of *creds (secrets zeroed first) and zero it. */
-void brs_credentials_clear(brs_credentials *creds);
+void brs_credentials_clear(struct brs_credentials *creds);
 
 /* Release the strings of *err and zero it. */
 void brs_error_clear(brs_error *err);
