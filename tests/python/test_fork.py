@@ -180,7 +180,7 @@ def test_child_of_a_parent_that_never_loaded_the_library_works() -> None:
     assert child() == 0
     print("parent ok")
     """
-    proc = _run_script(CHILD_OF_FRESH_PARENT.replace("{body}", textwrap.dedent(body)))
+    proc = _run_script(textwrap.dedent(CHILD_OF_FRESH_PARENT).replace("{body}", textwrap.dedent(body)))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split("\n")[:2] == ["child 0", "parent ok"]
 
@@ -194,7 +194,7 @@ def test_multiprocessing_fork_from_a_parent_that_never_loaded_the_library() -> N
             results = pool.starmap_async(child, [()] * 4).get(timeout=60)
         print(results)
     """
-    proc = _run_script(CHILD_OF_FRESH_PARENT.replace("{body}", textwrap.dedent(body)))
+    proc = _run_script(textwrap.dedent(CHILD_OF_FRESH_PARENT).replace("{body}", textwrap.dedent(body)))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[0, 0, 0, 0]"
 
