@@ -60,20 +60,22 @@ def _present(module: str) -> bool:
 __all__ = sorted(name for name, module in _EXPORTS.items() if _present(module))
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from .custom import CustomRefreshableSession
-    from .exceptions import (
-        BRSClosedError,
-        BRSConfigurationError,
-        BRSConnectionError,
-        BRSCredentialError,
-        BRSError,
-        BRSForkError,
-        BRSRequestError,
-        BRSValidationError,
-        BRSWarning,
-    )
-    from .session import BaseRefreshableSession, RefreshableSession
-    from .utils.typing import EvictionPolicy, Identity, Method, TemporaryCredentials
+    from .custom import CustomRefreshableSession as CustomRefreshableSession
+    from .exceptions import BRSClosedError as BRSClosedError
+    from .exceptions import BRSConfigurationError as BRSConfigurationError
+    from .exceptions import BRSConnectionError as BRSConnectionError
+    from .exceptions import BRSCredentialError as BRSCredentialError
+    from .exceptions import BRSError as BRSError
+    from .exceptions import BRSForkError as BRSForkError
+    from .exceptions import BRSRequestError as BRSRequestError
+    from .exceptions import BRSValidationError as BRSValidationError
+    from .exceptions import BRSWarning as BRSWarning
+    from .session import BaseRefreshableSession as BaseRefreshableSession
+    from .session import RefreshableSession as RefreshableSession
+    from .utils.typing import EvictionPolicy as EvictionPolicy
+    from .utils.typing import Identity as Identity
+    from .utils.typing import Method as Method
+    from .utils.typing import TemporaryCredentials as TemporaryCredentials
 
 
 def __getattr__(name: str) -> Any:

@@ -38,7 +38,7 @@ import threading
 import weakref
 from ctypes import POINTER, byref, c_char_p, c_int, c_int64, c_uint64, c_void_p
 from pathlib import Path
-from typing import Any, Callable, Dict, Mapping, Optional, Protocol, Tuple, Type
+from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Tuple, Type
 
 from .exceptions import (
     BRSClosedError,
@@ -225,7 +225,7 @@ def _declare(lib: ctypes.CDLL) -> None:
 
     err_p = POINTER(BrsError)
     creds_p = POINTER(BrsCredentials)
-    sigs: Dict[str, Tuple[Any, list]] = {
+    sigs: Dict[str, Tuple[Any, List[Any]]] = {
         "brs_version": (c_char_p, []),
         "brs_new_session": (c_int, [c_char_p, CALLBACK, c_void_p, POINTER(c_uint64), err_p]),
         "brs_credentials": (c_int, [c_uint64, creds_p, err_p]),

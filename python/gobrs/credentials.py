@@ -54,7 +54,7 @@ class GoRefreshableCredentials(RefreshableCredentials):
         self._frozen: ReadOnlyCredentials = _EMPTY
         self._deadline: float = _NEVER
         self._snapshot: Tuple[ReadOnlyCredentials, str] = (_EMPTY, "")
-        self._expiry_time: Optional[datetime] = None  # type: ignore[assignment]
+        self._expiry_time: Optional[datetime] = None
         _lib.track(self)
 
     # -- the per-request path -------------------------------------------
@@ -135,29 +135,45 @@ class GoRefreshableCredentials(RefreshableCredentials):
 
     # -- botocore's RefreshableCredentials surface ----------------------
 
-    @property  # type: ignore[override]
+    @property
     def access_key(self) -> str:
         """The current access key (prefer :meth:`get_frozen_credentials`)."""
 
-        return self.get_frozen_credentials().access_key
+        return self.get_frozen_credentials().access_key or ""
 
-    @property  # type: ignore[override]
+    @access_key.setter
+    def access_key(self, value: str) -> None:
+        raise AttributeError("gobrs credentials are read-only")
+
+    @property
     def secret_key(self) -> str:
         """The current secret key (prefer :meth:`get_frozen_credentials`)."""
 
-        return self.get_frozen_credentials().secret_key
+        return self.get_frozen_credentials().secret_key or ""
 
-    @property  # type: ignore[override]
+    @secret_key.setter
+    def secret_key(self, value: str) -> None:
+        raise AttributeError("gobrs credentials are read-only")
+
+    @property
     def token(self) -> str:
         """The current session token (prefer :meth:`get_frozen_credentials`)."""
 
-        return self.get_frozen_credentials().token
+        return self.get_frozen_credentials().token or ""
+
+    @token.setter
+    def token(self, value: str) -> None:
+        raise AttributeError("gobrs credentials are read-only")
 
     @property  # type: ignore[override]
-    def account_id(self) -> None:
+    def account_id(self) -> Optional[str]:
         """The account id, which gobrs does not track: always None."""
 
         return None
+
+    @account_id.setter
+    def account_id(self, value: Optional[str]) -> None:
+        raise AttributeError("gobrs credentials are read-only")
 
     def refresh_needed(self, refresh_in: Optional[int] = None) -> bool:
         """Whether the cached copy is due for a look at the Go session.

@@ -188,7 +188,7 @@ class BaseRefreshableSession(boto3.session.Session):
         self._credentials = credentials
         # botocore reads credentials from its own session; clients made from
         # this session get this very object
-        self._session._credentials = credentials
+        self._session._credentials = credentials  # type: ignore[attr-defined]
 
     def _creds(self) -> GoRefreshableCredentials:
         credentials = self._credentials
@@ -210,9 +210,9 @@ class BaseRefreshableSession(boto3.session.Session):
 
         frozen, expiry = self._creds().snapshot()
         return {
-            "access_key": frozen.access_key,
-            "secret_key": frozen.secret_key,
-            "token": frozen.token,
+            "access_key": frozen.access_key or "",
+            "secret_key": frozen.secret_key or "",
+            "token": frozen.token or "",
             "expiry_time": expiry,
         }
 

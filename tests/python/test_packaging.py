@@ -102,7 +102,9 @@ def test_wheel_installs_and_works_without_go(wheel: Path, tmp_path: Path) -> Non
         print(gobrs._lib.library_path())
         """
     )
-    proc = subprocess.run([str(python), "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    proc = subprocess.run(
+        [str(python), "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     key, module, library = proc.stdout.split()
     assert key == "ASIAGOBRSWHEEL000001"
