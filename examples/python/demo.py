@@ -40,6 +40,8 @@ class DemoCredentialSource:
     """Stands in for a vault or an identity broker: each call mints a new
     set of (fake) temporary credentials living LIFETIME seconds."""
 
+    __name__ = "demo_credential_source"  # what session.whoami() reports
+
     def __init__(self) -> None:
         self.counter = itertools.count(1)
         self.lock = threading.Lock()
@@ -92,7 +94,7 @@ def main() -> int:
         say(f"session: {session!r}")
         say(
             f"credentials live {LIFETIME:.0f} s, so gobrs scales the refresh windows down: "
-            f"it refreshes {LIFETIME / 4:.0f} s before expiry"
+            f"the first call in the last {LIFETIME / 4:.0f} s before expiry refreshes them"
         )
         # clients are made once, before any refresh, and keep working across refreshes
         s3 = session.client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}))

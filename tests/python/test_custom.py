@@ -162,7 +162,7 @@ def test_expiry_forms(expiry: str) -> None:
     assert parse_iso(s.credentials["expiry_time"]) == when
 
 
-def test_getter_exception_is_the_cause() -> None:
+def test_getter_exception_is_the_cause(capfd) -> None:
     boom = ValueError("the getter broke")
 
     def getter() -> Dict[str, Any]:
@@ -174,6 +174,10 @@ def test_getter_exception_is_the_cause() -> None:
     assert info.value.__cause__ is boom
     assert info.value.param == "custom_credentials_method"
     assert "ValueError" in str(info.value)
+    # handled, not printed by ctypes as an ignored callback exception
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+    assert "the getter broke" not in out + err
 
 
 def test_getter_exception_at_construction_with_defer_false() -> None:
