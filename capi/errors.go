@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"unsafe"
 
 	"github.com/gobrs/gobrs/core"
@@ -47,7 +48,7 @@ func fail(out *C.brs_error, err error) C.int {
 		return status
 	}
 	out.status = status
-	out.message = C.CString(err.Error())
+	out.message = cstring(err.Error())
 	var e *core.Error
 	if errors.As(err, &e) {
 		out.http_status = C.int(e.StatusCode)
@@ -58,12 +59,18 @@ func fail(out *C.brs_error, err error) C.int {
 	return status
 }
 
-// cstringOrNil returns NULL for "" and a C copy of s otherwise.
+// cstringOrNil returns NULL for "" and cstring(s) otherwise.
 func cstringOrNil(s string) *C.char {
 	if s == "" {
 		return nil
 	}
-	return C.CString(s)
+	return cstring(s)
+}
+
+// cstring copies error text into C memory, spelling a NUL (which a JSON
+// key may hold) as \u0000 so that C does not see the text cut short.
+func cstring(s string) *C.char {
+	return C.CString(strings.ReplaceAll(s, "\x00", `\u0000`))
 }
 
 // recoverTo turns a panic in export fn into BRS_ERROR; deferred first thing

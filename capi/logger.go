@@ -47,6 +47,21 @@ func (cHandler) Enabled(context.Context, slog.Level) bool {
 
 // Handle renders r and passes it to the sink.
 func (h cHandler) Handle(_ context.Context, r slog.Record) error {
+	line := h.format(r)
+	logSink.RLock()
+	defer logSink.RUnlock()
+	if logSink.fn == 0 {
+		return nil
+	}
+	msg := C.CString(line)
+	defer C.free(unsafe.Pointer(msg))
+	C.brs_shim_log(logSink.fn, logSink.userData, C.int(r.Level), msg)
+	return nil
+}
+
+// format renders r as "message key=value ...", with NULs removed so that
+// C sees the whole line.
+func (h cHandler) format(r slog.Record) string {
 	var b strings.Builder
 	b.WriteString(r.Message)
 	b.WriteString(h.attrs)
@@ -54,15 +69,7 @@ func (h cHandler) Handle(_ context.Context, r slog.Record) error {
 		appendAttr(&b, h.prefix, a)
 		return true
 	})
-	logSink.RLock()
-	defer logSink.RUnlock()
-	if logSink.fn == 0 {
-		return nil
-	}
-	msg := C.CString(strings.ReplaceAll(b.String(), "\x00", ""))
-	defer C.free(unsafe.Pointer(msg))
-	C.brs_shim_log(logSink.fn, logSink.userData, C.int(r.Level), msg)
-	return nil
+	return strings.ReplaceAll(b.String(), "\x00", "")
 }
 
 // WithAttrs returns a handler that adds attrs to every record.

@@ -12,7 +12,6 @@ package main
 /*
 #cgo CFLAGS: -I${SRCDIR}/../include
 #include <stdlib.h>
-#include <string.h>
 #include "shim.h"
 */
 import "C"
@@ -24,7 +23,6 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/gobrs/gobrs/core"
 	json "github.com/goccy/go-json"
@@ -59,7 +57,7 @@ func brsgo_new_session(config *C.char, cb, userData C.uintptr_t, out *C.brs_sess
 	case out == nil:
 		return fail(errOut, &core.Error{Kind: core.KindValidation, Param: "out", Message: "out must not be NULL"})
 	}
-	raw := C.GoBytes(unsafe.Pointer(config), C.int(C.strlen(config)))
+	raw := []byte(C.GoString(config))
 	if !utf8.Valid(raw) {
 		return fail(errOut, &core.Error{Kind: core.KindValidation, Param: "config_json", Message: "config_json is not valid UTF-8"})
 	}
