@@ -17,8 +17,9 @@ S3_CONFIG = Config(s3={"addressing_style": "path"})
 
 
 def short_session(getter: Any, **kwargs: Any):
-    # 1.2 s credentials; windows scaled down to a quarter of the life
-    # (0.3 s advisory, 0.15 s mandatory): reusable for ~0.9 s
+    # short-lived credentials get both windows scaled down so that the
+    # advisory one is a quarter of their life (2.5 s credentials: reusable
+    # for ~1.9 s, then refreshed)
     return RefreshableSession(
         method="custom",
         custom_credentials_method=getter,
@@ -39,7 +40,7 @@ def wait_until(predicate, timeout: float = 15.0, step: float = 0.05) -> bool:
 
 
 def test_clients_made_before_a_refresh_sign_with_new_credentials(make_getter, endpoint) -> None:
-    getter = make_getter(lifetimes=[1.2, 1.2, 3600])
+    getter = make_getter(lifetimes=[2.5, 2.5, 3600])
     s = short_session(getter)
     sts = s.client("sts", endpoint_url=endpoint)
     s3 = s.client("s3", endpoint_url=endpoint, config=S3_CONFIG)
@@ -49,14 +50,14 @@ def test_clients_made_before_a_refresh_sign_with_new_credentials(make_getter, en
     sts.get_caller_identity()
     s3.list_buckets()
     assert getter.calls == 1
-    time.sleep(1.3)  # the first set has expired
+    time.sleep(2.6)  # the first set has expired
     sts.get_caller_identity()
     s3.list_buckets()
     assert getter.calls == 2
     late = s.client("sts", endpoint_url=endpoint)
     late_keys = record_access_keys(late)
     late.get_caller_identity()
-    time.sleep(1.3)
+    time.sleep(2.6)
     sts.get_caller_identity()
     s3.create_bucket(Bucket="gobrs-refresh-bucket")
     late.get_caller_identity()
@@ -70,12 +71,12 @@ def test_clients_made_before_a_refresh_sign_with_new_credentials(make_getter, en
 
 
 def test_resources_sign_with_new_credentials(make_getter, endpoint) -> None:
-    getter = make_getter(lifetimes=[1.2, 3600])
+    getter = make_getter(lifetimes=[2.5, 3600])
     s = short_session(getter)
     s3 = s.resource("s3", endpoint_url=endpoint, config=S3_CONFIG)
     keys = record_access_keys(s3.meta.client)
     bucket = s3.create_bucket(Bucket="gobrs-resource-refresh")
-    time.sleep(1.3)
+    time.sleep(2.6)
     bucket.put_object(Key="a", Body=b"1")
     assert keys == [getter.access_key(1), getter.access_key(2)]
 
@@ -92,11 +93,11 @@ def test_advisory_window_failure_keeps_the_current_credentials(endpoint) -> None
                 "access_key": "ASIAGOBRSADVISORY001",
                 "secret_key": "SECRETADVISORY",
                 "token": "TOKENADVISORY",
-                "expiry_time": datetime.now(timezone.utc) + timedelta(seconds=4),
+                "expiry_time": datetime.now(timezone.utc) + timedelta(seconds=6),
             }
         raise RuntimeError("source unavailable")
 
-    # 4 s life: advisory window 1 s before expiry, mandatory 0.1 s before
+    # 6 s life: advisory window 1.5 s before expiry, mandatory 0.15 s before
     s = RefreshableSession(
         method="custom",
         custom_credentials_method=getter,
@@ -107,11 +108,11 @@ def test_advisory_window_failure_keeps_the_current_credentials(endpoint) -> None
     sts = s.client("sts", endpoint_url=endpoint)
     keys = record_access_keys(sts)
     sts.get_caller_identity()
-    time.sleep(3.2)  # inside the advisory window, before the mandatory one
+    time.sleep(4.8)  # inside the advisory window, before the mandatory one
     sts.get_caller_identity()  # refresh fails, old credentials still used
     assert len(calls) >= 2
     assert keys == ["ASIAGOBRSADVISORY001"] * 2
-    time.sleep(1.0)  # now expired: the failure is raised
+    time.sleep(1.5)  # now expired: the failure is raised
     with pytest.raises(BRSCredentialError):
         sts.get_caller_identity()
 
