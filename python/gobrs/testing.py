@@ -19,6 +19,7 @@ __all__ = ["MotoServer", "free_port", "moto_server"]
 import contextlib
 import http.client
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -204,8 +205,10 @@ def moto_server(
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run a moto server until interrupted, printing its endpoint URL."""
+    """Run a moto server until interrupted (SIGINT or SIGTERM), printing its
+    endpoint URL first: ``python -m gobrs.testing``."""
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the server too
     with moto_server() as url:
         print(url, flush=True)
         try:
