@@ -342,7 +342,14 @@ def _make_callback(state: CallbackState) -> Any:
                     )
                 if "\x00" in value:
                     raise BRSCredentialError(f"{key!r} contains a NUL character", param=key)
-                if lib.brs_result_set(result, key.encode(), value.encode("utf-8")) != OK:
+                try:
+                    encoded = value.encode("utf-8")
+                except UnicodeEncodeError:
+                    # not chained: the encode error holds the whole value
+                    raise BRSCredentialError(
+                        f"{key!r} is not valid Unicode text (a lone surrogate)", param=key
+                    ) from None
+                if lib.brs_result_set(result, key.encode(), encoded) != OK:
                     raise BRSCredentialError(f"{key!r} was refused by gobrs", param=key)
             return 0
         except BaseException as exc:  # nothing may unwind into Go

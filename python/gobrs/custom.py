@@ -164,10 +164,13 @@ class CustomRefreshableSession(BaseRefreshableSession, registry_key="custom"):
                 "object that returns temporary AWS credentials when called.",
                 param="custom_credentials_method",
             )
-        if custom_credentials_method_args is not None and not isinstance(custom_credentials_method_args, dict):
+        if custom_credentials_method_args is not None and not (
+            isinstance(custom_credentials_method_args, dict)
+            and all(isinstance(key, str) for key in custom_credentials_method_args)
+        ):
             raise BRSValidationError(
                 "The 'custom_credentials_method_args' parameter must be a dict "
-                "of keyword arguments for the custom credentials method.",
+                "of keyword arguments (str keys) for the custom credentials method.",
                 param="custom_credentials_method_args",
             )
         super().__init__(

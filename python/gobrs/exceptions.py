@@ -20,8 +20,22 @@ __all__ = [
     "BRSWarning",
 ]
 
+import reprlib
 import warnings
 from typing import Any, Dict, List, Tuple
+
+_repr = reprlib.Repr()
+_repr.maxstring = _repr.maxother = _repr.maxlong = 200
+
+
+def _show(value: Any) -> str:
+    """``repr(value)`` cut to a few hundred characters: an oversized value
+    (a megabyte string, a huge int) never makes an error's text huge."""
+
+    try:
+        return _repr.repr(value)
+    except Exception:  # a repr that fails (e.g. an int over the digit limit)
+        return f"<{type(value).__name__}>"
 
 
 class BRSError(Exception):
@@ -75,7 +89,7 @@ class BRSError(Exception):
         return [(name, val) for name, val in pairs if val is not None]
 
     def __str__(self) -> str:
-        extra = ", ".join(f"{name}={val!r}" for name, val in self._fields())
+        extra = ", ".join(f"{name}={_show(val)}" for name, val in self._fields())
         if not extra:
             return self.message
         if not self.message:
@@ -84,7 +98,7 @@ class BRSError(Exception):
 
     def __repr__(self) -> str:
         parts = [repr(self.message)]
-        parts.extend(f"{name}={val!r}" for name, val in self._fields())
+        parts.extend(f"{name}={_show(val)}" for name, val in self._fields())
         return f"{type(self).__name__}({', '.join(parts)})"
 
     def __reduce__(self) -> Any:

@@ -13,7 +13,7 @@ import boto3.session
 
 from . import _lib
 from .credentials import GoRefreshableCredentials
-from .exceptions import BRSConfigurationError, BRSValidationError, BRSWarning
+from .exceptions import BRSConfigurationError, BRSValidationError, BRSWarning, _show
 from .utils.typing import Identity, Method, TemporaryCredentials
 
 #: Every method gobrs knows and the module that implements it. A module
@@ -37,7 +37,15 @@ def _check_bool(name: str, value: Any) -> bool:
 
 
 def _check_seconds(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BRSValidationError(
+            f"{name!r} must be a finite number of seconds, not {type(value).__name__}", param=name, value=value
+        )
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        raise BRSValidationError(f"{name!r} is out of range", param=name) from None
+    if not finite:
         raise BRSValidationError(
             f"{name!r} must be a finite number of seconds, not {value!r}", param=name, value=value
         )
@@ -295,7 +303,7 @@ def _session_class(method: Any) -> type[BaseRefreshableSession]:
     if not isinstance(method, str) or method not in _METHOD_MODULES:
         choices = ", ".join(repr(m) for m in sorted(_METHOD_MODULES))
         raise BRSValidationError(
-            f"{method!r} is an invalid method parameter. Available methods are {choices}.",
+            f"{_show(method)} is an invalid method parameter. Available methods are {choices}.",
             param="method",
             value=method,
         )
