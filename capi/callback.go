@@ -9,6 +9,7 @@ import "C"
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -93,7 +94,8 @@ func (b *binding) call(request C.int, param string) (map[string]string, error) {
 		if msg == "" {
 			msg = fmt.Sprintf("it returned %d without setting \"error\"", int(rc))
 		} else if len(msg) > maxErrorLen {
-			msg = msg[:maxErrorLen] + "..."
+			// cut on a character boundary: the message stays UTF-8
+			msg = strings.ToValidUTF8(msg[:maxErrorLen], "") + "..."
 		}
 		return nil, &core.Error{Kind: core.KindCredential, Param: param,
 			Message: fmt.Sprintf("the %s callback failed: %s", param, msg)}

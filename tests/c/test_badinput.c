@@ -1,0 +1,391 @@
+/* Bad input through the C ABI beyond test_config.c and test_callback.c:
+ * oversized and deeply nested configs, JSON the parser must refuse, invalid
+ * UTF-8 and embedded NULs in configs and callback values, megabyte
+ * callback values, expiry strings that cannot be used, and NULL or odd
+ * arguments. Each is a status code with a message naming the parameter;
+ * nothing crashes, hangs or leaks (valgrind). */
+#include "harness.h"
+
+#define MEGABYTE (1 << 20)
+/* The longest error message any bad input may produce. */
+#define MAX_MESSAGE 1500
+
+/* A malloc'd string: prefix, then n copies of fill, then suffix. */
+static char *build(const char *prefix, const char *fill, size_t n, const char *suffix) {
+    size_t lp = strlen(prefix), lf = strlen(fill), ls = strlen(suffix);
+    char *s = malloc(lp + lf * n + ls + 1);
+    if (s == NULL) abort();
+    memcpy(s, prefix, lp);
+    for (size_t i = 0; i < n; i++) memcpy(s + lp + i * lf, fill, lf);
+    memcpy(s + lp + lf * n, suffix, ls + 1);
+    return s;
+}
+
+/* Whether s is valid UTF-8 (no overlong forms, surrogates or values past
+ * U+10FFFF). */
+static int utf8_valid(const char *s) {
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 : (*p & 0xF8) == 0xF0 ? 3 : -1;
+        if (n < 0) return 0;
+        uint32_t cp = n == 0 ? *p : (uint32_t)(*p & (0x3F >> n));
+        for (int i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
+/* The error is well formed: status, a short non-empty message, and the
+ * expected param (when want_param is not NULL). */
+static void check_error(const brs_error *err, int status, const char *want_param) {
+    CHECK_INT(err->status, status);
+    CHECK(err->message != NULL && err->message[0] != '\0');
+    CHECK(err->message == NULL || strlen(err->message) < MAX_MESSAGE);
+    CHECK(err->message == NULL || utf8_valid(err->message));
+    CHECK(err->value == NULL || strlen(err->value) < MAX_MESSAGE);
+    if (want_param != NULL) CHECK_STR(err->param, want_param);
+    CHECK(err->param == NULL || strlen(err->param) < MAX_MESSAGE);
+}
+
+/* ---- configs ----------------------------------------------------------- */
+
+struct config_case {
+    const char *name;
+    char *json; /* malloc'd */
+    int status;
+    const char *param;
+};
+
+static void test_bad_configs(void) {
+    struct config_case cases[] = {
+        /* more than the 4 MiB a config may hold */
+        {"5 MiB config", build("{\"method\": \"custom\", \"pad\": \"", "x", 5 * MEGABYTE, "\"}"),
+         BRS_EVALIDATION, "config"},
+        /* a megabyte where a short string belongs: named, not echoed */
+        {"megabyte method", build("{\"method\": \"", "m", MEGABYTE, "\"}"), BRS_EVALIDATION, "method"},
+        {"megabyte unknown key", build("{\"", "k", MEGABYTE, "\": 1}"), BRS_EVALIDATION, NULL},
+        {"megabyte bool", build("{\"defer_refresh\": \"", "t", MEGABYTE, "\"}"), BRS_EVALIDATION,
+         "defer_refresh"},
+        {"megabyte number", build("{\"advisory_timeout\": ", "9", MEGABYTE, "}"), BRS_EVALIDATION,
+         "advisory_timeout"},
+        /* nesting far deeper than any parser stack should go */
+        {"deep arrays", build("{\"method\": ", "[", 200000, ""), BRS_EVALIDATION, "config"},
+        {"deep objects", build("{\"advisory_timeout\": ", "{\"a\":", 100000, "1"), BRS_EVALIDATION,
+         "config"},
+        {"deep value of an unknown key", build("{\"x\": ", "[", 100000, ""), BRS_EVALIDATION, "config"},
+        {"many keys", build("{", "\"k\": 1, ", 100000, "\"method\": \"custom\"}"), BRS_EVALIDATION, "k"},
+        /* JSON the parser must refuse */
+        {"NaN", build("{\"advisory_timeout\": NaN}", "", 0, ""), BRS_EVALIDATION, "config"},
+        {"Infinity", build("{\"advisory_timeout\": Infinity}", "", 0, ""), BRS_EVALIDATION, "config"},
+        {"number overflow", build("{\"advisory_timeout\": 1e400}", "", 0, ""), BRS_EVALIDATION, NULL},
+        {"trailing garbage", build("{} x", "", 0, ""), BRS_EVALIDATION, "config"},
+        {"two objects", build("{}{}", "", 0, ""), BRS_EVALIDATION, "config"},
+        {"single quotes", build("{'method': 'custom'}", "", 0, ""), BRS_EVALIDATION, "config"},
+        {"trailing comma", build("{\"method\": \"custom\",}", "", 0, ""), BRS_EVALIDATION, "config"},
+        {"comment", build("{/* c */}", "", 0, ""), BRS_EVALIDATION, "config"},
+        {"bare string", build("\"custom\"", "", 0, ""), BRS_EVALIDATION, "config"},
+        {"bare number", build("42", "", 0, ""), BRS_EVALIDATION, "config"},
+        {"unterminated string", build("{\"method\": \"custom}", "", 0, ""), BRS_EVALIDATION, "config"},
+        {"control char in string", build("{\"method\": \"cus\ttom\"}", "", 0, ""), BRS_EVALIDATION,
+         NULL},
+        {"bad escape", build("{\"method\": \"\\q\"}", "", 0, ""), BRS_EVALIDATION, NULL},
+        /* invalid UTF-8 of every kind is refused before parsing */
+        {"overlong encoding", build("{\"method\": \"\xc0\xaf\"}", "", 0, ""), BRS_EVALIDATION,
+         "config_json"},
+        {"UTF-8 surrogate", build("{\"method\": \"\xed\xa0\x80\"}", "", 0, ""), BRS_EVALIDATION,
+         "config_json"},
+        {"truncated sequence", build("{\"method\": \"\xe2\x82\"}", "", 0, ""), BRS_EVALIDATION,
+         "config_json"},
+        {"beyond U+10FFFF", build("{\"method\": \"\xf4\x90\x80\x80\"}", "", 0, ""), BRS_EVALIDATION,
+         "config_json"},
+        {"lone continuation byte", build("\x80{}", "", 0, ""), BRS_EVALIDATION, "config_json"},
+        /* a JSON escape of a lone surrogate is valid JSON but no name */
+        {"escaped lone surrogate", build("{\"method\": \"\\ud800\"}", "", 0, ""), BRS_EVALIDATION,
+         "method"},
+        /* a wrong type inside a key's value */
+        {"timeout an object", build("{\"mandatory_timeout\": {\"s\": 1}}", "", 0, ""), BRS_EVALIDATION,
+         "mandatory_timeout"},
+        {"timeout an array", build("{\"mandatory_timeout\": [1]}", "", 0, ""), BRS_EVALIDATION,
+         "mandatory_timeout"},
+        {"timeout null", build("{\"background_refresh\": null, \"advisory_timeout\": \"\"}", "", 0, ""),
+         BRS_EVALIDATION, "advisory_timeout"},
+        {"method empty", build("{\"method\": \"\"}", "", 0, ""), BRS_EVALIDATION, "method"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct config_case *c = &cases[i];
+        harness_current = c->name;
+        struct getter g = {.lifetime_ms = 3600 * 1000};
+        brs_session s = 4242;
+        brs_error err = {0};
+        CHECK_STATUS(brs_new_session(c->json, getter_cb, &g, &s, &err), c->status, &err);
+        check_error(&err, c->status, c->param);
+        /* never the whole oversized value */
+        CHECK(err.message == NULL || strstr(err.message, "mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm") == NULL);
+        CHECK_INT(s, 4242);
+        CHECK_INT(atomic_load(&g.calls), 0);
+        brs_error_clear(&err);
+        free(c->json);
+    }
+    harness_current = "test_bad_configs";
+}
+
+static void test_odd_but_valid_configs(void) {
+    /* Whitespace of every JSON kind, a duplicated key (the last one wins),
+     * and a NUL that ends the C string before the garbage after it. */
+    const char *ok[] = {
+        " \t\r\n{ \"method\" :\t\"custom\" } \r\n",
+        "{\"advisory_timeout\": \"x\", \"advisory_timeout\": 60, \"mandatory_timeout\": 30}",
+        "{\"advisory_timeout\": 6e1, \"mandatory_timeout\": 0.5e2}",
+        "{\"defer_refresh\": true}\0\xff\xfe garbage",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        struct getter g = {.lifetime_ms = 3600 * 1000};
+        brs_session s = 0;
+        brs_error err = {0};
+        CHECK_STATUS(brs_new_session(ok[i], getter_cb, &g, &s, &err), BRS_OK, &err);
+        brs_error_clear(&err);
+        struct brs_credentials c = {0};
+        CHECK_STATUS(brs_credentials(s, &c, &err), BRS_OK, &err);
+        CHECK_STR(c.access_key, "TESTAK0000000001");
+        brs_credentials_clear(&c);
+        brs_error_clear(&err);
+        CHECK_INT(brs_close_session(s), BRS_OK);
+    }
+}
+
+/* ---- callback values --------------------------------------------------- */
+
+/* A callback that sets the four keys from a table, each of which may be
+ * replaced by a test; it records what brs_result_set answered. */
+struct values {
+    const char *access_key, *secret_key, *token, *expiry_time, *error;
+    int rc;         /* what the callback returns */
+    int set_status; /* worst brs_result_set status */
+};
+
+static int values_cb(void *user_data, int request, brs_result *result) {
+    struct values *v = user_data;
+    (void)request;
+    const char *keys[] = {"access_key", "secret_key", "token", "expiry_time", "error"};
+    const char *vals[] = {v->access_key, v->secret_key, v->token, v->expiry_time, v->error};
+    for (int i = 0; i < 5; i++) {
+        if (vals[i] == NULL) continue;
+        int st = brs_result_set(result, keys[i], vals[i]);
+        if (st != BRS_OK) v->set_status = st;
+    }
+    return v->rc;
+}
+
+static char expiry_ok[32];
+
+struct value_case {
+    const char *name;
+    struct values v;
+    int status;        /* of brs_credentials */
+    const char *param; /* err.param */
+    int set_status;    /* of the worst brs_result_set */
+};
+
+static void run_value_case(struct value_case *tc) {
+    harness_current = tc->name;
+    brs_session s;
+    brs_error err = {0};
+    CHECK_STATUS(brs_new_session("{}", values_cb, &tc->v, &s, &err), BRS_OK, &err);
+    struct brs_credentials c = {0};
+    CHECK_STATUS(brs_credentials(s, &c, &err), tc->status, &err);
+    CHECK_INT(tc->v.set_status, tc->set_status);
+    if (tc->status != BRS_OK) {
+        check_error(&err, tc->status, tc->param);
+        CHECK(c.access_key == NULL && c.secret_key == NULL);
+        CHECK(err.message == NULL || strstr(err.message, SECRET_MARKER) == NULL);
+    }
+    brs_error_clear(&err);
+    brs_credentials_clear(&c);
+    CHECK_INT(brs_close_session(s), BRS_OK);
+}
+
+static void test_bad_callback_values(void) {
+    char *mb_secret = build(SECRET_MARKER, "s", MEGABYTE, "");
+    char *mb_plain = build("", "a", MEGABYTE, "");
+    char *mb_expiry = build("2030-01-01T00:00:00", "0", MEGABYTE, "Z");
+    char *mb_error = build("", "e", MEGABYTE, "");
+    char *mb_error3 = build("", "\xe2\x82\xac", MEGABYTE / 3, ""); /* the euro sign: 3 bytes */
+    const char *ak = "TESTAK0000000001", *sk = SECRET_MARKER "-1", *tok = "tok-" SECRET_MARKER;
+    const char *exp = expiry_ok;
+    struct value_case cases[] = {
+        /* megabyte values: refused by name, never echoed */
+        {"megabyte access_key", {mb_plain, sk, tok, exp, NULL, 0, 0}, BRS_ECREDENTIAL, "access_key", 0},
+        {"megabyte secret_key", {ak, mb_secret, tok, exp, NULL, 0, 0}, BRS_ECREDENTIAL, "secret_key", 0},
+        {"megabyte token", {ak, sk, mb_secret, exp, NULL, 0, 0}, BRS_ECREDENTIAL, "token", 0},
+        {"megabyte expiry", {ak, sk, tok, mb_expiry, NULL, 0, 0}, BRS_ECREDENTIAL, "expiry_time", 0},
+        /* a megabyte error message is cut short */
+        {"megabyte error", {ak, sk, tok, exp, mb_error, 1, 0}, BRS_ECREDENTIAL,
+         "custom_credentials_method", 0},
+        {"megabyte multi-byte error", {ak, sk, tok, exp, mb_error3, 1, 0}, BRS_ECREDENTIAL,
+         "custom_credentials_method", 0},
+        /* invalid UTF-8: refused by brs_result_set, so the key is missing */
+        {"invalid UTF-8 access_key", {"TESTAK\xc3\x28", sk, tok, exp, NULL, 0, 0}, BRS_ECREDENTIAL,
+         "access_key", BRS_EVALIDATION},
+        {"invalid UTF-8 token", {ak, sk, "\xed\xa0\x80" SECRET_MARKER, exp, NULL, 0, 0}, BRS_ECREDENTIAL,
+         "token", BRS_EVALIDATION},
+        {"invalid UTF-8 expiry", {ak, sk, tok, "2030-01-01T00:00:00Z\xff", NULL, 0, 0}, BRS_ECREDENTIAL,
+         "expiry_time", BRS_EVALIDATION},
+        /* an error message that is not UTF-8 is dropped; the failure stays */
+        {"invalid UTF-8 error", {ak, sk, tok, exp, "bad \xff message", 1, 0}, BRS_ECREDENTIAL,
+         "custom_credentials_method", BRS_EVALIDATION},
+        /* embedded NUL: the C string ends there */
+        {"NUL ends the token early", {ak, sk, "\0" SECRET_MARKER, exp, NULL, 0, 0}, BRS_ECREDENTIAL,
+         "token", 0},
+        /* expiries that cannot be used */
+        {"expiry Feb 30", {ak, sk, tok, "2030-02-30T00:00:00Z", NULL, 0, 0}, BRS_ECREDENTIAL,
+         "expiry_time", 0},
+        {"expiry offset +25:00", {ak, sk, tok, "2030-01-01T00:00:00+25:00", NULL, 0, 0},
+         BRS_ECREDENTIAL, "expiry_time", 0},
+        {"expiry a date", {ak, sk, tok, "2030-01-01", NULL, 0, 0}, BRS_ECREDENTIAL, "expiry_time", 0},
+        {"expiry unix seconds", {ak, sk, tok, "1893456000", NULL, 0, 0}, BRS_ECREDENTIAL,
+         "expiry_time", 0},
+        {"expiry empty", {ak, sk, tok, "", NULL, 0, 0}, BRS_ECREDENTIAL, "expiry_time", 0},
+        {"expiry blank", {ak, sk, tok, " \t ", NULL, 0, 0}, BRS_ECREDENTIAL, "expiry_time", 0},
+        {"expiry zero time", {ak, sk, tok, "0001-01-01T00:00:00Z", NULL, 0, 0}, BRS_ECREDENTIAL,
+         "expiry_time", 0},
+        {"expiry naive past", {ak, sk, tok, "2001-01-01T00:00:00", NULL, 0, 0}, BRS_ECREDENTIAL,
+         "expiry_time", 0},
+        /* a negative return is a failure like any non-zero one */
+        {"negative return", {ak, sk, tok, exp, NULL, -1, 0}, BRS_ECREDENTIAL,
+         "custom_credentials_method", 0},
+        /* odd but valid */
+        {"expiry naive future", {ak, sk, tok, "2099-01-01T00:00:00", NULL, 0, 0}, BRS_OK, NULL, 0},
+        {"expiry padded", {ak, sk, tok, "  2099-01-01T00:00:00Z  ", NULL, 0, 0}, BRS_OK, NULL, 0},
+        {"expiry nanoseconds", {ak, sk, tok, "2099-01-01T00:00:00.123456789+01:00", NULL, 0, 0}, BRS_OK,
+         NULL, 0},
+        {"non-ASCII values", {"TESTAK\xc3\xa9", "s\xe2\x82\xac", "t\xf0\x9f\x94\x91", exp, NULL, 0, 0},
+         BRS_OK, NULL, 0},
+        {"error set on success is ignored", {ak, sk, tok, exp, "ignored", 0, 0}, BRS_OK, NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_value_case(&cases[i]);
+    harness_current = "test_bad_callback_values";
+    free(mb_secret);
+    free(mb_plain);
+    free(mb_expiry);
+    free(mb_error);
+    free(mb_error3);
+}
+
+/* brs_result_set's own argument checks, from inside a callback. */
+struct set_args {
+    int null_key, null_value, empty_key, unknown_key, bad_key, key_with_nul, set_twice;
+};
+
+static int set_args_cb(void *user_data, int request, brs_result *result) {
+    struct set_args *a = user_data;
+    (void)request;
+    a->null_key = brs_result_set(result, NULL, "x");
+    a->null_value = brs_result_set(result, "access_key", NULL);
+    a->empty_key = brs_result_set(result, "", "x");
+    a->unknown_key = brs_result_set(result, "ACCESS_KEY", "x");
+    a->bad_key = brs_result_set(result, "access_key\xff", "x");
+    /* "access_key\0junk" is the C string "access_key" */
+    a->key_with_nul = brs_result_set(result, "access_key\0junk", "TESTAK0000000009");
+    brs_result_set(result, "secret_key", "first");
+    a->set_twice = brs_result_set(result, "secret_key", SECRET_MARKER);
+    brs_result_set(result, "token", "t");
+    brs_result_set(result, "expiry_time", expiry_ok);
+    return 0;
+}
+
+static void test_result_set_arguments(void) {
+    struct set_args a;
+    memset(&a, -1, sizeof a);
+    brs_session s;
+    brs_error err = {0};
+    CHECK_STATUS(brs_new_session("{}", set_args_cb, &a, &s, &err), BRS_OK, &err);
+    struct brs_credentials c = {0};
+    CHECK_STATUS(brs_credentials(s, &c, &err), BRS_OK, &err);
+    CHECK_INT(a.null_key, BRS_EVALIDATION);
+    CHECK_INT(a.null_value, BRS_EVALIDATION);
+    CHECK_INT(a.empty_key, BRS_EVALIDATION);
+    CHECK_INT(a.unknown_key, BRS_EVALIDATION);
+    CHECK_INT(a.bad_key, BRS_EVALIDATION);
+    CHECK_INT(a.key_with_nul, BRS_OK);
+    CHECK_INT(a.set_twice, BRS_OK);
+    CHECK_STR(c.access_key, "TESTAK0000000009");
+    CHECK_STR(c.secret_key, SECRET_MARKER); /* the last value wins */
+    brs_credentials_clear(&c);
+    brs_error_clear(&err);
+    CHECK_INT(brs_close_session(s), BRS_OK);
+}
+
+/* ---- odd arguments to the other functions ------------------------------ */
+
+static void test_null_error_structs(void) {
+    /* Every failing call works with err == NULL. */
+    struct getter g = {.lifetime_ms = 3600 * 1000, .fail = 1};
+    brs_session s = 0;
+    CHECK_INT(brs_new_session("{\"method\": 1}", getter_cb, &g, &s, NULL), BRS_EVALIDATION);
+    CHECK_INT(brs_new_session(NULL, NULL, NULL, NULL, NULL), BRS_EVALIDATION);
+    CHECK_INT(brs_new_session("{}", getter_cb, &g, &s, NULL), BRS_OK);
+    CHECK_INT(brs_credentials(s, NULL, NULL), BRS_EVALIDATION);
+    struct brs_credentials c = {0};
+    CHECK_INT(brs_credentials(s, &c, NULL), BRS_ECREDENTIAL);
+    CHECK_INT(brs_refresh(s, NULL, NULL), BRS_ECREDENTIAL);
+    CHECK_INT(brs_whoami(s, NULL, NULL), BRS_EVALIDATION);
+    CHECK(c.access_key == NULL);
+    CHECK_INT(brs_close_session(s), BRS_OK);
+    CHECK_INT(brs_refresh(s, NULL, NULL), BRS_ECLOSED);
+}
+
+static void test_garbage_in_out_structs(void) {
+    /* Output structs are zeroed on entry: garbage in them is never read or
+     * freed (the documented contract is to start zeroed; the library must
+     * still not crash when a caller forgets). */
+    struct getter g = {.lifetime_ms = 3600 * 1000};
+    brs_session s = 0;
+    brs_error err;
+    memset(&err, 0, sizeof err);
+    CHECK_STATUS(open_session(&g, "", &s, &err), BRS_OK, &err);
+    struct brs_credentials c;
+    memset(&c, 0xAB, sizeof c);
+    brs_error err2;
+    memset(&err2, 0xCD, sizeof err2);
+    CHECK_STATUS(brs_credentials(s, &c, &err2), BRS_OK, &err2);
+    CHECK_INT(err2.status, 0);
+    CHECK(err2.message == NULL && err2.param == NULL);
+    CHECK_STR(c.access_key, "TESTAK0000000001");
+    brs_credentials_clear(&c);
+    char *json = (char *)0x1; /* overwritten, never freed */
+    CHECK_STATUS(brs_whoami(s, &json, &err2), BRS_OK, &err2);
+    CHECK_STR(json, "{\"method\":\"custom\"}");
+    brs_free(json);
+    CHECK_INT(brs_close_session(s), BRS_OK);
+    memset(&err2, 0xCD, sizeof err2);
+    CHECK_STATUS(brs_whoami(s, &json, &err2), BRS_ECLOSED, &err2);
+    CHECK(json == NULL);
+    brs_error_clear(&err2);
+}
+
+static void test_logger_null_and_odd_levels(void) {
+    /* NULL logger twice, then a logger that ignores everything. */
+    brs_set_logger(NULL, NULL);
+    brs_set_logger(NULL, (void *)0x1);
+    brs_free(NULL);
+    brs_credentials_clear(NULL);
+    brs_error_clear(NULL);
+}
+
+int main(void) {
+    iso8601_ms(now_ms() + 3600 * 1000, expiry_ok);
+    RUN(test_bad_configs);
+    RUN(test_odd_but_valid_configs);
+    RUN(test_bad_callback_values);
+    RUN(test_result_set_arguments);
+    RUN(test_null_error_structs);
+    RUN(test_garbage_in_out_structs);
+    RUN(test_logger_null_and_odd_levels);
+    return harness_exit();
+}
