@@ -21,10 +21,11 @@ The caches are built for many threads:
   blocks a hit, or a build, of another key. The lock is held only for the
   few dictionary operations of a lookup, an insert or an eviction.
 - A hit is one dictionary lookup on the raw call arguments (an alias of the
-  normalized key) plus a short critical section to record the use. The
+  normalized key) and two attribute stores to record the use; no lock. The
   normalization runs only the first time a given spelling of a call is
   seen, and for calls whose arguments cannot serve as an alias (a
-  ``Config`` object, for instance).
+  ``Config``, which may change between calls, for instance).
+- A forked child starts with empty caches and fresh locks.
 
 Examples
 --------
