@@ -420,12 +420,6 @@ class _Flight:
         self.error: BaseException | None = None
         self.owner = threading.get_ident()
 
-    def wait(self) -> Any:
-        self.done.wait()
-        if self.error is not None:
-            raise self.error
-        return self.value
-
 
 def _check_max_size(value: Any, error: type[CacheError]) -> int | None:
     if value is None:
@@ -547,25 +541,30 @@ class _PolicyCache(Generic[_T]):
             # The call is malformed (boto3 will say how) or cannot be keyed;
             # let boto3 handle it without caching.
             return factory(*args, **kwargs)
-        with self._lock:
-            entry = self._entries.get(norm)
-            if entry is not None:
-                self._touch(entry, alias, max_size)
-                return entry.value
-            flight = self._inflight.get(norm)
-            owner = flight is None
-            if flight is None:
-                flight = self._inflight[norm] = _Flight()
-        if not owner:
+        while True:
+            with self._lock:
+                entry = self._entries.get(norm)
+                if entry is not None:
+                    self._touch(entry, alias, max_size)
+                    return entry.value
+                flight = self._inflight.get(norm)
+                if flight is None:
+                    flight = self._inflight[norm] = _Flight()
+                    break  # this thread builds
             if flight.owner == threading.get_ident():
                 # The factory asked for its own key (re-entrant); build
                 # uncached rather than wait for ourselves.
                 return factory(*args, **kwargs)
-            value = flight.wait()
-            if max_size is not None:
-                with self._lock:
-                    self._resize(max_size, self._entries.get(norm))
-            return value
+            flight.done.wait()
+            if flight.error is None:
+                if max_size is not None:
+                    with self._lock:
+                        self._resize(max_size, self._entries.get(norm))
+                return flight.value
+            if isinstance(flight.error, Exception):
+                raise flight.error  # the same error as the builder's
+            # The builder was interrupted (KeyboardInterrupt, SystemExit):
+            # that was for its thread, not this one; try again.
         try:
             value = factory(*args, **kwargs)
         except BaseException as exc:

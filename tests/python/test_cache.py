@@ -16,6 +16,7 @@ import pytest
 from botocore.client import BaseClient
 from botocore.config import Config
 
+import gobrs.cache as gobrs_cache
 from gobrs.cache import (
     CacheError,
     ClientCacheError,
@@ -89,6 +90,43 @@ class CountingFactory:
         if self.error is not None:
             raise self.error
         return boto3.session.Session.client(self._session, *args, **kwargs)
+
+
+class CountingEvent(threading.Event):
+    """An Event that counts the threads that have waited on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiters = 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waiters += 1  # under the GIL; only compared in the tests
+        return super().wait(timeout)
+
+
+@pytest.fixture
+def flights(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Records every in-flight build; their ``done`` events count waiters."""
+
+    made: list[Any] = []
+
+    class RecordingFlight(gobrs_cache._Flight):
+        __slots__ = ()
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.done = CountingEvent()
+            made.append(self)
+
+    monkeypatch.setattr(gobrs_cache, "_Flight", RecordingFlight)
+    return made
+
+
+def wait_for_waiters(flights: list[Any], n: int) -> None:
+    deadline = time.monotonic() + JOIN
+    while not flights or flights[0].done.waiters < n:
+        assert time.monotonic() < deadline, "waiters never queued"
+        time.sleep(0.005)
 
 
 def run_threads(n: int, target: Callable[[int], None]) -> list[threading.Thread]:
@@ -549,7 +587,9 @@ def test_concurrent_first_calls_with_different_spellings(session: CachedSession)
     assert all(r is results[0] for r in results)
 
 
-def test_failed_build_reaches_every_waiter_and_caches_nothing(session: CachedSession) -> None:
+def test_failed_build_reaches_every_waiter_and_caches_nothing(
+    session: CachedSession, flights: list[Any]
+) -> None:
     factory = CountingFactory(session)
     factory.release = threading.Event()
     factory.error = RuntimeError("build failed")
@@ -565,7 +605,7 @@ def test_failed_build_reaches_every_waiter_and_caches_nothing(session: CachedSes
     for t in threads:
         t.start()
     assert factory.started.wait(JOIN)
-    time.sleep(0.2)  # let the others queue on the flight
+    wait_for_waiters(flights, 7)
     factory.release.set()
     for t in threads:
         t.join(JOIN)
@@ -711,3 +751,46 @@ def test_forked_child_starts_empty_and_never_hangs(session: CachedSession) -> No
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     assert out == b"ok"
     assert session.client("s3") is s3  # the parent's cache is untouched
+
+
+def test_interrupted_build_is_retried_by_a_waiter(
+    session: CachedSession, flights: list[Any]
+) -> None:
+    # A KeyboardInterrupt in the building thread is for that thread: a
+    # waiter builds the client itself instead of receiving the interrupt.
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def factory(*args: Any, **kwargs: Any) -> BaseClient:
+        calls.append(1)
+        if len(calls) == 1:
+            started.set()
+            assert release.wait(JOIN)
+            raise KeyboardInterrupt
+        return boto3.session.Session.client(session, *args, **kwargs)
+
+    caught: list[BaseException] = []
+    got: list[Any] = []
+
+    def builder() -> None:
+        try:
+            session.cache.get_client(factory, ("sqs",), {}, None, None)
+        except KeyboardInterrupt as exc:
+            caught.append(exc)
+
+    b = threading.Thread(target=builder)
+    b.start()
+    assert started.wait(JOIN)
+    w = threading.Thread(
+        target=lambda: got.append(session.cache.get_client(factory, ("sqs",), {}, None, None))
+    )
+    w.start()
+    wait_for_waiters(flights, 1)
+    release.set()
+    b.join(JOIN)
+    w.join(JOIN)
+    assert not b.is_alive() and not w.is_alive()
+    assert len(caught) == 1
+    assert len(got) == 1 and isinstance(got[0], BaseClient)
+    assert len(calls) == 2
+    assert session.client("sqs") is got[0]
