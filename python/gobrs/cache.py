@@ -81,11 +81,12 @@ from boto3.resources.base import ServiceResource
 from botocore.client import BaseClient
 from botocore.config import Config
 
+from .exceptions import BRSError
+from .utils.typing import EvictionPolicy
+
 if TYPE_CHECKING:  # pragma: no cover
     from boto3.session import Session
 
-#: The eviction policies a cache can use. Case sensitive.
-EvictionPolicy = Literal["LRU", "LFU"]
 
 _T = TypeVar("_T")
 _MISSING: Any = object()
@@ -113,62 +114,12 @@ _MAX_ALIASES = 16
 # ---------------------------------------------------------------- errors ---
 
 
-class CacheError(Exception):
+class CacheError(BRSError):
     """The base exception for client and resource cache errors.
 
-    Parameters
-    ----------
-    message : str, optional
-        The message to raise.
-    code : str | int, optional
-        A short machine-friendly code for the error.
-    status_code : int, optional
-        An HTTP status code, if applicable.
-    details : Dict[str, Any], optional
-        Extra structured metadata for debugging or logging.
-    param : str, optional
-        The parameter name related to the error.
-    value : Any, optional
-        The parameter value related to the error.
+    A :class:`~gobrs.exceptions.BRSError`, with its ``code``,
+    ``status_code``, ``details``, ``param`` and ``value`` fields.
     """
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        code: str | int | None = None,
-        status_code: int | None = None,
-        details: Dict[str, Any] | None = None,
-        param: str | None = None,
-        value: Any | None = None,
-    ) -> None:
-        self.message = "" if message is None else message
-        self.code = code
-        self.status_code = status_code
-        self.details = details
-        self.param = param
-        self.value = value
-        super().__init__(self.message)
-
-    def _extras(self) -> list[str]:
-        extras: list[str] = []
-        for name in ("code", "status_code", "param", "value", "details"):
-            attr = getattr(self, name)
-            if attr is not None:
-                extras.append(f"{name}={attr!r}")
-        return extras
-
-    def __str__(self) -> str:
-        extras = self._extras()
-        if not extras:
-            return self.message
-        if not self.message:
-            return ", ".join(extras)
-        return f"{self.message} ({', '.join(extras)})"
-
-    def __repr__(self) -> str:
-        args = [repr(self.message), *self._extras()]
-        return f"{type(self).__name__}({', '.join(args)})"
 
 
 class ClientCacheError(CacheError):
