@@ -19,12 +19,14 @@ from __future__ import annotations
 
 __all__ = [
     "FORK_MESSAGE",
+    "PICKLE_MESSAGE",
     "CallbackState",
     "Handler",
     "NativeSession",
     "forked",
     "library_path",
     "load",
+    "refuse_pickle",
     "track",
     "version",
 ]
@@ -85,6 +87,24 @@ FORK_MESSAGE = (
 )
 
 CLOSED_MESSAGE = "the session is closed; create a new session"
+
+PICKLE_MESSAGE = (
+    "a gobrs session or its credentials cannot be pickled or copied (to send "
+    "it to another process, say): its Go session belongs to this process; "
+    "create a session in each process that needs one"
+)
+
+
+def refuse_pickle() -> Any:
+    """Raise the error of an attempt to pickle or copy a session.
+
+    Raises
+    ------
+    BRSForkError
+        Always.
+    """
+
+    raise BRSForkError(PICKLE_MESSAGE)
 
 
 class BrsError(ctypes.Structure):
@@ -469,6 +489,9 @@ class NativeSession:
         """Whether :meth:`close` was called."""
 
         return self._closed
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return refuse_pickle()
 
     def _check(self) -> None:
         if forked():

@@ -211,6 +211,10 @@ class GoRefreshableCredentials(RefreshableCredentials):
     def _publish_refresh(self) -> None:
         raise NotImplementedError("gobrs credentials are refreshed by the Go session")
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # the Go session cannot follow a copy into another process
+        return _lib.refuse_pickle()
+
     def __repr__(self) -> str:
         frozen, expiry = self._snapshot
         return (

@@ -142,11 +142,12 @@ class BRSClosedError(BRSError):
 
 
 class BRSForkError(BRSError):
-    """The session (or the gobrs library) was set up before ``os.fork()``.
+    """The session (or the gobrs library) was set up before ``os.fork()``,
+    or a session was pickled to be sent to another process.
 
     The Go runtime inside gobrs does not survive ``fork``: create sessions
     after forking, or use the ``spawn`` (or ``forkserver``) start method of
-    :mod:`multiprocessing`.
+    :mod:`multiprocessing`, creating each process's sessions in it.
     """
 
 

@@ -377,6 +377,10 @@ class BaseRefreshableSession(boto3.session.Session):
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # the Go session cannot follow a copy into another process
+        return _lib.refuse_pickle()
+
     def __repr__(self) -> str:
         # only non-secret settings: never keys or tokens
         parts = [f"method={self._brs_method!r}"]

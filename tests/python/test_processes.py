@@ -1,0 +1,340 @@
+"""Processes beyond tests/python/test_fork.py: the forkserver start method,
+sessions sent to another process, process pools of every start method, and
+the gunicorn-style pre-fork pattern. Every child either works or gets a
+clear BRSForkError, never hangs; every case is bounded by a timeout.
+
+The rule (docs/reliability.md): a process forked after gobrs loaded its Go
+library cannot use it (the Go runtime does not survive fork), neither the
+parent's sessions nor new ones: BRSForkError, at once. A process forked
+before that (the library loads with the first session, not at import), or
+started with spawn or forkserver, creates its own sessions and they work.
+
+Each case runs in a fresh interpreter so that whether the library is loaded
+in the parent is up to the case, not to the tests that ran before.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+pytestmark = pytest.mark.timeout(180)
+
+#: seconds any one script may run (its children are bounded inside it)
+SCRIPT_TIMEOUT = 120
+
+PRELUDE = '''
+import json, os, signal, sys, time, multiprocessing
+from datetime import datetime, timedelta, timezone
+
+import gobrs
+from gobrs import BRSForkError, RefreshableSession
+
+ENDPOINT = os.environ["GOBRS_TEST_ENDPOINT"]
+
+
+def getter(tag="x"):
+    return {"access_key": "ASIAGOBRSPROC" + tag[:7].upper().ljust(7, "0"), "secret_key": "s", "token": "t",
+            "expiry_time": datetime.now(timezone.utc) + timedelta(hours=1)}
+
+
+def new_session(tag="x"):
+    return RefreshableSession(method="custom", custom_credentials_method=getter,
+                              custom_credentials_method_args={"tag": tag}, region_name="us-east-1")
+
+
+def attempt(fn):
+    """Run fn: ("ok", result) or (exception class name, message)."""
+    try:
+        return ["ok", fn()]
+    except BRSForkError as exc:
+        return ["BRSForkError", exc.message]
+    except BaseException as exc:
+        return [type(exc).__name__, str(exc)[:300]]
+
+
+def use_own_session(tag):
+    """Create a session, read it and make a moto call with it."""
+    s = new_session(tag)
+    key = s.credentials["access_key"]
+    account = s.client("sts", endpoint_url=ENDPOINT).get_caller_identity()["Account"]
+    s.close()
+    return [key, account]
+
+
+def fork_workers(n, work, deadline_s=60):
+    """Fork n workers running work(i) -> JSON-able; return their results in
+    order, or "hung"/"crashed" for a worker that did not report."""
+    pipes = []
+    for i in range(n):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            signal.alarm(deadline_s)  # a hung worker dies
+            try:
+                out = work(i)
+            except BaseException as exc:
+                out = ["crashed", repr(exc)]
+            os.write(w, json.dumps(out).encode())
+            os._exit(0)
+        os.close(w)
+        pipes.append((pid, r))
+    results = []
+    deadline = time.monotonic() + deadline_s + 10
+    for pid, r in pipes:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                status = None
+                break
+            time.sleep(0.02)
+        data = os.read(r, 1 << 20)
+        os.close(r)
+        if status is None:
+            results.append("hung")
+        elif not data:
+            results.append("crashed: " + str(os.waitstatus_to_exitcode(status)))
+        else:
+            results.append(json.loads(data))
+    return results
+'''
+
+
+def run_script(body: str, endpoint: str, tmp_path: Path) -> Any:
+    """Run PRELUDE + body as __main__ in a new interpreter; return the JSON
+    it prints last."""
+
+    path = tmp_path / "script.py"
+    path.write_text(textwrap.dedent(PRELUDE) + "\n" + textwrap.dedent(body))
+    env = dict(os.environ, GOBRS_TEST_ENDPOINT=endpoint, PYTHONWARNINGS="ignore::DeprecationWarning")
+    proc = subprocess.run(
+        [sys.executable, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=SCRIPT_TIMEOUT,
+        env=env,
+        cwd=str(tmp_path),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert lines, proc.stderr[-3000:]
+    return json.loads(lines[-1])
+
+
+# -- the gunicorn-style pre-fork pattern -------------------------------------------
+
+
+def test_prefork_parent_with_a_session(endpoint: str, tmp_path: Path) -> None:
+    # The master builds a session (and uses it) before forking its workers,
+    # as an app module imported with preload_app would. Each worker finds
+    # the parent's session, its clients and new sessions refused with a
+    # clear BRSForkError, at once; the master goes on working.
+    out = run_script(
+        """
+        parent = new_session("parent")
+        sts = parent.client("sts", endpoint_url=ENDPOINT)
+        sts.get_caller_identity()
+
+        def work(i):
+            return {
+                "parent_session": attempt(lambda: parent.credentials["access_key"]),
+                "parent_client": attempt(lambda: sts.get_caller_identity()["Account"]),
+                "own_session": attempt(lambda: use_own_session(f"w{i}")),
+                "close_parent": attempt(parent.close),
+            }
+
+        results = fork_workers(4, work)
+        after = attempt(lambda: use_own_session("after"))
+        print(json.dumps({"workers": results, "parent": attempt(lambda: parent.credentials["access_key"]),
+                          "after": after, "closed": parent.closed}))
+        """,
+        endpoint,
+        tmp_path,
+    )
+    assert len(out["workers"]) == 4
+    for worker in out["workers"]:
+        assert isinstance(worker, dict), worker  # not "hung" or "crashed"
+        for name in ("parent_session", "parent_client", "own_session"):
+            kind, message = worker[name]
+            assert kind == "BRSForkError", (name, worker[name])
+            assert "fork" in message and "spawn" in message
+        # closing in the child is a quiet no-op: the parent owns the session
+        assert worker["close_parent"] == ["ok", None]
+    assert out["parent"] == ["ok", "ASIAGOBRSPROCPARENT0"]
+    assert out["after"][0] == "ok"
+    assert out["closed"] is False
+
+
+def test_prefork_workers_create_their_own_sessions(endpoint: str, tmp_path: Path) -> None:
+    # The master imports gobrs and everything it needs but creates its
+    # sessions lazily (gunicorn's post_fork hook, or a session made at the
+    # first request): each worker's own session works.
+    out = run_script(
+        """
+        import boto3, gobrs.custom  # imported in the master, library not loaded
+        assert gobrs._lib._lib is None
+
+        def work(i):
+            return attempt(lambda: use_own_session(f"w{i}"))
+
+        results = fork_workers(4, work)
+        # the master may load the library afterwards, too
+        print(json.dumps({"workers": results, "master": attempt(lambda: use_own_session("master"))}))
+        """,
+        endpoint,
+        tmp_path,
+    )
+    keys = []
+    for worker in out["workers"]:
+        kind, (key, account) = worker
+        assert kind == "ok", worker
+        assert account == "123456789012"
+        keys.append(key)
+    assert keys == [f"ASIAGOBRSPROCW{i}00000" for i in range(4)]
+    assert out["master"][0] == "ok"
+
+
+def test_prefork_worker_forking_again(endpoint: str, tmp_path: Path) -> None:
+    # A worker that loaded the library itself and then forks (a task
+    # runner inside a worker): its child gets BRSForkError, the worker
+    # keeps working.
+    out = run_script(
+        """
+        def work(i):
+            own = new_session(f"w{i}")
+            own.credentials
+            grandchild = fork_workers(1, lambda _: attempt(lambda: own.credentials["access_key"]), 30)
+            return {"grandchild": grandchild[0], "worker": attempt(lambda: own.credentials["access_key"])}
+
+        print(json.dumps(fork_workers(2, work)))
+        """,
+        endpoint,
+        tmp_path,
+    )
+    for i, worker in enumerate(out):
+        assert worker["grandchild"][0] == "BRSForkError", worker
+        assert worker["worker"] == ["ok", f"ASIAGOBRSPROCW{i}00000"]
+
+
+# -- multiprocessing start methods and pools ------------------------------------------
+
+
+def test_forkserver_children_create_working_sessions(endpoint: str, tmp_path: Path) -> None:
+    out = run_script(
+        """
+        def work(i):
+            return attempt(lambda: use_own_session(f"fs{i}"))
+
+        if __name__ == "__main__":
+            parent = new_session("parent")
+            parent.credentials  # the library is loaded and running in the parent
+            ctx = multiprocessing.get_context("forkserver")
+            with ctx.Pool(2) as pool:
+                results = pool.map_async(work, range(3)).get(timeout=90)
+            print(json.dumps({"children": results, "parent": parent.credentials["access_key"]}))
+        """,
+        endpoint,
+        tmp_path,
+    )
+    assert [r[0] for r in out["children"]] == ["ok"] * 3, out
+    assert [r[1][0] for r in out["children"]] == [f"ASIAGOBRSPROCFS{i}0000" for i in range(3)]
+    assert out["parent"] == "ASIAGOBRSPROCPARENT0"
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver", "fork"])
+def test_sending_a_session_to_a_child_is_refused_in_the_parent(method: str, endpoint: str, tmp_path: Path) -> None:
+    # A session cannot follow a pickle into another process: the parent
+    # gets a clear BRSForkError when it tries, whatever the start method.
+    out = run_script(
+        f"""
+        def read(session):
+            return attempt(lambda: session.credentials["access_key"])
+
+        if __name__ == "__main__":
+            parent = new_session("parent")
+            parent.credentials
+            ctx = multiprocessing.get_context({method!r})
+            with ctx.Pool(1) as pool:
+                sent = attempt(lambda: pool.apply_async(read, (parent,)).get(timeout=60))
+                creds = attempt(lambda: pool.apply_async(read, (parent.get_credentials(),)).get(timeout=60))
+            print(json.dumps({{"sent": sent, "creds": creds}}))
+        """,
+        endpoint,
+        tmp_path,
+    )
+    # every start method pickles a pool's arguments: refused in the parent
+    assert out["sent"][0] == "BRSForkError", out
+    assert "cannot be pickled" in out["sent"][1]
+    assert out["creds"][0] == "BRSForkError", out
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_process_pool_executor(method: str, endpoint: str, tmp_path: Path) -> None:
+    # concurrent.futures over every start method, from a parent whose
+    # library is loaded: fork children get BRSForkError (sent back intact,
+    # fields and all), spawn and forkserver children work.
+    out = run_script(
+        f"""
+        from concurrent.futures import ProcessPoolExecutor
+
+        def work(i):
+            return use_own_session(f"pp{{i}}")[0]
+
+        if __name__ == "__main__":
+            parent = new_session("parent")
+            parent.credentials
+            ctx = multiprocessing.get_context({method!r})
+            with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+                futures = [pool.submit(work, i) for i in range(2)]
+                results = [attempt(lambda f=f: f.result(timeout=90)) for f in futures]
+            print(json.dumps(results))
+        """,
+        endpoint,
+        tmp_path,
+    )
+    if method == "fork":
+        assert [r[0] for r in out] == ["BRSForkError"] * 2, out
+        assert all("spawn" in r[1] for r in out)
+    else:
+        assert out == [["ok", f"ASIAGOBRSPROCPP{i}0000"] for i in range(2)]
+
+
+def test_fork_pool_child_of_a_background_refreshing_parent(endpoint: str, tmp_path: Path) -> None:
+    # The parent's Go threads are busy renewing credentials in the
+    # background when it forks: the children still never hang.
+    out = run_script(
+        """
+        def work(i):
+            return attempt(lambda: new_session(f"bg{i}").credentials["access_key"])
+
+        if __name__ == "__main__":
+            parent = RefreshableSession(method="custom", custom_credentials_method=lambda: {
+                "access_key": "ASIAGOBRSPROCBGPAREN", "secret_key": "s", "token": "t",
+                "expiry_time": datetime.now(timezone.utc) + timedelta(seconds=2)},
+                region_name="us-east-1", background_refresh=True, advisory_timeout=1, mandatory_timeout=0.5,
+                defer_refresh=False)
+            ctx = multiprocessing.get_context("fork")
+            results = []
+            for _ in range(3):
+                with ctx.Pool(2) as pool:
+                    results += pool.map_async(work, range(2)).get(timeout=60)
+                time.sleep(0.3)
+            print(json.dumps({"children": results, "parent": parent.credentials["access_key"]}))
+        """,
+        endpoint,
+        tmp_path,
+    )
+    assert [r[0] for r in out["children"]] == ["BRSForkError"] * 6, out
+    assert out["parent"] == "ASIAGOBRSPROCBGPAREN"
