@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -136,6 +137,14 @@ func commandToken(argv []string, o MFACommandOptions) mfaTokenFunc {
 		fail := func(err error, format string, args ...any) error {
 			return &Error{Kind: KindConfiguration, Param: "mfa_token_provider", Value: cut(argv[0], 128), Err: err,
 				Message: fmt.Sprintf(format, args...)}
+		}
+		if o.Dir != "" {
+			// Checked first: a missing directory fails the start with the
+			// same error as a missing program.
+			if st, err := os.Stat(o.Dir); err != nil || !st.IsDir() {
+				return "", &Error{Kind: KindConfiguration, Param: "mfa_token_provider_kwargs.cwd", Value: cut(o.Dir, 128),
+					Message: fmt.Sprintf("the MFA token command's cwd %q is not a directory", cut(o.Dir, 128))}
+			}
 		}
 		err := cmd.Run()
 		var exitErr *exec.ExitError

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -442,7 +443,9 @@ func signWith(c aws.Credentials) func(*sts.Options) {
 type staticCredentials aws.Credentials
 
 // Retrieve implements aws.CredentialsProvider.
-func (s staticCredentials) Retrieve(context.Context) (aws.Credentials, error) { return aws.Credentials(s), nil }
+func (s staticCredentials) Retrieve(context.Context) (aws.Credentials, error) {
+	return aws.Credentials(s), nil
+}
 
 // stsError maps an SDK error: a service error is KindRequest with its HTTP
 // status and AWS code; no answer (refused, reset, timed out, TLS) is
@@ -450,6 +453,10 @@ func (s staticCredentials) Retrieve(context.Context) (aws.Credentials, error) { 
 // from the SDK and the service and hold no secret of ours.
 func stsError(op string, c *stsClient, err error) error {
 	status := 0
+	var exhausted *retry.MaxAttemptsError
+	if errors.As(err, &exhausted) {
+		op = fmt.Sprintf("%s (%d attempts)", op, exhausted.Attempt)
+	}
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {
 		status = re.HTTPStatusCode()

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"net/url"
@@ -424,8 +425,8 @@ func checkURL(param, v string, schemes ...string) error {
 // and wrong types are validation errors naming param.key. null leaves a
 // target untouched, as Python's None.
 func decodeFields(param string, raw []byte, fields map[string]any) error {
-	var obj map[string]json.RawMessage
-	if err := DecodeJSON(param, raw, &obj); err != nil {
+	obj, err := decodeObject(param, raw)
+	if err != nil {
 		return err
 	}
 	keys := make([]string, 0, len(obj))
@@ -451,6 +452,32 @@ func decodeFields(param string, raw []byte, fields map[string]any) error {
 		}
 	}
 	return nil
+}
+
+// decodeObject decodes a JSON object (or null) into its raw members.
+func decodeObject(param string, raw []byte) (map[string]json.RawMessage, error) {
+	if v := bytes.TrimSpace(raw); len(v) > 0 && v[0] != '{' && string(v) != "null" {
+		return nil, validationError(param, "", "%s must be an object, not a JSON %s", param, jsonKind(v[0]))
+	}
+	var obj map[string]json.RawMessage
+	if err := DecodeJSON(param, raw, &obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// jsonKind names the JSON type a value starting with c has.
+func jsonKind(c byte) string {
+	switch {
+	case c == '"':
+		return "string"
+	case c == '[':
+		return "array"
+	case c == 't' || c == 'f':
+		return "boolean"
+	default:
+		return "number"
+	}
 }
 
 // decodeList decodes a JSON array, each element with item(param[i], raw).
@@ -531,7 +558,12 @@ func decodeAssumeRole(raw []byte, p *AssumeRoleParams) error {
 		}
 	}
 	if tagKey != nil {
-		if err := DecodeJSON(param+".TransitiveTagKeys", tagKey, &p.TransitiveTagKeys); err != nil {
+		if err := decodeList(param+".TransitiveTagKeys", tagKey, func(ip string, r []byte) error {
+			var k string
+			err := DecodeJSON(ip, r, &k)
+			p.TransitiveTagKeys = append(p.TransitiveTagKeys, k)
+			return err
+		}); err != nil {
 			return err
 		}
 	}
@@ -668,8 +700,8 @@ var mfaKwargsRefused = map[string]bool{"shell": true, "executable": true, "preex
 // held any key.
 func decodeMFAOptions(raw []byte, o *MFACommandOptions) (bool, error) {
 	const param = "mfa_token_provider_kwargs"
-	var obj map[string]json.RawMessage
-	if err := DecodeJSON(param, raw, &obj); err != nil {
+	obj, err := decodeObject(param, raw)
+	if err != nil {
 		return false, err
 	}
 	for k := range obj {
