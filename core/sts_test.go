@@ -759,3 +759,18 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// BenchmarkSTSNewSession measures building a deferred sts session (no
+// network): JSON decoding, validation and the shared client lookup.
+func BenchmarkSTSNewSession(b *testing.B) {
+	cfg := stsConfig("http://127.0.0.1:9", map[string]any{"RoleSessionName": "bench", "DurationSeconds": 3600}, nil, nil)
+	discard := func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil)) }
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := NewSessionFromJSON(cfg, Hooks{}, discard)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+}
