@@ -96,6 +96,7 @@ type STSProvider struct {
 	client *stsClient
 	opts   Options
 	warned bool
+	last   string // access key of the shared credentials last handed out
 }
 
 var (
@@ -392,13 +393,25 @@ func (p *STSProvider) Retrieve(ctx context.Context) (Credentials, error) {
 	}
 	key := assumeKey(client.key, p.paramsDigest, src)
 	e, _ := getOrAdd(assumedRoles, key, func() (*sharedCreds, error) { return &sharedCreds{}, nil })
+	p.mu.Lock()
+	last := p.last
+	p.mu.Unlock()
+	// Shared credentials are fresh for this session when they are not in
+	// its advisory window, and are not the very ones it is asking to
+	// replace (a forced refresh, or windows that differ slightly).
 	fresh := func(c Credentials, lifetime time.Duration) bool {
 		adv, _ := opts.Windows(lifetime)
-		return opts.Clock.Now().Before(c.Expires.Add(-adv))
+		return c.AccessKeyID != last && opts.Clock.Now().Before(c.Expires.Add(-adv))
 	}
-	return e.get(ctx, opts.Clock, fresh, func(ctx context.Context) (Credentials, error) {
+	c, err := e.get(ctx, opts.Clock, fresh, func(ctx context.Context) (Credentials, error) {
 		return p.assumeRole(ctx, client, src, "")
 	})
+	if err == nil {
+		p.mu.Lock()
+		p.last = c.AccessKeyID
+		p.mu.Unlock()
+	}
+	return c, err
 }
 
 // assumeRole makes one AssumeRole call signed with src.

@@ -554,12 +554,26 @@ func TestSTSNSessionsOneAssumeRole(t *testing.T) {
 			t.Fatalf("a session got %q after refresh, want the new shared credentials", c.AccessKeyID)
 		}
 	}
+	// A forced refresh of one session makes a new call (joined by any
+	// other session refreshing at the same time), and the result is
+	// shared with sessions that ask afterwards.
+	forced, err := sessions[0].Refresh(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.calls() != 3 || forced.AccessKeyID != testAssumedKey+"3" {
+		t.Fatalf("a forced refresh returned %s after %d calls, want new credentials from call 3", forced.AccessKeyID, f.calls())
+	}
+	late := newSTSSession(t, cfg, Hooks{}, func(o *Options) { o.Clock = clk })
+	if c, err := late.Credentials(context.Background()); err != nil || c.AccessKeyID != forced.AccessKeyID || f.calls() != 3 {
+		t.Fatalf("a new session got %s (%v) after %d calls, want the refreshed shared credentials", c.AccessKeyID, err, f.calls())
+	}
 	// A different identity (session name) is not shared.
 	other := newSTSSession(t, stsConfig(f.srv.URL, map[string]any{"RoleSessionName": "other"}, nil, nil), Hooks{}, func(o *Options) { o.Clock = clk })
 	if _, err := other.Credentials(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if f.calls() != 3 {
+	if f.calls() != 4 {
 		t.Fatalf("a different RoleSessionName reused shared credentials (%d calls)", f.calls())
 	}
 	// Different source credentials are not shared either.
@@ -568,7 +582,7 @@ func TestSTSNSessionsOneAssumeRole(t *testing.T) {
 	if _, err := third.Credentials(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if f.calls() != 4 {
+	if f.calls() != 5 {
 		t.Fatalf("different source credentials reused shared credentials (%d calls)", f.calls())
 	}
 }
