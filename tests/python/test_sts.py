@@ -358,3 +358,23 @@ def test_secrets_never_shown(endpoint: str) -> None:
     for secret in (creds["secret_key"], creds["token"], "src-secret-do-not-show"):
         assert secret not in text
     assert json.dumps(session.whoami())  # plain JSON-able identity
+
+
+@pytest.mark.parametrize("mfa", ["callable", "static"])
+def test_session_is_collected(endpoint: str, mfa: str) -> None:
+    """The callback holds no reference to the session: dropping it frees it
+    (and closes the Go session)."""
+
+    import gc
+    import weakref
+
+    extra: Dict[str, Any] = {"mfa_token_provider": lambda: "123456"} if mfa == "callable" else {}
+    assume = {"RoleSessionName": name(), "SerialNumber": SERIAL}
+    if mfa == "static":
+        assume["TokenCode"] = "123456"
+    session = sts_session(endpoint, assume, **extra)
+    session.credentials
+    refs = [weakref.ref(session), weakref.ref(session.get_credentials()), weakref.ref(session.get_credentials()._native)]
+    del session
+    gc.collect()
+    assert [r() for r in refs] == [None, None, None]
