@@ -37,8 +37,10 @@ $(VENV)/.deps: requirements-dev.txt
 
 venv: $(VENV)/.deps
 
-$(VENV)/.installed: $(VENV)/.deps $(GOSRC) include/brs.h pyproject.toml setup.py $(shell find python -name '*.py' -o -name '*.typed')
-	$(PY) -m pip install -q --no-deps --force-reinstall .
+# `pip install .` builds libbrs.so with Go by itself (setup.py); here it
+# ships the one `make lib` built, so Go links it once.
+$(VENV)/.installed: $(VENV)/.deps $(LIB) pyproject.toml setup.py $(shell find python -name '*.py' -o -name '*.typed')
+	GOBRS_PREBUILT_LIBRARY=$(abspath $(LIB)) $(PY) -m pip install -q --no-deps --no-build-isolation --force-reinstall .
 	touch $@
 
 install: $(VENV)/.installed
@@ -96,6 +98,8 @@ test-c: $(C_TESTS) $(VGLIB) $(BUILD)/examples/example-c $(VENV)/.deps
 	    timeout $(CTEST_TIMEOUT) $(VALGRIND) $$t || { echo "FAILED: $$t"; exit 1; }; \
 	done
 
+# The Python tests start their own moto server on 127.0.0.1 and build a
+# wheel with Go once (tests/python/test_packaging.py).
 test-python: install
 	$(PY) -m pytest -q tests/python
 
