@@ -26,7 +26,7 @@ from .utils.typing import Identity
 _TOKEN_RE = re.compile(r"[0-9]{6}")
 
 
-class _Config(dict):  # type: ignore[type-arg]
+class _Config(Dict[str, Any]):
     """A dict of known keys with attribute access.
 
     Unset known keys read as None through attributes; setting a key to None
@@ -70,16 +70,16 @@ class _Config(dict):  # type: ignore[type-arg]
     def __delattr__(self, name: str) -> None:
         self.pop(name, None)
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         for key, value in dict(*args, **kwargs).items():
             self[key] = value
 
-    def setdefault(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def setdefault(self, key: str, default: Any = None) -> Any:
         if key not in self:
             self[key] = default
         return self.get(key)
 
-    def copy(self) -> "_Config":  # type: ignore[override]
+    def copy(self) -> "_Config":
         return type(self)(**self)
 
 
