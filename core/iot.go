@@ -74,8 +74,8 @@ func (p PEMSource) IsZero() bool { return p.Path == "" && len(p.Data) == 0 }
 // pemFromConfig reads a JSON config value: a string that starts with
 // "-----BEGIN" (after leading white space) is PEM, anything else a path.
 func pemFromConfig(s string) PEMSource {
-	if strings.HasPrefix(strings.TrimLeft(s, " \t\r\n"), "-----BEGIN") {
-		return PEMSource{Data: []byte(s)}
+	if t := strings.TrimLeft(s, " \t\r\n"); strings.HasPrefix(t, "-----BEGIN") {
+		return PEMSource{Data: []byte(t)}
 	}
 	return PEMSource{Path: s}
 }
@@ -455,7 +455,9 @@ func parseIoTResponse(status int, body []byte) (Credentials, error) {
 	}
 	exp, err := ParseExpiry(c.Expiration)
 	if err != nil {
-		return Credentials{}, err
+		v := shortValue(c.Expiration)
+		return Credentials{}, &Error{Kind: KindCredential, Param: "credentials.expiration", Value: v,
+			Message: fmt.Sprintf("credentials.expiration %q is not an ISO 8601 timestamp", v)}
 	}
 	return Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expires: exp}, nil
 }

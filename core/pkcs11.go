@@ -100,7 +100,7 @@ var _ crypto.Signer = (*pkcs11Key)(nil)
 // openPKCS11Key finds the private key o selects, logs in, and checks by a
 // test signature that the key matches pub (the certificate's public key).
 // Errors name the pkcs11 key at fault and never contain the PIN.
-func openPKCS11Key(o PKCS11Options, pub crypto.PublicKey) (k *pkcs11Key, err error) {
+func openPKCS11Key(o PKCS11Options, pub crypto.PublicKey) (*pkcs11Key, error) {
 	switch pub.(type) {
 	case *rsa.PublicKey, *ecdsa.PublicKey:
 	default:
@@ -113,33 +113,34 @@ func openPKCS11Key(o PKCS11Options, pub crypto.PublicKey) (k *pkcs11Key, err err
 	if err != nil {
 		return nil, err
 	}
-	k = &pkcs11Key{mod: mod, modPath: abs, pub: pub}
-	defer func() {
-		if err != nil {
-			k.Close()
-			k = nil
-		}
-	}()
-	slot, err := findP11Slot(mod.ctx, o)
-	if err != nil {
-		return nil, err
-	}
-	if k.session, err = mod.ctx.OpenSession(slot, pkcs11.CKF_SERIAL_SESSION); err != nil {
-		return nil, p11Error("pkcs11", err, "could not open a session on the PKCS#11 token")
-	}
-	if o.UserPIN != "" {
-		if err := mod.ctx.Login(k.session, pkcs11.CKU_USER, o.UserPIN); err != nil &&
-			!errors.Is(err, pkcs11.Error(pkcs11.CKR_USER_ALREADY_LOGGED_IN)) {
-			return nil, p11Error("pkcs11.user_pin", err, "the PKCS#11 token refused the login with pkcs11.user_pin")
-		}
-	}
-	if k.handle, err = k.findKey(o.PrivateKeyLabel); err != nil {
-		return nil, err
-	}
-	if err := k.selfTest(); err != nil {
+	k := &pkcs11Key{mod: mod, modPath: abs, pub: pub}
+	if err := k.open(o); err != nil {
+		k.Close()
 		return nil, err
 	}
 	return k, nil
+}
+
+// open opens a session on the token, logs in, finds the key and tests it.
+func (k *pkcs11Key) open(o PKCS11Options) error {
+	ctx := k.mod.ctx
+	slot, err := findP11Slot(ctx, o)
+	if err != nil {
+		return err
+	}
+	if k.session, err = ctx.OpenSession(slot, pkcs11.CKF_SERIAL_SESSION); err != nil {
+		return p11Error("pkcs11", err, "could not open a session on the PKCS#11 token")
+	}
+	if o.UserPIN != "" {
+		if err := ctx.Login(k.session, pkcs11.CKU_USER, o.UserPIN); err != nil &&
+			!errors.Is(err, pkcs11.Error(pkcs11.CKR_USER_ALREADY_LOGGED_IN)) {
+			return p11Error("pkcs11.user_pin", err, "the PKCS#11 token refused the login with pkcs11.user_pin")
+		}
+	}
+	if k.handle, err = k.findKey(o.PrivateKeyLabel); err != nil {
+		return err
+	}
+	return k.selfTest()
 }
 
 // p11Error wraps a PKCS#11 return value (a code name, never a secret).
@@ -303,11 +304,11 @@ func (k *pkcs11Key) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]
 		return nil, errors.New("gobrs: pkcs11: the key is closed")
 	}
 	if err := k.mod.ctx.SignInit(k.session, []*pkcs11.Mechanism{mech}, k.handle); err != nil {
-		return nil, fmt.Errorf("gobrs: pkcs11: %w", err)
+		return nil, fmt.Errorf("gobrs: PKCS#11 signing failed: %w", err)
 	}
 	sig, err := k.mod.ctx.Sign(k.session, data)
 	if err != nil {
-		return nil, fmt.Errorf("gobrs: pkcs11: %w", err)
+		return nil, fmt.Errorf("gobrs: PKCS#11 signing failed: %w", err)
 	}
 	if _, ok := k.pub.(*ecdsa.PublicKey); ok {
 		return ecdsaRawToASN1(sig)
