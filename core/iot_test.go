@@ -599,11 +599,6 @@ func TestIoTOptionsValidation(t *testing.T) {
 		{"key file missing", func(o *IoTOptions) { o.PrivateKey = PEMSource{Path: "/nonexistent/key.pem"} }, KindValidation, "private_key", "cannot read"},
 		{"ca is not PEM", func(o *IoTOptions) { o.CA = PEMSource{Data: []byte("nope")} }, KindValidation, "ca", "no valid PEM"},
 		{"ca file missing", func(o *IoTOptions) { o.CA = PEMSource{Path: "/nonexistent/ca.pem"} }, KindValidation, "ca", "cannot read"},
-		{"pkcs11 library missing", func(o *IoTOptions) { o.PrivateKey = PEMSource{}; o.PKCS11 = &PKCS11Options{Lib: "/nonexistent/lib.so"} }, KindValidation, "pkcs11.pkcs11_lib", "not a valid file path"},
-		{"pkcs11 library is not a module", func(o *IoTOptions) {
-			o.PrivateKey = PEMSource{}
-			o.PKCS11 = &PKCS11Options{Lib: writeTemp(t, "fake.so", []byte("not a library")), UserPIN: "1234"}
-		}, KindValidation, "pkcs11.pkcs11_lib", "could not be loaded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

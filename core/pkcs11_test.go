@@ -220,6 +220,10 @@ func TestPKCS11SoftHSM(t *testing.T) {
 				KindValidation, "pkcs11.token_label", `"other"`},
 			{"unknown slot", rsaCert, PKCS11Options{Lib: hsm.module, UserPIN: hsm.pin, SlotID: &slot, PrivateKeyLabel: "rsa-key"},
 				KindValidation, "pkcs11.slot_id", "987654"},
+			{"library missing", rsaCert, PKCS11Options{Lib: "/nonexistent/lib.so", UserPIN: hsm.pin},
+				KindValidation, "pkcs11.pkcs11_lib", "not a valid file path"},
+			{"library is not a PKCS#11 module", rsaCert, PKCS11Options{Lib: writeTemp(t, "fake.so", []byte("not a library")), UserPIN: hsm.pin},
+				KindValidation, "pkcs11.pkcs11_lib", "could not be loaded"},
 			{"key of another RSA certificate", otherCert, p11("rsa-key"), KindValidation, "pkcs11.private_key_label", "does not match"},
 			{"EC key for an RSA certificate", rsaCert, p11("ec-key"), KindValidation, "pkcs11.private_key_label", "does not match"},
 		} {
