@@ -403,9 +403,7 @@ func (p *IoTProvider) Identity(_ context.Context, _ Credentials) (map[string]any
 func (p *IoTProvider) Close() error {
 	p.transport.CloseIdleConnections()
 	if p.closeKey != nil {
-		err := p.closeKey()
-		p.closeKey = nil
-		return err
+		return p.closeKey() // safe to call twice
 	}
 	return nil
 }
