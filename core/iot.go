@@ -425,8 +425,10 @@ func parseIoTResponse(status int, body []byte) (Credentials, error) {
 	var a iotAnswer
 	jsonErr := json.Unmarshal(body, &a)
 	if status != http.StatusOK {
+		// A JSON answer shows only its message: the rest of it may hold
+		// credentials. Another body (a proxy's page, say) is shown cut short.
 		msg := a.Message
-		if jsonErr != nil || msg == "" {
+		if jsonErr != nil {
 			msg = string(body)
 		}
 		msg = cleanMessage(msg)
