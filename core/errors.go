@@ -59,6 +59,9 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Message)
+	if e.Message == "" {
+		b.WriteString(e.Kind.String() + " error")
+	}
 	if e.Param != "" && !strings.Contains(e.Message, e.Param) {
 		fmt.Fprintf(&b, " (param %s)", e.Param)
 	}
