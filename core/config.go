@@ -98,10 +98,7 @@ func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*
 	}
 	build, ok := methods[method]
 	if !ok {
-		shown := method
-		if len(shown) > 64 {
-			shown = strings.ToValidUTF8(shown[:64], "?") + "..."
-		}
+		shown := shorten(method)
 		return nil, validationError("method", shown, "method %q is not one of %s", shown, strings.Join(Methods(), ", "))
 	}
 	var common commonConfig
@@ -184,7 +181,11 @@ func NoUnknownKeys(raw map[string]json.RawMessage, known ...string) error {
 		return nil
 	}
 	sort.Strings(unknown)
-	return validationError(unknown[0], "", "unknown config key %q", unknown[0])
+	param := shorten(unknown[0])
+	if param == "" {
+		param = "config" // an empty key: name the config it is in
+	}
+	return validationError(param, "", "unknown config key %q", shorten(unknown[0]))
 }
 
 // DecodeJSON decodes one JSON value into v, strictly (unknown object keys

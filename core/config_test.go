@@ -82,6 +82,8 @@ func TestNewSessionFromJSONErrors(t *testing.T) {
 	}{
 		{"unknown key", `{"method":"custom","region":"us-east-1"}`, "region", nil},
 		{"first unknown key, sorted", `{"zeta":1,"alpha":2}`, "alpha", nil},
+		{"empty key", `{"":0}`, "config", []string{`""`}},
+		{"long unknown key cut", `{"` + strings.Repeat("k", 5000) + `":0}`, strings.Repeat("k", 64) + "...", nil},
 		{"bad method", `{"method":"magic"}`, "method", Methods()},
 		{"method wrong type", `{"method":5}`, "method", []string{"string"}},
 		{"long bad method cut", `{"method":"` + strings.Repeat("m", 5000) + `"}`, "method", nil},

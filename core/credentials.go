@@ -125,13 +125,7 @@ func ParseExpiry(s string) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	shown := v
-	if len(shown) > 64 {
-		shown = shown[:64] + "..."
-	}
-	if !utf8.ValidString(shown) {
-		shown = strings.ToValidUTF8(shown, "?")
-	}
+	shown := shorten(v)
 	return time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: shown,
 		Message: fmt.Sprintf("expiry_time %q is not an ISO 8601 timestamp", shown)}
 }

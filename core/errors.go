@@ -108,6 +108,15 @@ func KindOf(err error) Kind {
 	return KindUnknown
 }
 
+// shorten cuts a user-supplied, non-secret value to 64 bytes of valid
+// UTF-8 for an error message.
+func shorten(v string) string {
+	if len(v) > 64 {
+		v = v[:64] + "..."
+	}
+	return strings.ToValidUTF8(v, "?")
+}
+
 // validationError returns a KindValidation error naming param.
 func validationError(param, value, format string, args ...any) *Error {
 	return &Error{Kind: KindValidation, Param: param, Value: value, Message: fmt.Sprintf(format, args...)}
