@@ -57,7 +57,11 @@ func (p *fakeProvider) Retrieve(ctx context.Context) (Credentials, error) {
 	var err error
 	if p.gated {
 		p.entered <- n
-		err = <-p.release
+		select {
+		case err = <-p.release:
+		case <-ctx.Done(): // Close: do not hang the test
+			return Credentials{}, ctx.Err()
+		}
 	} else if p.fail != nil {
 		err = p.fail(n)
 	}
@@ -200,4 +204,21 @@ func assertKind(t *testing.T, err error, k Kind, param string) *Error {
 		}
 	}
 	return e
+}
+
+// waitArmed waits until clock has a timer due at exactly at: the background
+// goroutine arms a relative timer, so a test moves the clock only once it
+// is armed.
+func waitArmed(t *testing.T, clock *FakeClock, at time.Time) {
+	t.Helper()
+	waitFor(t, "a timer at "+at.String(), func() bool {
+		clock.mu.Lock()
+		defer clock.mu.Unlock()
+		for _, w := range clock.waiters {
+			if w.at.Equal(at) {
+				return true
+			}
+		}
+		return false
+	})
 }

@@ -443,7 +443,8 @@ func (s *Session) newEntry(c Credentials, now time.Time) *entry {
 }
 
 // background renews the credentials ahead of the advisory window until
-// Close, backing off exponentially (with jitter) after failures.
+// Close, backing off exponentially (with jitter) after failures. It arms one
+// timer per entry (or per failure) and follows refreshes made by readers.
 func (s *Session) background() {
 	defer s.wg.Done()
 	failures := 0
@@ -458,18 +459,21 @@ func (s *Session) background() {
 		case e != nil:
 			timer = s.opts.Clock.After(e.renewAt.Sub(s.opts.Clock.Now()))
 		}
-		select {
-		case <-s.closeCh:
-			return
-		case <-s.updated:
-			failures = 0
+		if !s.sleep(e, timer) {
+			failures = 0 // a refresh landed: follow the new entry
 			continue
-		case <-timer:
 		}
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
 			return
+		}
+		if s.cur != e {
+			// A reader refreshed since the timer was armed: follow the new
+			// entry instead of renewing it at once.
+			s.mu.Unlock()
+			failures = 0
+			continue
 		}
 		f := s.call
 		if f == nil {
@@ -485,6 +489,28 @@ func (s *Session) background() {
 			failures++
 		} else {
 			failures = 0
+		}
+	}
+}
+
+// sleep waits for timer (nil: forever) and reports true when it fired, or
+// false when a refresh replaced e first. Signals about e itself, such as the
+// one a background refresh sends, are ignored. After Close it reports true
+// so that the caller sees s.closed.
+func (s *Session) sleep(e *entry, timer <-chan time.Time) bool {
+	for {
+		select {
+		case <-s.closeCh:
+			return true
+		case <-timer:
+			return true
+		case <-s.updated:
+			s.mu.Lock()
+			changed := s.cur != e
+			s.mu.Unlock()
+			if changed {
+				return false
+			}
 		}
 	}
 }

@@ -787,6 +787,7 @@ func TestBackgroundRefreshRenewsAhead(t *testing.T) {
 	s := newTestSession(t, p, clock, func(o *Options) { o.DeferRefresh, o.BackgroundRefresh = false, true })
 	for cycle := 2; cycle <= 4; cycle++ {
 		e := s.curForTest()
+		waitArmed(t, clock, e.renewAt)
 		clock.Set(e.renewAt.Add(-time.Nanosecond))
 		if c, _, err := s.Lookup(ctx); err != nil || c != e.creds {
 			t.Fatalf("cycle %d: before renewAt: %v, %v", cycle, c, err)
@@ -812,6 +813,28 @@ func TestBackgroundRefreshRenewsAhead(t *testing.T) {
 	}
 }
 
+// A reader's refresh moves the background renewal to the new credentials
+// instead of renewing them again at the old instant.
+func TestBackgroundFollowsForegroundRefresh(t *testing.T) {
+	clock := NewFakeClock(t0)
+	p := newFakeProvider(clock, time.Hour)
+	s := newTestSession(t, p, clock, func(o *Options) { o.DeferRefresh, o.BackgroundRefresh = false, true })
+	e1 := s.curForTest()
+	waitArmed(t, clock, e1.renewAt)
+	clock.Set(e1.renewAt.Add(-time.Second))
+	if _, err := s.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e2 := s.curForTest()
+	waitArmed(t, clock, e2.renewAt)
+	clock.Set(e1.renewAt)
+	if p.Calls() != 2 {
+		t.Fatalf("background renewed fresh credentials (%d calls)", p.Calls())
+	}
+	clock.Set(e2.renewAt)
+	waitFor(t, "the renewal of the new credentials", func() bool { return p.Calls() == 3 })
+}
+
 // With refresh deferred, background refresh fetches nothing until first use.
 func TestBackgroundRefreshDeferred(t *testing.T) {
 	clock := NewFakeClock(t0)
@@ -825,6 +848,7 @@ func TestBackgroundRefreshDeferred(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := s.curForTest()
+	waitArmed(t, clock, e.renewAt)
 	clock.Set(e.renewAt)
 	waitFor(t, "the background refresh", func() bool { return p.Calls() == 2 })
 }
@@ -847,6 +871,7 @@ func TestBackgroundRefreshBackoff(t *testing.T) {
 	})
 	healthy.Store(false)
 	e := s.curForTest()
+	waitArmed(t, clock, e.renewAt)
 	clock.Set(e.renewAt)
 	waitFor(t, "the first background refresh", func() bool { return p.Calls() == 2 })
 	for i, b := range []struct{ lo, hi time.Duration }{
@@ -872,7 +897,7 @@ func TestBackgroundRefreshBackoff(t *testing.T) {
 	e = s.curForTest()
 	calls := p.Calls()
 	// Success resets the backoff: the next timer is the renewal, not a retry.
-	waitFor(t, "the renewal timer", func() bool { return clock.Waiters() >= 1 })
+	waitArmed(t, clock, e.renewAt)
 	clock.Advance(time.Hour / 2)
 	if p.Calls() != calls {
 		t.Fatalf("background refreshed at +30m after a success; renewAt is %v", e.renewAt)
