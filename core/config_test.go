@@ -78,7 +78,7 @@ func TestNewSessionFromJSONErrors(t *testing.T) {
 	huge := `{"method":"custom","x":"` + strings.Repeat("a", maxConfigLen) + `"}`
 	for _, tc := range []struct {
 		name, config, param string
-		mention           []string
+		mention             []string
 	}{
 		{"unknown key", `{"method":"custom","region":"us-east-1"}`, "region", nil},
 		{"first unknown key, sorted", `{"zeta":1,"alpha":2}`, "alpha", nil},
