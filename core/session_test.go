@@ -906,6 +906,42 @@ func TestBackgroundRefreshBackoff(t *testing.T) {
 	waitFor(t, "the next renewal", func() bool { return p.Calls() == calls+1 })
 }
 
+// A reader's successful refresh ends the background backoff: the next
+// timer is the new entry's renewal.
+func TestBackgroundBackoffEndsOnReaderRefresh(t *testing.T) {
+	clock := NewFakeClock(t0)
+	p := newFakeProvider(clock, time.Hour)
+	var healthy atomic.Bool
+	healthy.Store(true)
+	p.fail = func(int) error {
+		if healthy.Load() {
+			return nil
+		}
+		return errBoom
+	}
+	s := newTestSession(t, p, clock, func(o *Options) {
+		o.DeferRefresh, o.BackgroundRefresh, o.RetryMin, o.RetryMax = false, true, time.Second, 4*time.Second
+	})
+	healthy.Store(false)
+	e := s.curForTest()
+	waitArmed(t, clock, e.renewAt)
+	clock.Set(e.renewAt)
+	waitFor(t, "the failed background refresh", func() bool { return p.Calls() == 2 })
+	waitFor(t, "the backoff timer", func() bool { return clock.Waiters() == 1 })
+	healthy.Store(true)
+	if _, err := s.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e = s.curForTest()
+	waitArmed(t, clock, e.renewAt)
+	clock.Advance(4 * time.Second) // the old backoff timer fires to no one
+	if p.Calls() != 3 {
+		t.Fatalf("getter called %d times, want 3: the backoff went on after a reader's refresh", p.Calls())
+	}
+	clock.Set(e.renewAt)
+	waitFor(t, "the renewal", func() bool { return p.Calls() == 4 })
+}
+
 func TestBackoffBounds(t *testing.T) {
 	for _, tc := range []struct{ min, max time.Duration }{
 		{time.Second, time.Minute},
