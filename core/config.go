@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -97,7 +98,8 @@ func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*
 	}
 	build, ok := methods[method]
 	if !ok {
-		return nil, validationError("method", method, "method %q is not one of %s", method, strings.Join(Methods(), ", "))
+		shown := shorten(method)
+		return nil, validationError("method", shown, "method %q is not one of %s", shown, strings.Join(Methods(), ", "))
 	}
 	var common commonConfig
 	for _, k := range commonKeys[1:] {
@@ -179,7 +181,11 @@ func NoUnknownKeys(raw map[string]json.RawMessage, known ...string) error {
 		return nil
 	}
 	sort.Strings(unknown)
-	return validationError(unknown[0], "", "unknown config key %q", unknown[0])
+	param := shorten(unknown[0])
+	if param == "" {
+		param = "config" // an empty key: name the config it is in
+	}
+	return validationError(param, "", "unknown config key %q", shorten(unknown[0]))
 }
 
 // DecodeJSON decodes one JSON value into v, strictly (unknown object keys
@@ -202,7 +208,11 @@ func jsonError(param string, err error) error {
 		if te.Field != "" {
 			name = param + "." + te.Field
 		}
-		return validationError(name, "", "%s must be %s, not a JSON %s", name, jsonTypeName(te.Type.String()), te.Value)
+		want := jsonTypeName(te.Type)
+		if want == "a number" && strings.HasPrefix(te.Value, "number") {
+			return validationError(name, "", "%s is out of range", name)
+		}
+		return validationError(name, "", "%s must be %s, not a JSON %s", name, want, te.Value)
 	}
 	msg := "malformed JSON"
 	if err != nil {
@@ -220,15 +230,21 @@ func jsonError(param string, err error) error {
 	return validationError(param, "", "%s is not valid: %s", param, msg)
 }
 
-func jsonTypeName(goType string) string {
-	switch {
-	case strings.Contains(goType, "bool"):
+// jsonTypeName names the JSON type that decodes into t.
+func jsonTypeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
 		return "a boolean"
-	case strings.Contains(goType, "float"), strings.Contains(goType, "int"):
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
 		return "a number"
-	case strings.Contains(goType, "string"):
+	case reflect.String:
 		return "a string"
-	case strings.HasPrefix(strings.TrimLeft(goType, "*"), "[]"):
+	case reflect.Slice, reflect.Array:
 		return "an array"
 	default:
 		return "an object"

@@ -59,6 +59,9 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Message)
+	if e.Message == "" {
+		b.WriteString(e.Kind.String() + " error")
+	}
 	if e.Param != "" && !strings.Contains(e.Message, e.Param) {
 		fmt.Fprintf(&b, " (param %s)", e.Param)
 	}
@@ -103,6 +106,15 @@ func KindOf(err error) Kind {
 		return e.Kind
 	}
 	return KindUnknown
+}
+
+// shorten cuts a user-supplied, non-secret value to 64 bytes of valid
+// UTF-8 for an error message.
+func shorten(v string) string {
+	if len(v) > 64 {
+		v = v[:64] + "..."
+	}
+	return strings.ToValidUTF8(v, "?")
 }
 
 // validationError returns a KindValidation error naming param.
