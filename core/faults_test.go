@@ -498,11 +498,11 @@ func TestFaultsBackgroundRefresh(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, func() bool { return clock.Waiters() == 1 }) // the renewal timer
+			waitFor(t, "the renewal timer", func() bool { return clock.Waiters() == 1 })
 			f.set(fault503)
 			// up to the advisory window: the renewal fires and fails
 			clock.Set(first.Expires.Add(-900 * time.Second))
-			waitFor(t, func() bool { return s.Stats().Failures >= 1 && clock.Waiters() == 1 })
+			waitFor(t, "a failed renewal and its backoff timer", func() bool { return s.Stats().Failures >= 1 && clock.Waiters() == 1 })
 			// readers in the advisory window keep the old set, no error
 			// (4 s: short of the first backoff, which is 5 to 10 s)
 			clock.Advance(4 * time.Second)
@@ -518,7 +518,7 @@ func TestFaultsBackgroundRefresh(t *testing.T) {
 			failures := s.Stats().Failures
 			clock.Advance(45 * time.Second)
 			// no reader asks meanwhile: only the background can renew
-			waitFor(t, func() bool { return s.Stats().Fetches > fetches })
+			waitFor(t, "the background renewal", func() bool { return s.Stats().Fetches > fetches })
 			if st := s.Stats(); st.Failures != failures {
 				t.Fatalf("the healed endpoint failed: %+v", st)
 			}
@@ -596,4 +596,43 @@ func TestFaultsTLSMisconfiguration(t *testing.T) {
 	s := faultSession(t, f, clock, io.Discard)
 	_, err := s.Credentials(context.Background())
 	checkFault(t, err, faultCase{kind: KindConnection, param: "endpoint"})
+}
+
+// FuzzIoTErrorHoldsNoSecret: whatever the status and the rest of the body,
+// an IoT answer carrying credentials never puts their secret and token in
+// the error (a JSON answer shows only its message).
+func FuzzIoTErrorHoldsNoSecret(f *testing.F) {
+	f.Add(500, "fault-secret-1234", "internal failure", "x")
+	f.Add(403, "s3cr3t-s3cr3t", "", `{"nested": true}`)
+	f.Add(200, "tokentokentoken", "ok", "")
+	f.Add(429, "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9", "Rate exceeded", "\x00")
+	f.Fuzz(func(t *testing.T, status int, secret, message, junk string) {
+		if len(secret) < 8 || strings.Contains(message, secret) || strings.Contains(junk, secret) {
+			return // the fuzzer put the secret where it is meant to be shown
+		}
+		body, err := json.Marshal(map[string]any{
+			"message": message,
+			"extra":   junk,
+			"credentials": map[string]any{"accessKeyId": "AKIDFUZZ", "secretAccessKey": secret,
+				"sessionToken": secret, "expiration": "not a time"},
+		})
+		if err != nil {
+			return
+		}
+		_, err = parseIoTResponse(status, body)
+		if err == nil {
+			t.Fatalf("status %d accepted credentials with an expiration that is not a time", status)
+		}
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Fatalf("error %v is %T, not *core.Error", err, err)
+		}
+		// the JSON encoder escapes some characters: look for both forms
+		quoted, _ := json.Marshal(secret)
+		for _, s := range []string{secret, strings.Trim(string(quoted), `"`)} {
+			if strings.Contains(err.Error(), s) || strings.Contains(e.Value, s) {
+				t.Fatalf("status %d: the error holds the secret %q: %v", status, secret, err)
+			}
+		}
+	})
 }
