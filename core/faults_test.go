@@ -36,18 +36,18 @@ import (
 type faultMode int
 
 const (
-	faultOK        faultMode = iota // fresh credentials
-	faultRefuse                     // nothing listens: connection refused
-	faultReset                      // the connection is reset once the request is read
-	faultStall                      // no answer until the client gives up
-	fault500                        // HTTP 500
-	fault503                        // HTTP 503
-	faultThrottle                   // throttling: STS 400 Throttling, IoT 429
-	faultMalformed                  // HTTP 200 with a body that does not parse
-	faultTruncated                  // HTTP 200 cut short before the promised length
-	faultNoCreds                    // HTTP 200, well formed, without credentials
-	faultExpired                    // HTTP 200 with credentials already expired
-	faultSecretBody                 // HTTP 500 whose body carries credentials
+	faultOK         faultMode = iota // fresh credentials
+	faultRefuse                      // nothing listens: connection refused
+	faultReset                       // the connection is reset once the request is read
+	faultStall                       // no answer until the client gives up
+	fault500                         // HTTP 500
+	fault503                         // HTTP 503
+	faultThrottle                    // throttling: STS 400 Throttling, IoT 429
+	faultMalformed                   // HTTP 200 with a body that does not parse
+	faultTruncated                   // HTTP 200 cut short before the promised length
+	faultNoCreds                     // HTTP 200, well formed, without credentials
+	faultExpired                     // HTTP 200 with credentials already expired
+	faultSecretBody                  // HTTP 500 whose body carries credentials
 )
 
 var faultNames = map[faultMode]string{
@@ -289,7 +289,7 @@ func (f *faultServer) config() []byte {
 		scheme := "http"
 		client := map[string]any{"region_name": "us-east-1", "aws_access_key_id": testSourceKey,
 			"aws_secret_access_key": testSourceSecret,
-			"config": map[string]any{"read_timeout": 0.3, "connect_timeout": 1, "retries": map[string]any{"total_max_attempts": 2}}}
+			"config":                map[string]any{"read_timeout": 0.3, "connect_timeout": 1, "retries": map[string]any{"total_max_attempts": 2}}}
 		if f.proto == "sts-tls" {
 			scheme = "https"
 			client["verify"] = false
