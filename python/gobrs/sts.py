@@ -149,6 +149,11 @@ class AssumeRoleConfig(_Config):
             SourceIdentity=SourceIdentity, ProvidedContexts=ProvidedContexts,
         )  # fmt: skip
 
+    def __repr__(self) -> str:
+        # a TokenCode is an MFA code: never shown
+        shown = {k: ("****" if k == "TokenCode" else v) for k, v in self.items()}
+        return f"AssumeRoleConfig({shown!r})"
+
     def _validate(self, key: str, value: Any) -> Any:
         super()._validate(key, value)
         if key == "RoleArn" and not (isinstance(value, str) and len(value) >= 20):
