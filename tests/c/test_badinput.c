@@ -4,6 +4,8 @@
  * callback values, expiry strings that cannot be used, and NULL or odd
  * arguments. Each is a status code with a message naming the parameter;
  * nothing crashes, hangs or leaks (valgrind). */
+#include <pthread.h>
+
 #include "harness.h"
 
 #define MEGABYTE (1 << 20)
@@ -210,7 +212,26 @@ static void run_value_case(struct value_case *tc) {
     CHECK_INT(brs_close_session(s), BRS_OK);
 }
 
+/* A log sink that counts every line and those holding a secret marker. */
+struct secret_sink {
+    pthread_mutex_t mu;
+    int lines, leaks;
+};
+
+static void secret_sink_fn(void *user_data, int level, const char *message) {
+    struct secret_sink *k = user_data;
+    (void)level;
+    pthread_mutex_lock(&k->mu);
+    k->lines++;
+    if (strstr(message, SECRET_MARKER) != NULL || strstr(message, "ssssssssssssssss") != NULL) k->leaks++;
+    pthread_mutex_unlock(&k->mu);
+}
+
 static void test_bad_callback_values(void) {
+    /* Every refresh failure below is logged: no line may hold a secret
+     * (test_logger.c checks one failure's line; these are many more). */
+    struct secret_sink sink = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    brs_set_logger(secret_sink_fn, &sink);
     char *mb_secret = build(SECRET_MARKER, "s", MEGABYTE, "");
     char *mb_plain = build("", "a", MEGABYTE, "");
     char *mb_expiry = build("2030-01-01T00:00:00", "0", MEGABYTE, "Z");
@@ -270,6 +291,9 @@ static void test_bad_callback_values(void) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_value_case(&cases[i]);
     harness_current = "test_bad_callback_values";
+    brs_set_logger(NULL, NULL);
+    CHECK(sink.lines >= 10);
+    CHECK_INT(sink.leaks, 0);
     free(mb_secret);
     free(mb_plain);
     free(mb_expiry);
