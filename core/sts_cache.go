@@ -133,7 +133,8 @@ func newSTSClient(s *clientSettings) (*stsClient, error) {
 	case s.caBundle != "":
 		pem, err := os.ReadFile(s.caBundle)
 		if err != nil {
-			return nil, &Error{Kind: KindValidation, Param: "sts_client_kwargs.verify", Value: cut(s.caBundle, 128), Err: err,
+			// the path is in Value, cut short; the wrapped error drops it
+			return nil, &Error{Kind: KindValidation, Param: "sts_client_kwargs.verify", Value: cut(s.caBundle, 128), Err: unwrapPathError(err),
 				Message: "sts_client_kwargs.verify names a CA bundle that cannot be read"}
 		}
 		pool := x509.NewCertPool()

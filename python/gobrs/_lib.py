@@ -469,7 +469,12 @@ class NativeSession:
         try:
             data = json.dumps(dict(config), allow_nan=False).encode("utf-8")
         except (TypeError, ValueError) as exc:
-            raise BRSValidationError(f"the session configuration cannot be encoded: {exc}") from exc
+            where, bad = _unencodable(dict(config), "")
+            raise BRSValidationError(
+                f"{where or 'the session configuration'} must be text, a number, a bool, a list or a dict, "
+                f"not {type(bad).__name__}" + (f" {bad!r}" if isinstance(bad, float) else ""),
+                param=where or None,
+            ) from None if where else exc
         state = CallbackState(handler, param) if handler is not None else None
         callback = _make_callback(state) if state is not None else CALLBACK()
         handle = c_uint64(0)
@@ -568,6 +573,31 @@ class NativeSession:
             raise BRSError("a session cannot be closed from inside its own credential callback")
         self._closed = True
         self._finalizer()
+
+
+def _unencodable(value: Any, path: str) -> Tuple[str, Any]:
+    """The config path (``"a.b[0]"``) and value of the first part of
+    ``value`` that JSON cannot encode, or ``("", None)``."""
+
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                return path, key
+            where, bad = _unencodable(item, f"{path}.{key}" if path else str(key))
+            if where:
+                return where, bad
+        return "", None
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            where, bad = _unencodable(item, f"{path}[{i}]")
+            if where:
+                return where, bad
+        return "", None
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return path, value
+    return "", None
 
 
 def _close_handle(lib: ctypes.CDLL, handle: int, callback: Any, state: Optional[CallbackState]) -> None:

@@ -297,7 +297,11 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
             )
         if timeout is None:
             timeout = 10.0
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout):
+        try:
+            finite = not isinstance(timeout, bool) and isinstance(timeout, (int, float)) and math.isfinite(timeout)
+        except OverflowError:  # an int too large for a float
+            raise BRSValidationError("'timeout' is out of range.", param="timeout") from None
+        if not finite:
             raise BRSValidationError(
                 "'timeout' must be a number of seconds.", param="timeout", value=repr(timeout)
             )

@@ -356,3 +356,154 @@ def test_getter_that_blocks_does_not_block_other_sessions() -> None:
         release.set()
         reader.join(30)
     assert not reader.is_alive()
+
+
+# -- constructor parameters: the sts method -------------------------------------------
+
+from gobrs import BRSConfigurationError, IOTX509RefreshableSession, STSRefreshableSession  # noqa: E402
+
+ROLE = "arn:aws:iam::123456789012:role/demo"
+SERIAL = "arn:aws:iam::123456789012:mfa/alice"
+WRONG_FOR_STR: List[Any] = [1, 1.5, True, [], {}, ["x"], b"x", _Opaque(), float("nan"), MEGABYTE]
+WRONG_FOR_LIST: List[Any] = ["x", 1, True, {}, b"x", _Opaque(), [1], [_Opaque()], [MEGABYTE]]
+WRONG_FOR_INT: List[Any] = ["900", "", 1.5, True, [], {}, b"x", _Opaque(), float("inf"), 10**400, -1, 0, 10**9]
+
+ASSUME_CASES = (
+    [("RoleArn", v) for v in WRONG_FOR_STR + ["", "arn:short"]]
+    + [(k, v) for k in ("RoleSessionName", "Policy", "ExternalId", "SourceIdentity") for v in WRONG_FOR_STR + [""]]
+    + [(k, v) for k in ("PolicyArns", "Tags", "TransitiveTagKeys", "ProvidedContexts") for v in WRONG_FOR_LIST]
+    + [("DurationSeconds", v) for v in WRONG_FOR_INT]
+    + [("SerialNumber", v) for v in WRONG_FOR_STR + [""]]
+    + [("TokenCode", v) for v in WRONG_FOR_STR + ["", "12345", "1234567", "12a456"]]
+    + [("NoSuchParameter", 1), ("roleArn", ROLE), ("", 1)]
+)
+CLIENT_CASES = (
+    [(k, v) for k in ("region_name", "api_version", "endpoint_url", "aws_access_key_id", "aws_secret_access_key",
+                      "aws_session_token", "aws_account_id") for v in WRONG_FOR_STR]  # fmt: skip
+    + [("endpoint_url", v) for v in ("ftp://127.0.0.1", "not a url", "http://")]
+    + [("region_name", v) for v in ("not a region", "us-east-1/x")]
+    + [("use_ssl", v) for v in ("yes", 1, [], b"x")]
+    + [("verify", v) for v in (1, [], {}, b"x", MEGABYTE, "/nonexistent/ca.pem")]
+    + [("config", v) for v in ("x", 1, [], {"signature_version": "v4"}, {"retries": "x"}, {"retries": {"mode": "fast"}},
+                               {"read_timeout": "1"}, {"read_timeout": -1}, {"connect_timeout": 10**400},
+                               {"retries": {"max_attempts": "3"}}, {"retries": {"total_max_attempts": 0}},
+                               {"proxies": "http://x"}, {"nope": 1})]  # fmt: skip
+    + [("service_name", v) for v in (1, [], b"x")]
+    + [("no_such_option", 1), ("profile_name", "x")]
+)
+
+
+def sts(**kwargs: Any) -> Any:
+    kwargs.setdefault("assume_role_kwargs", {"RoleArn": ROLE})
+    kwargs.setdefault("sts_client_kwargs", {"endpoint_url": "http://127.0.0.1:9"})
+    return STSRefreshableSession(region_name=REGION, aws_access_key_id="AKIDRELIABILITY", aws_secret_access_key="s",
+                                 **kwargs)  # fmt: skip
+
+
+def names(err: BRSError, prefix: str, key: str) -> bool:
+    """Whether err.param names key (inside prefix, or alone)."""
+
+    param = err.param or ""
+    return param == key or param == f"{prefix}.{key}" or param.startswith((f"{prefix}.{key}.", f"{prefix}.{key}["))
+
+
+def ids(cases: List[Any]) -> List[str]:
+    return [f"{k or 'empty-key'}-{type(v).__name__}-{i}" for i, (k, v) in enumerate(cases)]
+
+
+@pytest.mark.parametrize("key, value", ASSUME_CASES, ids=ids(ASSUME_CASES))
+def test_sts_assume_role_kwargs(key: str, value: Any) -> None:
+    assume: Dict[str, Any] = {"RoleArn": ROLE, key: value}
+    if key == "SerialNumber":
+        assume["TokenCode"] = "123456"
+    if key == "TokenCode":
+        assume["SerialNumber"] = SERIAL
+    with pytest.raises(BRSValidationError) as info:
+        sts(assume_role_kwargs=assume)
+    assert names(info.value, "assume_role_kwargs", key) or (key == "" and info.value.param), info.value
+    assert_short(info.value)
+    if key == "TokenCode":  # an MFA code is never echoed
+        assert not isinstance(value, str) or len(value) < 4 or value not in str(info.value) + repr(info.value)
+
+
+@pytest.mark.parametrize("key, value", CLIENT_CASES, ids=ids(CLIENT_CASES))
+def test_sts_client_kwargs(key: str, value: Any) -> None:
+    with pytest.raises(BRSValidationError) as info:
+        sts(sts_client_kwargs={"endpoint_url": "http://127.0.0.1:9", key: value})
+    assert names(info.value, "sts_client_kwargs", key), info.value
+    assert_short(info.value)
+
+
+@pytest.mark.parametrize(
+    "kwargs, param",
+    [({"assume_role_kwargs": v}, "assume_role_kwargs") for v in (None, "x", 1, [], b"x", _Opaque(), {})]
+    + [({"sts_client_kwargs": v}, "sts_client_kwargs") for v in ("x", 1, [], b"x", _Opaque())]
+    + [({"mfa_token_provider": v}, "mfa_token_provider") for v in (1, [1], {}, b"x", _Opaque(), ["echo", b"x"])]
+    + [({"mfa_token_provider_kwargs": v}, "mfa_token_provider_kwargs") for v in ("x", 1, [], b"x")]
+    + [({"mfa_token_provider": "echo 123456", "mfa_token_provider_kwargs": v}, "mfa_token_provider_kwargs")
+       for v in ({"timeout": "1"}, {"timeout": -1}, {"env": "x"}, {"cwd": 1}, {"input": 1}, {"shell": True}, {"nope": 1})],
+)  # fmt: skip
+def test_sts_other_parameters(kwargs: Dict[str, Any], param: str) -> None:
+    if "mfa_token_provider" in kwargs:
+        kwargs["assume_role_kwargs"] = {"RoleArn": ROLE, "SerialNumber": SERIAL}
+    with pytest.raises((BRSValidationError, BRSConfigurationError)) as info:
+        sts(**kwargs)
+    assert (info.value.param or "").startswith(param) or (param == "assume_role_kwargs" and info.value.param == "RoleArn")
+    assert_short(info.value)
+
+
+def test_sts_mfa_provider_answers() -> None:
+    # whatever the provider answers that is not a 6-digit code is refused
+    # by name, and the answer is never echoed
+    for answer in (None, 123456, "12345", "1234567", "12a456", MEGABYTE, "", "12 3456", b"123456"):
+        s = sts(assume_role_kwargs={"RoleArn": ROLE, "SerialNumber": SERIAL}, mfa_token_provider=lambda a=answer: a)
+        with pytest.raises(BRSError) as info:
+            s.credentials
+        assert (info.value.param or "").startswith(("mfa_token_provider", "TokenCode", "token_code")), info.value
+        assert_short(info.value)
+        s.close()
+
+
+# -- constructor parameters: the iot method ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def device() -> Dict[str, bytes]:
+    from test_iot import CA
+
+    ca = CA("reliability CA")
+    cert, key = ca.issue("thing-1")
+    return {"certificate": cert, "private_key": key, "ca": ca.pem}
+
+
+IOT_CASES = (
+    [(k, v) for k in ("endpoint", "role_alias") for v in WRONG_FOR_STR + ["", None]]
+    + [("endpoint", v) for v in ("example.com", "https://x.credentials.iot.us-east-1.amazonaws.com", "10.0.0.1:443",
+                                 "127.0.0.1", "127.0.0.1:99999", "[::1]")]  # fmt: skip
+    + [("role_alias", v) for v in ("a/b", "a" * 129, "alias with space")]
+    + [("thing_name", v) for v in WRONG_FOR_STR + ["thing/1", "t" * 129]]
+    + [(k, v) for k in ("certificate", "private_key", "ca") for v in (1, 1.5, True, [], {}, _Opaque(), "", b"",
+                                                                      b"garbage", MEGABYTE, MEGABYTE.encode(),
+                                                                      "/nonexistent/file.pem")]  # fmt: skip
+    + [("certificate", None)]
+    + [("verify_peer", v) for v in ("yes", 1, [], b"x")]
+    + [("timeout", v) for v in ("10", True, [], b"x", 0, -1, float("nan"), 10**400, 1e9)]
+    + [("duration_seconds", v) for v in ("900", True, 1.5, 60, 10**6, 10**400, [])]
+    + [("pkcs11", v) for v in ("lib.so", 1, [], b"x", {"nope": 1}, {"pkcs11_lib": 1}, {"pkcs11_lib": ""},
+                               {"pkcs11_lib": "/x.so", "user_pin": 1234}, {"pkcs11_lib": "/x.so", "slot_id": "1"},
+                               {"pkcs11_lib": "/x.so", "token_label": 1}, {"pkcs11_lib": "/nonexistent/lib.so"})]  # fmt: skip
+)
+
+
+@pytest.mark.parametrize("key, value", IOT_CASES, ids=ids(IOT_CASES))
+def test_iot_parameters(device: Dict[str, bytes], key: str, value: Any) -> None:
+    kwargs: Dict[str, Any] = {"endpoint": "127.0.0.1:9", "role_alias": "alias", "thing_name": "thing-1", **device}
+    kwargs[key] = value
+    if key == "pkcs11":
+        kwargs.pop("private_key")
+    with pytest.raises((BRSValidationError, BRSConfigurationError)) as info:
+        IOTX509RefreshableSession(region_name=REGION, **kwargs)
+    assert names(info.value, "", key) or (info.value.param or "").startswith(key), info.value
+    assert_short(info.value)
+    for line in device["private_key"].decode().splitlines()[1:-1]:
+        assert line not in str(info.value) + repr(info.value)
