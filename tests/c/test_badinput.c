@@ -137,6 +137,125 @@ static void test_bad_configs(void) {
     harness_current = "test_bad_configs";
 }
 
+/* The sts and iot methods' own keys: a wrong type, an empty or oversized
+ * value, an unknown key, each named in err.param. No network call is made
+ * (nothing listens on port 9). */
+#define STS_PRE "{\"method\": \"sts\", \"sts_client_kwargs\": {\"endpoint_url\": \"http://127.0.0.1:9\", " \
+                "\"aws_access_key_id\": \"AKIDC\", \"aws_secret_access_key\": \"s\"}, "
+#define ROLE "\"arn:aws:iam::123456789012:role/demo\""
+
+static void test_bad_method_configs(void) {
+    struct config_case cases[] = {
+        {"sts: no assume_role_kwargs", build(STS_PRE "\"defer_refresh\": true}", "", 0, ""), BRS_EVALIDATION,
+         "assume_role_kwargs"},
+        {"sts: assume_role_kwargs a string", build(STS_PRE "\"assume_role_kwargs\": \"x\"}", "", 0, ""),
+         BRS_EVALIDATION, "assume_role_kwargs"},
+        {"sts: RoleArn a number", build(STS_PRE "\"assume_role_kwargs\": {\"RoleArn\": 5}}", "", 0, ""),
+         BRS_EVALIDATION, "assume_role_kwargs.RoleArn"},
+        {"sts: RoleArn empty", build(STS_PRE "\"assume_role_kwargs\": {\"RoleArn\": \"\"}}", "", 0, ""),
+         BRS_EVALIDATION, "assume_role_kwargs.RoleArn"},
+        {"sts: RoleArn a megabyte", build(STS_PRE "\"assume_role_kwargs\": {\"RoleArn\": \"", "r", MEGABYTE, "\"}}"),
+         BRS_EVALIDATION, "assume_role_kwargs.RoleArn"},
+        {"sts: unknown AssumeRole key",
+         build(STS_PRE "\"assume_role_kwargs\": {\"RoleArn\": " ROLE ", \"Nope\": 1}}", "", 0, ""), BRS_EVALIDATION,
+         "assume_role_kwargs.Nope"},
+        {"sts: DurationSeconds a string",
+         build(STS_PRE "\"assume_role_kwargs\": {\"RoleArn\": " ROLE ", \"DurationSeconds\": \"900\"}}", "", 0, ""),
+         BRS_EVALIDATION, "assume_role_kwargs.DurationSeconds"},
+        {"sts: DurationSeconds huge",
+         build(STS_PRE "\"assume_role_kwargs\": {\"RoleArn\": " ROLE ", \"DurationSeconds\": 1e300}}", "", 0, ""),
+         BRS_EVALIDATION, "assume_role_kwargs.DurationSeconds"},
+        {"sts: Tags of the wrong shape",
+         build(STS_PRE "\"assume_role_kwargs\": {\"RoleArn\": " ROLE ", \"Tags\": [1]}}", "", 0, ""),
+         BRS_EVALIDATION, "assume_role_kwargs.Tags[0]"},
+        {"sts: 1001 tags",
+         build(STS_PRE "\"assume_role_kwargs\": {\"RoleArn\": " ROLE ", \"Tags\": [",
+               "{\"Key\": \"k\", \"Value\": \"v\"}, ", 1000, "{\"Key\": \"k\", \"Value\": \"v\"}]}}"),
+         BRS_EVALIDATION, "assume_role_kwargs.Tags"},
+        {"sts: Policy a megabyte",
+         build(STS_PRE "\"assume_role_kwargs\": {\"RoleArn\": " ROLE ", \"Policy\": \"", "p", MEGABYTE, "\"}}"),
+         BRS_EVALIDATION, "assume_role_kwargs.Policy"},
+        {"sts: unknown client key",
+         build("{\"method\": \"sts\", \"assume_role_kwargs\": {\"RoleArn\": " ROLE "}, "
+               "\"sts_client_kwargs\": {\"nope\": 1}}", "", 0, ""),
+         BRS_EVALIDATION, "sts_client_kwargs.nope"},
+        {"sts: endpoint_url a number",
+         build("{\"method\": \"sts\", \"assume_role_kwargs\": {\"RoleArn\": " ROLE "}, "
+               "\"sts_client_kwargs\": {\"endpoint_url\": 1}}", "", 0, ""),
+         BRS_EVALIDATION, "sts_client_kwargs.endpoint_url"},
+        {"sts: endpoint_url not a URL",
+         build("{\"method\": \"sts\", \"assume_role_kwargs\": {\"RoleArn\": " ROLE "}, "
+               "\"sts_client_kwargs\": {\"endpoint_url\": \"ftp://x\"}}", "", 0, ""),
+         BRS_EVALIDATION, "sts_client_kwargs.endpoint_url"},
+        {"sts: verify a megabyte path",
+         build("{\"method\": \"sts\", \"assume_role_kwargs\": {\"RoleArn\": " ROLE "}, "
+               "\"sts_client_kwargs\": {\"aws_access_key_id\": \"AKIDC\", \"aws_secret_access_key\": \"s\", "
+               "\"verify\": \"", "v", MEGABYTE, "\"}}"),
+         BRS_EVALIDATION, "sts_client_kwargs.verify"},
+        {"sts: read_timeout negative",
+         build("{\"method\": \"sts\", \"assume_role_kwargs\": {\"RoleArn\": " ROLE "}, "
+               "\"sts_client_kwargs\": {\"config\": {\"read_timeout\": -1}}}", "", 0, ""),
+         BRS_EVALIDATION, "sts_client_kwargs.config.read_timeout"},
+        {"sts: secret key a megabyte",
+         build("{\"method\": \"sts\", \"assume_role_kwargs\": {\"RoleArn\": " ROLE "}, "
+               "\"sts_client_kwargs\": {\"aws_access_key_id\": \"AKIDC\", \"aws_secret_access_key\": \"" SECRET_MARKER,
+               "s", MEGABYTE, "\"}}"),
+         BRS_EVALIDATION, "sts_client_kwargs.aws_secret_access_key"},
+        {"sts: mfa_token_provider a number",
+         build(STS_PRE "\"assume_role_kwargs\": {\"RoleArn\": " ROLE ", \"SerialNumber\": \"arn:aws:iam::1:mfa/a\"}, "
+               "\"mfa_token_provider\": 5}", "", 0, ""),
+         BRS_EVALIDATION, "mfa_token_provider"},
+        {"sts: unknown mfa_token_provider_kwargs key",
+         build(STS_PRE "\"assume_role_kwargs\": {\"RoleArn\": " ROLE ", \"SerialNumber\": \"arn:aws:iam::1:mfa/a\"}, "
+               "\"mfa_token_provider\": \"echo 123456\", \"mfa_token_provider_kwargs\": {\"shell\": true}}", "", 0, ""),
+         BRS_EVALIDATION, "mfa_token_provider_kwargs.shell"},
+        {"iot: nothing given", build("{\"method\": \"iot\"}", "", 0, ""), BRS_EVALIDATION, "endpoint"},
+        {"iot: endpoint a number", build("{\"method\": \"iot\", \"endpoint\": 1}", "", 0, ""), BRS_EVALIDATION,
+         "endpoint"},
+        {"iot: endpoint a megabyte", build("{\"method\": \"iot\", \"role_alias\": \"a\", \"certificate\": \"c\", "
+                                           "\"endpoint\": \"", "e", MEGABYTE, "\"}"),
+         BRS_EVALIDATION, "endpoint"},
+        {"iot: endpoint not loopback", build("{\"method\": \"iot\", \"role_alias\": \"a\", \"certificate\": \"c\", "
+                                             "\"endpoint\": \"example.com\"}", "", 0, ""),
+         BRS_EVALIDATION, "endpoint"},
+        {"iot: role_alias empty", build("{\"method\": \"iot\", \"endpoint\": \"127.0.0.1:9\", \"certificate\": \"c\", "
+                                        "\"role_alias\": \"\"}", "", 0, ""),
+         BRS_EVALIDATION, "role_alias"},
+        {"iot: certificate a file that is not there",
+         build("{\"method\": \"iot\", \"endpoint\": \"127.0.0.1:9\", \"role_alias\": \"a\", "
+               "\"certificate\": \"/nonexistent/cert.pem\", \"private_key\": \"/nonexistent/key.pem\"}", "", 0, ""),
+         BRS_EVALIDATION, "certificate"},
+        {"iot: certificate a megabyte of PEM garbage",
+         build("{\"method\": \"iot\", \"endpoint\": \"127.0.0.1:9\", \"role_alias\": \"a\", "
+               "\"private_key\": \"k\", \"certificate\": \"-----BEGIN CERTIFICATE-----\\n", "QUFB", MEGABYTE / 4,
+               "\\n-----END CERTIFICATE-----\\n\"}"),
+         BRS_EVALIDATION, "certificate"},
+        {"iot: timeout a string", build("{\"method\": \"iot\", \"timeout\": \"10\"}", "", 0, ""), BRS_EVALIDATION,
+         "timeout"},
+        {"iot: unknown key", build("{\"method\": \"iot\", \"endpoint\": \"127.0.0.1:9\", \"nope\": 1}", "", 0, ""),
+         BRS_EVALIDATION, "nope"},
+        {"iot: unknown pkcs11 key", build("{\"method\": \"iot\", \"pkcs11\": {\"nope\": 1}}", "", 0, ""),
+         BRS_EVALIDATION, "pkcs11.nope"},
+        {"iot: pkcs11 user_pin a number", build("{\"method\": \"iot\", \"pkcs11\": {\"user_pin\": 1234}}", "", 0, ""),
+         BRS_EVALIDATION, "pkcs11.user_pin"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct config_case *c = &cases[i];
+        harness_current = c->name;
+        brs_session s = 4242;
+        brs_error err = {0};
+        CHECK_STATUS(brs_new_session(c->json, NULL, NULL, &s, &err), c->status, &err);
+        check_error(&err, c->status, c->param);
+        CHECK(err.message == NULL || strstr(err.message, SECRET_MARKER) == NULL);
+        CHECK(err.value == NULL || strstr(err.value, SECRET_MARKER) == NULL);
+        CHECK_INT(s, 4242);
+        if (s != 4242) brs_close_session(s);
+        brs_error_clear(&err);
+        free(c->json);
+    }
+    harness_current = "test_bad_method_configs";
+}
+
 static void test_odd_but_valid_configs(void) {
     /* Whitespace of every JSON kind, a duplicated key (the last one wins),
      * and a NUL that ends the C string before the garbage after it. */
@@ -405,6 +524,7 @@ static void test_logger_null_and_odd_levels(void) {
 int main(void) {
     iso8601_ms(now_ms() + 3600 * 1000, expiry_ok);
     RUN(test_bad_configs);
+    RUN(test_bad_method_configs);
     RUN(test_odd_but_valid_configs);
     RUN(test_bad_callback_values);
     RUN(test_result_set_arguments);
