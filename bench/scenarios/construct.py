@@ -6,7 +6,7 @@ first fetch is deferred to the first read, so this is the cost of setting
 the session up, STS client included).
 
 Figures: ``first_ms`` (the first session after import, which includes
-loading the Go library for gobrs) and ``steady_us`` (median of the next
+loading the Go library for gobrs) and ``steady_ms`` (median of the next
 ``--n`` constructions; all sessions are kept referenced so that no
 destructor runs inside the timing).
 """
@@ -45,7 +45,7 @@ def main() -> None:
         keep.append(make())
         steady.append(time.perf_counter() - t0)
     assert getter.calls == 0, "construction fetched credentials"
-    common.emit({"first_ms": first * 1e3, "steady_us": statistics.median(steady) * 1e6})
+    common.emit({"first_ms": first * 1e3, "steady_ms": statistics.median(steady) * 1e3})
 
 
 if __name__ == "__main__":

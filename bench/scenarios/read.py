@@ -16,7 +16,7 @@ import common
 
 def main() -> None:
     """Run the scenario."""
-    args = common.parse_args(lambda p: p.add_argument("--n", type=int, default=20000))
+    args = common.parse_args(lambda p: p.add_argument("--n", type=int, default=10000))
     mod = common.load(args.lib)
     getter = common.Getter(lifetime=3600)
     session = common.custom_session(mod, getter, **common.session_kwargs(args))
