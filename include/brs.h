@@ -22,8 +22,9 @@
  *   - Every function returns an int status: BRS_OK (0) or one of the
  *     BRS_E* codes below. Their names mirror the Python BRS* error classes.
  *   - Functions that can fail take a `brs_error *err` last. It may be NULL.
- *     When it is not NULL and the call fails, the library fills it; release
- *     it with brs_error_clear(). On success it is left zeroed.
+ *     When it is not NULL the library zeroes it on entry and, when the call
+ *     fails, fills it; release it with brs_error_clear() before reusing it
+ *     (a filled struct passed again is overwritten, and its strings leak).
  *   - A session is an opaque integer handle (brs_session). No pointer into
  *     the library's memory is ever handed out except the strings it
  *     allocates for you, which you free as each function says.
@@ -36,7 +37,9 @@
  *     appear in error messages or log lines.
  *   - After fork(), a child may not use the library the parent loaded: the
  *     Go runtime does not survive fork. Every call in such a child returns
- *     BRS_EFORKED at once. Create sessions after fork, or exec.
+ *     BRS_EFORKED at once, without entering the Go runtime (brs_set_logger
+ *     does nothing; brs_version, brs_free and the *_clear functions, which
+ *     need no runtime, still work). Create sessions after fork, or exec.
  *   - One Go runtime per process: loading libbrs.so together with another
  *     Go c-shared library in one process is not supported by Go.
  *
@@ -86,8 +89,12 @@ typedef struct brs_error {
 /*
  * One set of credentials. The strings are allocated by the library and
  * released (secrets zeroed first) by brs_credentials_clear().
+ *
+ * The type is spelled `struct brs_credentials` (there is no typedef: the
+ * name belongs to the function brs_credentials(), as with struct stat and
+ * stat()). Start from a zeroed struct: struct brs_credentials c = {0};
  */
-typedef struct brs_credentials {
+struct brs_credentials {
     char *access_key;
     char *secret_key;
     char *token;
@@ -97,7 +104,7 @@ typedef struct brs_credentials {
      * asking the library again (until the advisory window opens, or 0 while
      * a refresh is pending). Callers that cache a copy use this. */
     int64_t valid_for_ms;
-} brs_credentials;
+};
 
 /* What a callback is asked for (the `request` argument). */
 #define BRS_REQ_CREDENTIALS        1 /* custom method: the credentials */
@@ -106,7 +113,9 @@ typedef struct brs_credentials {
 
 /*
  * The answer a callback fills with brs_result_set(). Opaque; valid only
- * during the callback that received it.
+ * during the callback that received it: the library frees it when the
+ * callback returns, so do not keep the pointer or hand it to a thread that
+ * outlives the call.
  */
 typedef struct brs_result brs_result;
 
@@ -121,21 +130,38 @@ typedef struct brs_result brs_result;
  *   request BRS_REQ_MFA_TOKEN: set "token_code".
  *
  * Return 0 on success. Return non-zero on failure, after setting "error" to
- * a message (no secrets in it, please); the caller gets BRS_ECREDENTIAL.
+ * a message (no secrets in it, please); the caller gets BRS_ECREDENTIAL,
+ * with err->param "custom_credentials_method" (BRS_REQ_CREDENTIALS),
+ * "source_credentials" or "mfa_token_provider", and a message that
+ * contains the "error" text. Values set before a failure are discarded.
+ * Bad values returned with 0 (a missing or empty key, an expiry that does
+ * not parse or has passed, a NUL or line break in a value) are also
+ * BRS_ECREDENTIAL, with err->param naming the key.
  *
  * Threads: the callback may run on any thread, including threads the
  * library starts itself (refreshes run off the caller's thread, and
  * background refresh runs on its own). Calls for one session never overlap:
  * one refresh is in flight at a time. Callbacks of different sessions may
- * run at the same time. The callback must not call brs_close_session() on
- * its own session (that waits for the callback: a deadlock).
+ * run at the same time.
+ *
+ * Re-entry: a callback must not wait for its own session. A call of
+ * brs_credentials(), brs_refresh(), brs_whoami() or brs_close_session() on
+ * the callback's own session, from the thread running the callback,
+ * returns BRS_ERROR at once ("would deadlock") instead of hanging. (Made
+ * from another thread that the callback then waits for, it does deadlock.)
+ * Other sessions may be used freely.
  *
  * Lifetime: user_data is yours; the library never dereferences it. The
  * callback is never called after brs_close_session() has returned.
  */
 typedef int (*brs_callback)(void *user_data, int request, brs_result *result);
 
-/* A log sink: level is -4 debug, 0 info, 4 warn, 8 error (Go slog levels). */
+/*
+ * A log sink: level is -4 debug, 0 info, 4 warn, 8 error (Go slog levels);
+ * message is "text key=value ..." (values with spaces are quoted), valid
+ * only during the call. Example:
+ *   gobrs: credential refresh failed kind=credential error="..."
+ */
 typedef void (*brs_log_fn)(void *user_data, int level, const char *message);
 
 /* ---- functions --------------------------------------------------------- */
@@ -164,13 +190,19 @@ const char *brs_version(void);
  *   method "iot": "endpoint", "role_alias", "certificate", "private_key",
  *     "thing_name", "ca", "verify_peer", "timeout", "duration_seconds",
  *     "pkcs11". See README.md.
- *   Unknown keys and wrong types are BRS_EVALIDATION naming the key.
+ *   Unknown keys and wrong types are BRS_EVALIDATION naming the key
+ *   (err->param). An empty string means {}. NULL or bytes that are not
+ *   UTF-8 are BRS_EVALIDATION with param "config_json"; malformed JSON or a
+ *   value that is not an object, param "config". The string ends at its
+ *   first NUL; a JSON "\u0000" escape is accepted by the parser but never
+ *   matches a name (error text spells a NUL as \u0000).
  *
  * callback, user_data: method "custom" requires callback. For "sts" it is
  *   optional: it supplies source credentials (else the AWS SDK for Go
  *   default chain or explicit keys are used) and MFA token codes.
  *
- * out: receives the handle on success; untouched on failure.
+ * out: receives the handle on success; untouched on failure. NULL is
+ *   BRS_EVALIDATION with param "out".
  *
  * Returns BRS_OK, or BRS_EVALIDATION / BRS_ECONFIGURATION for a bad config,
  * or (defer_refresh false) the first fetch's error.
@@ -183,21 +215,26 @@ int brs_new_session(const char *config_json, brs_callback callback, void *user_d
  * block while a mandatory refresh runs; the callback may run meanwhile on
  * another thread).
  *
- * out: filled on success; release with brs_credentials_clear(). On failure
- * it is left zeroed.
+ * out: zeroed on entry, filled on success; release with
+ * brs_credentials_clear() before reusing it. On failure it is left zeroed.
+ * NULL is BRS_EVALIDATION with param "out". valid_for_ms tells how long a
+ * caller may keep a copy without calling again (see struct brs_credentials).
  */
-int brs_credentials(brs_session session, brs_credentials *out, brs_error *err);
+int brs_credentials(brs_session session, struct brs_credentials *out, brs_error *err);
 
 /*
  * Force a refresh now (joining one already in flight) and, when out is not
- * NULL, return the new credentials as brs_credentials() does.
+ * NULL, return the new credentials as brs_credentials() does (valid_for_ms
+ * runs to the advisory window of the new credentials). The callback's
+ * error is returned as is; the current credentials are kept.
  */
-int brs_refresh(brs_session session, brs_credentials *out, brs_error *err);
+int brs_refresh(brs_session session, struct brs_credentials *out, brs_error *err);
 
 /*
  * The identity the credentials belong to, as a JSON object in *json_out
- * (GetCallerIdentity for sts; {"method": "custom"} for custom). Free
- * *json_out with brs_free().
+ * (GetCallerIdentity for sts; {"method":"custom"} for custom). Free
+ * *json_out with brs_free(). *json_out is NULL on failure; a NULL json_out
+ * is BRS_EVALIDATION with param "json_out".
  */
 int brs_whoami(brs_session session, char **json_out, brs_error *err);
 
@@ -205,22 +242,33 @@ int brs_whoami(brs_session session, char **json_out, brs_error *err);
  * Close a session: stop background refresh, wait for a refresh in flight
  * to finish, release everything. After it returns the callback is never
  * called again and the handle answers BRS_ECLOSED. Returns BRS_OK, or
- * BRS_ECLOSED when the handle was already closed or unknown (harmless).
+ * BRS_ECLOSED when the handle was already closed or unknown (harmless),
+ * BRS_ERROR when called from the session's own callback (see brs_callback;
+ * the session stays open), BRS_EFORKED in a forked child.
  */
 int brs_close_session(brs_session session);
 
 /*
  * Set the answer of a callback. key is one of the names listed at
- * brs_callback, or "error"; value is copied. Returns BRS_EVALIDATION for an
- * unknown key, a NULL argument, or a value that is not valid UTF-8, and
- * BRS_ECLOSED when result is no longer valid.
+ * brs_callback ("access_key", "secret_key", "token", "expiry_time",
+ * "token_code"), or "error"; any of them is accepted whatever the request,
+ * and a key set twice keeps the last value. value is copied; as a C string
+ * it ends at its first NUL. Returns BRS_OK, or BRS_EVALIDATION for an
+ * unknown key, a NULL argument, or a value that is not valid UTF-8 (the
+ * key is then left unset). Call it only during the callback: the result is
+ * freed when the callback returns (a late call may answer BRS_ECLOSED, but
+ * reading freed memory is undefined behaviour; do not rely on it).
  */
 int brs_result_set(brs_result *result, const char *key, const char *value);
 
 /*
  * Route the library's log lines (refresh failures, never secrets) to fn,
- * process-wide. fn may be called from any thread. NULL silences logging,
- * which is the default.
+ * process-wide, for every session, open or future; every level is passed.
+ * fn may be called from any thread, several at once. NULL silences
+ * logging, which is the default. When brs_set_logger returns, the previous
+ * fn is never called again (the call waits for a line being delivered to
+ * it), so its user_data may be released; fn itself must therefore not
+ * call brs_set_logger.
  */
 void brs_set_logger(brs_log_fn fn, void *user_data);
 
@@ -228,7 +276,7 @@ void brs_set_logger(brs_log_fn fn, void *user_data);
 void brs_free(void *ptr);
 
 /* Release the strings of *creds (secrets zeroed first) and zero it. */
-void brs_credentials_clear(brs_credentials *creds);
+void brs_credentials_clear(struct brs_credentials *creds);
 
 /* Release the strings of *err and zero it. */
 void brs_error_clear(brs_error *err);

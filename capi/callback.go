@@ -1,0 +1,127 @@
+package main
+
+/*
+#include <stdlib.h>
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/gobrs/gobrs/core"
+)
+
+// resultKeys are the keys brs_result_set accepts (include/brs.h).
+var resultKeys = map[string]bool{
+	"access_key": true, "secret_key": true, "token": true, "expiry_time": true,
+	"token_code": true, "error": true,
+}
+
+// maxErrorLen bounds the "error" message a callback sets.
+const maxErrorLen = 1024
+
+// collector gathers the values one callback call sets.
+type collector struct {
+	mu   sync.Mutex
+	vals map[string]string
+}
+
+// collectors maps the id inside a live brs_result to its collector; an id
+// is present only while its callback runs.
+var (
+	collectors sync.Map // uint64 -> *collector
+	nextResult atomic.Uint64
+)
+
+//export brsgo_result_set
+func brsgo_result_set(id C.uint64_t, key, value *C.char) (status C.int) {
+	defer recoverTo("brs_result_set", &status, nil)
+	v, ok := collectors.Load(uint64(id))
+	if !ok {
+		return C.BRS_ECLOSED
+	}
+	k := C.GoString(key)
+	val := C.GoString(value)
+	if !resultKeys[k] || !utf8.ValidString(val) {
+		return C.BRS_EVALIDATION
+	}
+	col := v.(*collector)
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	if col.vals == nil {
+		return C.BRS_ECLOSED
+	}
+	col.vals[k] = val
+	return C.BRS_OK
+}
+
+// binding adapts a C callback into core.Hooks for one session.
+type binding struct {
+	cb, userData C.uintptr_t
+	session      uint64
+}
+
+// call runs the callback for request and returns what it set. A non-zero
+// return is a KindCredential error naming param and carrying the callback's
+// "error" message.
+func (b *binding) call(request C.int, param string) (map[string]string, error) {
+	id := nextResult.Add(1)
+	col := &collector{vals: map[string]string{}}
+	collectors.Store(id, col)
+	res := (*C.brs_result)(C.malloc(C.size_t(unsafe.Sizeof(C.struct_brs_result{}))))
+	if res == nil {
+		collectors.Delete(id)
+		return nil, &core.Error{Kind: core.KindUnknown, Param: param, Message: "out of memory calling the callback"}
+	}
+	res.id = C.uint64_t(id)
+	rc := C.brs_shim_invoke(b.cb, b.userData, request, res, C.uint64_t(b.session))
+	res.id = 0 // a stale pointer read before the memory is reused finds no collector
+	C.free(unsafe.Pointer(res))
+	collectors.Delete(id)
+	col.mu.Lock()
+	vals := col.vals
+	col.vals = nil
+	col.mu.Unlock()
+	if rc != 0 {
+		msg := vals["error"]
+		if msg == "" {
+			msg = fmt.Sprintf("it returned %d without setting \"error\"", int(rc))
+		} else if len(msg) > maxErrorLen {
+			msg = msg[:maxErrorLen] + "..."
+		}
+		return nil, &core.Error{Kind: core.KindCredential, Param: param,
+			Message: fmt.Sprintf("the %s callback failed: %s", param, msg)}
+	}
+	delete(vals, "error")
+	return vals, nil
+}
+
+// credentials is Hooks.Credentials (BRS_REQ_CREDENTIALS).
+func (b *binding) credentials(context.Context) (map[string]string, error) {
+	return b.call(C.BRS_REQ_CREDENTIALS, "custom_credentials_method")
+}
+
+// sourceCredentials is Hooks.SourceCredentials (BRS_REQ_SOURCE_CREDENTIALS).
+func (b *binding) sourceCredentials(context.Context) (map[string]string, error) {
+	return b.call(C.BRS_REQ_SOURCE_CREDENTIALS, "source_credentials")
+}
+
+// mfaToken is Hooks.MFAToken (BRS_REQ_MFA_TOKEN).
+func (b *binding) mfaToken(context.Context) (string, error) {
+	vals, err := b.call(C.BRS_REQ_MFA_TOKEN, "mfa_token_provider")
+	if err != nil {
+		return "", err
+	}
+	code, ok := vals["token_code"]
+	if !ok || code == "" {
+		return "", &core.Error{Kind: core.KindCredential, Param: "token_code",
+			Message: "the mfa_token_provider callback returned 0 without setting \"token_code\""}
+	}
+	return code, nil
+}

@@ -1,0 +1,97 @@
+package main
+
+/*
+#include <stdlib.h>
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"unsafe"
+
+	"github.com/gobrs/gobrs/core"
+)
+
+// statuses maps core.Kind onto the BRS_E* codes; they are numbered alike
+// (status = kind + 1), the table keeps the correspondence explicit.
+var statuses = [...]C.int{
+	core.KindUnknown:       C.BRS_ERROR,
+	core.KindValidation:    C.BRS_EVALIDATION,
+	core.KindConfiguration: C.BRS_ECONFIGURATION,
+	core.KindCredential:    C.BRS_ECREDENTIAL,
+	core.KindConnection:    C.BRS_ECONNECTION,
+	core.KindRequest:       C.BRS_EREQUEST,
+	core.KindClosed:        C.BRS_ECLOSED,
+}
+
+// statusOf returns the status code of err (BRS_OK for nil).
+func statusOf(err error) C.int {
+	if err == nil {
+		return C.BRS_OK
+	}
+	k := core.KindOf(err)
+	if k < 0 || int(k) >= len(statuses) {
+		return C.BRS_ERROR
+	}
+	return statuses[k]
+}
+
+// fail fills out (when not NULL) from err and returns err's status code.
+// out is expected zeroed (shim.c zeroes it on entry).
+func fail(out *C.brs_error, err error) C.int {
+	status := statusOf(err)
+	if out == nil {
+		return status
+	}
+	out.status = status
+	out.message = cstring(err.Error())
+	var e *core.Error
+	if errors.As(err, &e) {
+		out.http_status = C.int(e.StatusCode)
+		out.param = cstringOrNil(e.Param)
+		out.value = cstringOrNil(e.Value)
+		out.aws_code = cstringOrNil(e.Code)
+	}
+	return status
+}
+
+// cstringOrNil returns NULL for "" and cstring(s) otherwise.
+func cstringOrNil(s string) *C.char {
+	if s == "" {
+		return nil
+	}
+	return cstring(s)
+}
+
+// cstring copies error text into C memory, spelling a NUL (which a JSON
+// key may hold) as \u0000 so that C does not see the text cut short.
+func cstring(s string) *C.char {
+	return C.CString(strings.ReplaceAll(s, "\x00", `\u0000`))
+}
+
+// recoverTo turns a panic in export fn into BRS_ERROR; deferred first thing
+// in every export. The message names the failure without the panic's value
+// unless it is a runtime error (a value may hold anything).
+func recoverTo(fn string, status *C.int, out *C.brs_error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	msg := fmt.Sprintf("gobrs internal error in %s: panic (%T)", fn, r)
+	if re, ok := r.(runtime.Error); ok {
+		msg = fmt.Sprintf("gobrs internal error in %s: %s", fn, re.Error())
+	}
+	if out != nil {
+		// Release whatever a partial fill left, then report.
+		C.free(unsafe.Pointer(out.message))
+		C.free(unsafe.Pointer(out.param))
+		C.free(unsafe.Pointer(out.value))
+		C.free(unsafe.Pointer(out.aws_code))
+		*out = C.brs_error{}
+	}
+	*status = fail(out, &core.Error{Kind: core.KindUnknown, Message: msg})
+}

@@ -1,0 +1,100 @@
+"""gobrs: boto3-refresh-session on a Go core.
+
+Refreshable :class:`boto3.session.Session` objects whose temporary AWS
+credentials are fetched, cached and renewed by a Go library (libbrs.so)::
+
+    from gobrs import RefreshableSession
+
+    session = RefreshableSession(
+        method="custom",
+        custom_credentials_method=my_getter,
+        region_name="us-east-1",
+    )
+    session.client("s3").list_buckets()
+
+Importing gobrs loads neither boto3 nor the Go library: names are imported
+on first use, and the library is loaded when the first session is created.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import TYPE_CHECKING, Any, Dict, List
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (imported on first access)
+_EXPORTS: Dict[str, str] = {
+    "RefreshableSession": "gobrs.session",
+    "BaseRefreshableSession": "gobrs.session",
+    "CustomRefreshableSession": "gobrs.custom",
+    "STSRefreshableSession": "gobrs.sts",
+    "AssumeRoleConfig": "gobrs.sts",
+    "STSClientConfig": "gobrs.sts",
+    "IOTX509RefreshableSession": "gobrs.iot",
+    "BRSError": "gobrs.exceptions",
+    "BRSValidationError": "gobrs.exceptions",
+    "BRSConfigurationError": "gobrs.exceptions",
+    "BRSCredentialError": "gobrs.exceptions",
+    "BRSConnectionError": "gobrs.exceptions",
+    "BRSRequestError": "gobrs.exceptions",
+    "BRSClosedError": "gobrs.exceptions",
+    "BRSForkError": "gobrs.exceptions",
+    "BRSWarning": "gobrs.exceptions",
+    "TemporaryCredentials": "gobrs.utils.typing",
+    "Identity": "gobrs.utils.typing",
+    "EvictionPolicy": "gobrs.utils.typing",
+    "Method": "gobrs.utils.typing",
+}
+
+
+def _present(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:  # pragma: no cover
+        return False
+
+
+# names of methods not built into this version are left out of star imports
+__all__ = sorted(name for name, module in _EXPORTS.items() if _present(module))
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from .custom import CustomRefreshableSession as CustomRefreshableSession
+    from .exceptions import BRSClosedError as BRSClosedError
+    from .exceptions import BRSConfigurationError as BRSConfigurationError
+    from .exceptions import BRSConnectionError as BRSConnectionError
+    from .exceptions import BRSCredentialError as BRSCredentialError
+    from .exceptions import BRSError as BRSError
+    from .exceptions import BRSForkError as BRSForkError
+    from .exceptions import BRSRequestError as BRSRequestError
+    from .exceptions import BRSValidationError as BRSValidationError
+    from .exceptions import BRSWarning as BRSWarning
+    from .session import BaseRefreshableSession as BaseRefreshableSession
+    from .session import RefreshableSession as RefreshableSession
+    from .utils.typing import EvictionPolicy as EvictionPolicy
+    from .utils.typing import Identity as Identity
+    from .utils.typing import Method as Method
+    from .utils.typing import TemporaryCredentials as TemporaryCredentials
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gobrs' has no attribute {name!r}")
+    if name == "RefreshableSession":
+        # the factory finds methods by their module; importing the custom
+        # one here makes it available without a lookup
+        importlib.import_module("gobrs.custom")
+    try:
+        value = getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        raise AttributeError(f"gobrs.{name} is not built yet in this version of gobrs") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> List[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

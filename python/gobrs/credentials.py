@@ -1,0 +1,220 @@
+"""The botocore credentials object of a gobrs session.
+
+botocore asks a session's credentials object for a frozen copy
+(:meth:`get_frozen_credentials`) on every API call. This object keeps such a
+copy together with the instant, on the monotonic clock, until which the Go
+core said it may be reused; until then a call costs one clock read and one
+comparison, and only then does it cross into Go, where the refresh windows,
+single flight and background refresh live. botocore's own locking and
+refresh logic is never used.
+"""
+
+from __future__ import annotations
+
+__all__ = ["GoRefreshableCredentials"]
+
+import time
+from datetime import datetime, timezone
+from typing import Any, Optional, Tuple
+
+from botocore.credentials import ReadOnlyCredentials, RefreshableCredentials
+
+from . import _lib
+
+_monotonic = time.monotonic
+_NEVER = float("-inf")
+_EMPTY = ReadOnlyCredentials("", "", "", None)
+
+
+class GoRefreshableCredentials(RefreshableCredentials):
+    """Credentials kept fresh by a gobrs Go session.
+
+    It is a :class:`botocore.credentials.RefreshableCredentials`, so botocore
+    code that checks for one keeps working, but every read is answered from
+    the Go session: botocore's refresh machinery, its lock and its timeouts
+    are not used.
+
+    Parameters
+    ----------
+    native : gobrs._lib.NativeSession
+        The Go session the credentials come from. This object owns it: the
+        Go session is closed when this object is collected (so clients made
+        from a session keep working after the session object itself is
+        gone) or when :meth:`close` is called.
+    method : str
+        The name botocore reports as the credentials' source (its
+        ``method`` attribute), e.g. ``"custom"``.
+    """
+
+    def __init__(self, native: _lib.NativeSession, method: str) -> None:
+        # botocore's __init__ is deliberately not called: it would set up the
+        # lock and the attributes of its own refresh logic, none of it used.
+        self.method = method
+        self._native = native
+        self._frozen: ReadOnlyCredentials = _EMPTY
+        self._deadline: float = _NEVER
+        self._snapshot: Tuple[ReadOnlyCredentials, str] = (_EMPTY, "")
+        self._expiry_time: Optional[datetime] = None
+        _lib.track(self)
+
+    # -- the per-request path -------------------------------------------
+
+    def get_frozen_credentials(self) -> ReadOnlyCredentials:
+        """Return the current credentials as an immutable tuple.
+
+        Returns
+        -------
+        botocore.credentials.ReadOnlyCredentials
+            Access key, secret key, token and account id (always None).
+
+        Raises
+        ------
+        BRSCredentialError
+            When a required refresh fails.
+        BRSClosedError
+            After :meth:`close`.
+        BRSForkError
+            In a process forked after the session was created.
+        """
+
+        if _monotonic() < self._deadline:
+            return self._frozen
+        return self._load(False)
+
+    def _load(self, refresh: bool) -> ReadOnlyCredentials:
+        """Ask the Go session and cache its answer for as long as it allows."""
+
+        start = _monotonic()
+        wall_ms = time.time() * 1000.0
+        access_key, secret_key, token, expiry, expiry_ms, valid_ms = self._native.credentials(refresh)
+        frozen = self._frozen
+        if frozen.access_key != access_key or frozen.secret_key != secret_key or frozen.token != token:
+            frozen = ReadOnlyCredentials(access_key, secret_key, token, None)
+        self._snapshot = (frozen, expiry)
+        self._expiry_time = datetime.fromtimestamp(expiry_ms / 1000.0, timezone.utc)
+        self._frozen = frozen
+        if not self._native.closed:
+            # reuse as long as the Go session allows, and never past expiry
+            self._deadline = start + min(valid_ms, expiry_ms - wall_ms) / 1000.0
+        return frozen
+
+    def snapshot(self) -> Tuple[ReadOnlyCredentials, str]:
+        """Return the current credentials and their expiry (ISO 8601) together.
+
+        Returns
+        -------
+        Tuple[ReadOnlyCredentials, str]
+            The frozen credentials and the expiry of that same set.
+        """
+
+        self.get_frozen_credentials()
+        return self._snapshot
+
+    def refresh(self) -> ReadOnlyCredentials:
+        """Refresh now (joining a refresh already in flight) and return the result."""
+
+        return self._load(True)
+
+    def invalidate(self) -> None:
+        """Forget the cached copy: the next read asks the Go session."""
+
+        self._deadline = _NEVER
+
+    def close(self) -> None:
+        """Close the Go session. Later reads raise BRSClosedError."""
+
+        self._deadline = _NEVER
+        self._native.close()
+        self._deadline = _NEVER
+
+    @property
+    def closed(self) -> bool:
+        """Whether the Go session has been closed."""
+
+        return self._native.closed
+
+    # -- botocore's RefreshableCredentials surface ----------------------
+
+    @property
+    def access_key(self) -> str:
+        """The current access key (prefer :meth:`get_frozen_credentials`)."""
+
+        return self.get_frozen_credentials().access_key or ""
+
+    @access_key.setter
+    def access_key(self, value: str) -> None:
+        raise AttributeError("gobrs credentials are read-only")
+
+    @property
+    def secret_key(self) -> str:
+        """The current secret key (prefer :meth:`get_frozen_credentials`)."""
+
+        return self.get_frozen_credentials().secret_key or ""
+
+    @secret_key.setter
+    def secret_key(self, value: str) -> None:
+        raise AttributeError("gobrs credentials are read-only")
+
+    @property
+    def token(self) -> str:
+        """The current session token (prefer :meth:`get_frozen_credentials`)."""
+
+        return self.get_frozen_credentials().token or ""
+
+    @token.setter
+    def token(self, value: str) -> None:
+        raise AttributeError("gobrs credentials are read-only")
+
+    @property  # type: ignore[override]
+    def account_id(self) -> Optional[str]:
+        """The account id, which gobrs does not track: always None."""
+
+        return None
+
+    @account_id.setter
+    def account_id(self, value: Optional[str]) -> None:
+        raise AttributeError("gobrs credentials are read-only")
+
+    def refresh_needed(self, refresh_in: Optional[int] = None) -> bool:
+        """Whether the cached copy is due for a look at the Go session.
+
+        Parameters
+        ----------
+        refresh_in : int, optional
+            When given, whether the credentials expire within that many
+            seconds instead.
+        """
+
+        if refresh_in is None:
+            return not _monotonic() < self._deadline
+        expiry = self._expiry_time
+        if expiry is None:
+            return True
+        remaining = (expiry - datetime.now(timezone.utc)).total_seconds()
+        return remaining < refresh_in
+
+    def _seconds_remaining(self) -> float:
+        expiry = self._expiry_time
+        if expiry is None:
+            return 0.0
+        return (expiry - datetime.now(timezone.utc)).total_seconds()
+
+    def _refresh(self) -> None:
+        self.get_frozen_credentials()
+
+    def _protected_refresh(self, is_mandatory: bool) -> None:
+        self._load(True)
+
+    def _set_from_data(self, data: Any) -> None:
+        raise NotImplementedError("gobrs credentials are refreshed by the Go session")
+
+    def _publish_refresh(self) -> None:
+        raise NotImplementedError("gobrs credentials are refreshed by the Go session")
+
+    def __repr__(self) -> str:
+        frozen, expiry = self._snapshot
+        return (
+            f"{type(self).__name__}(method={self.method!r}, "
+            f"access_key={frozen.access_key or None!r}, secret_key='****', "
+            f"token='****', expiry_time={expiry or None!r}, closed={self.closed!r})"
+        )

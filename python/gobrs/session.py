@@ -1,0 +1,394 @@
+"""The session classes: the :class:`RefreshableSession` factory and the base
+class every method's session derives from."""
+
+from __future__ import annotations
+
+__all__ = ["BaseRefreshableSession", "RefreshableSession"]
+
+import importlib
+import math
+from typing import Any, ClassVar, Dict, List, Mapping, Optional
+
+import boto3.session
+
+from . import _lib
+from .credentials import GoRefreshableCredentials
+from .exceptions import BRSConfigurationError, BRSValidationError, BRSWarning
+from .utils.typing import Identity, Method, TemporaryCredentials
+
+#: Every method gobrs knows and the module that implements it. A module
+#: registers its class by subclassing BaseRefreshableSession with
+#: ``registry_key=...``; the factory imports the module on first use.
+_METHOD_MODULES: Dict[str, str] = {
+    "custom": "gobrs.custom",
+    "iot": "gobrs.iot",
+    "sts": "gobrs.sts",
+}
+
+_registry: Dict[str, type["BaseRefreshableSession"]] = {}
+
+
+def _check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise BRSValidationError(
+            f"{name!r} must be a bool, not {type(value).__name__}", param=name, value=value
+        )
+    return value
+
+
+def _check_seconds(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise BRSValidationError(
+            f"{name!r} must be a finite number of seconds, not {value!r}", param=name, value=value
+        )
+    if value < 0:
+        raise BRSValidationError(f"{name!r} must not be negative", param=name, value=value)
+    return value
+
+
+class BaseRefreshableSession(boto3.session.Session):
+    """A :class:`boto3.session.Session` whose credentials come from a gobrs
+    Go session and are refreshed by it.
+
+    Everything :class:`boto3.session.Session` offers works as usual; every
+    client and resource made from the session signs with the current
+    credentials, including clients made before a refresh. Clients keep
+    working after the session object itself is gone; :meth:`close` (or
+    leaving a ``with`` block) ends the Go session, after which they raise
+    :class:`~gobrs.exceptions.BRSClosedError`.
+
+    Parameters
+    ----------
+    defer_refresh : bool = True, optional
+        If True the first credentials are fetched at first use; if False
+        they are fetched now and a failure is raised here. Default True.
+    advisory_timeout : int | float = 900, optional
+        Seconds before expiry at which one caller refreshes while the
+        others keep the current credentials; a failed advisory refresh is
+        tolerated. Credentials that live less than four times this long
+        have both windows scaled down so that this one is a quarter of
+        their life. Default 900.
+    mandatory_timeout : int | float = 600, optional
+        Seconds before expiry at which every caller waits for a successful
+        refresh and gets its error if it fails. Must not exceed
+        ``advisory_timeout``. Default 600.
+    background_refresh : bool = False, optional
+        gobrs's extra: renew the credentials from a Go thread shortly
+        before the advisory window opens, so that no caller ever waits for
+        a refresh. Default False.
+
+    Other Parameters
+    ----------------
+    **kwargs : Any, optional
+        Keyword arguments of :class:`boto3.session.Session`.
+
+    Notes
+    -----
+    Writing a method's session class (this is how ``custom``, ``sts`` and
+    ``iot`` are written):
+
+    1. Subclass with the registry key and the two class attributes::
+
+           class FooRefreshableSession(BaseRefreshableSession, registry_key="foo"):
+               _brs_method = "foo"          # the Go method ("method" in the JSON config)
+               _refresh_method = "foo"      # botocore's credentials.method
+
+       and add ``"foo": "gobrs.foo"`` to ``_METHOD_MODULES`` so the factory
+       can import the module on demand.
+    2. In ``__init__``: validate the method's own parameters (raise
+       :class:`~gobrs.exceptions.BRSValidationError` naming the parameter),
+       call ``super().__init__(defer_refresh=..., advisory_timeout=...,
+       mandatory_timeout=..., background_refresh=..., **boto3_kwargs)``,
+       then ``self._start(config, handler, param)``:
+
+       - ``config``: the method's JSON keys (without ``method`` and the
+         common keys, which the base class adds);
+       - ``handler``: ``None`` or a callable ``handler(request: int) ->
+         Mapping[str, str]`` answering ``gobrs._lib.REQ_CREDENTIALS``,
+         ``REQ_SOURCE_CREDENTIALS`` or ``REQ_MFA_TOKEN`` with the keys
+         include/brs.h lists. It runs on a Go thread with the GIL held. It
+         must not reference the session (use :func:`functools.partial`
+         over a module-level function and plain values), or the session
+         could never be collected. Whatever it raises reaches the caller:
+         a :class:`~gobrs.exceptions.BRSError` as itself, anything else as
+         a BRSCredentialError whose ``__cause__`` is the exception;
+       - ``param``: the user parameter the handler stands for, named in
+         those errors.
+    3. Override :meth:`get_identity` when the Go session's ``brs_whoami``
+       answer (the default) is not what the method should return.
+    """
+
+    #: The method name in the Go JSON config ("custom", "sts", "iot").
+    _brs_method: ClassVar[str] = ""
+    #: What botocore reports as the credentials' ``method``.
+    _refresh_method: ClassVar[str] = ""
+
+    def __init_subclass__(cls, registry_key: Optional[str] = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if registry_key is not None:
+            if registry_key in _registry and _registry[registry_key] is not cls:
+                BRSWarning.warn(f"{registry_key!r} already registered. Overwriting.")
+            _registry[registry_key] = cls
+
+    def __init__(
+        self,
+        *,
+        defer_refresh: Optional[bool] = True,
+        advisory_timeout: Optional[float] = 900,
+        mandatory_timeout: Optional[float] = 600,
+        background_refresh: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        if "refresh_method" in kwargs:
+            BRSWarning.warn(
+                f"'refresh_method' cannot be set manually. Reverting to {self._refresh_method!r}.",
+                stacklevel=3,
+            )
+            del kwargs["refresh_method"]
+        self.defer_refresh: bool = True if defer_refresh is None else _check_bool("defer_refresh", defer_refresh)
+        self.advisory_timeout: float = (
+            900 if advisory_timeout is None else _check_seconds("advisory_timeout", advisory_timeout)
+        )
+        self.mandatory_timeout: float = (
+            600 if mandatory_timeout is None else _check_seconds("mandatory_timeout", mandatory_timeout)
+        )
+        self.background_refresh: bool = _check_bool("background_refresh", background_refresh)
+        self.refresh_method: str = self._refresh_method
+        self._credentials: Optional[GoRefreshableCredentials] = None
+        super().__init__(**kwargs)
+
+    def _start(
+        self,
+        config: Mapping[str, Any],
+        handler: Optional[_lib.Handler] = None,
+        param: str = "callback",
+    ) -> None:
+        """Open the Go session and install its credentials in this session.
+
+        Parameters
+        ----------
+        config : Mapping[str, Any]
+            The method's own JSON config keys (include/brs.h).
+        handler : gobrs._lib.Handler, optional
+            Answers the Go session's callback requests (see the class notes).
+        param : str, optional
+            The user parameter the handler stands for, named in errors.
+        """
+
+        full: Dict[str, Any] = dict(config)
+        full.update(
+            method=self._brs_method,
+            defer_refresh=self.defer_refresh,
+            advisory_timeout=self.advisory_timeout,
+            mandatory_timeout=self.mandatory_timeout,
+            background_refresh=self.background_refresh,
+        )
+        native = _lib.NativeSession(full, handler, param)
+        credentials = GoRefreshableCredentials(native, self._refresh_method)
+        self._credentials = credentials
+        # botocore reads credentials from its own session; clients made from
+        # this session get this very object
+        self._session._credentials = credentials  # type: ignore[attr-defined]
+
+    def _creds(self) -> GoRefreshableCredentials:
+        credentials = self._credentials
+        if credentials is None:
+            raise BRSConfigurationError(f"{type(self).__name__} was not started (its __init__ did not finish)")
+        return credentials
+
+    # -- credentials --------------------------------------------------------
+
+    def refreshable_credentials(self) -> TemporaryCredentials:
+        """Returns the current temporary AWS security credentials.
+
+        Returns
+        -------
+        TemporaryCredentials
+            ``access_key``, ``secret_key``, ``token`` and ``expiry_time``
+            (ISO 8601, UTC).
+        """
+
+        frozen, expiry = self._creds().snapshot()
+        return {
+            "access_key": frozen.access_key or "",
+            "secret_key": frozen.secret_key or "",
+            "token": frozen.token or "",
+            "expiry_time": expiry,
+        }
+
+    @property
+    def credentials(self) -> TemporaryCredentials:
+        """The current temporary AWS security credentials.
+
+        Alias for :meth:`refreshable_credentials`.
+        """
+
+        return self.refreshable_credentials()
+
+    def get_identity(self) -> Identity:
+        """Returns metadata about the current caller identity.
+
+        Returns
+        -------
+        Identity
+            What the Go session reports for the credentials.
+        """
+
+        return self._creds()._native.whoami()  # type: ignore[return-value]
+
+    def whoami(self) -> Identity:
+        """Returns metadata about the current caller identity.
+
+        Alias for :meth:`get_identity`.
+
+        Returns
+        -------
+        Identity
+            Dict describing the current caller identity.
+        """
+
+        return self.get_identity()
+
+    # -- lifetime -------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the Go session: stop background refresh and release it.
+
+        Clients made from this session raise
+        :class:`~gobrs.exceptions.BRSClosedError` afterwards. Closing twice
+        is safe. Without a call to ``close()`` the Go session is closed when
+        the session and every client made from it are gone, or at exit.
+        """
+
+        if self._credentials is not None:
+            self._credentials.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+
+        return self._credentials is None or self._credentials.closed
+
+    def __enter__(self) -> "BaseRefreshableSession":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        # only non-secret settings: never keys or tokens
+        parts = [f"method={self._brs_method!r}"]
+        try:
+            parts.append(f"region_name={self.region_name!r}")
+            profile = self._session.profile
+            if profile is not None:
+                parts.append(f"profile_name={profile!r}")
+        except Exception:  # pragma: no cover - half-built session
+            pass
+        parts.append(f"closed={self.closed!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def _session_class(method: Any) -> type[BaseRefreshableSession]:
+    """Return the session class of ``method``, importing its module."""
+
+    if not isinstance(method, str) or method not in _METHOD_MODULES:
+        choices = ", ".join(repr(m) for m in sorted(_METHOD_MODULES))
+        raise BRSValidationError(
+            f"{method!r} is an invalid method parameter. Available methods are {choices}.",
+            param="method",
+            value=method,
+        )
+    cls = _registry.get(method)
+    if cls is not None:
+        return cls
+    module = _METHOD_MODULES[method]
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        raise BRSConfigurationError(
+            f"method {method!r} is not built yet in this version of gobrs; "
+            f"available now: {', '.join(repr(m) for m in RefreshableSession.get_available_methods())}",
+            param="method",
+            value=method,
+        ) from None
+    cls = _registry.get(method)
+    if cls is None:  # pragma: no cover - a module that forgot to register
+        raise BRSConfigurationError(f"{module} does not register method {method!r}", param="method", value=method)
+    return cls
+
+
+class RefreshableSession:
+    """Factory of refreshable boto3 sessions.
+
+    ``RefreshableSession(method=..., **kwargs)`` returns an instance of the
+    method's class: :class:`~gobrs.custom.CustomRefreshableSession` for
+    ``"custom"``, ``STSRefreshableSession`` for ``"sts"``,
+    ``IOTX509RefreshableSession`` for ``"iot"``.
+
+    Parameters
+    ----------
+    method : Literal["sts", "custom", "iot"] = "sts", optional
+        The refresh method. Default ``"sts"``, as in boto3-refresh-session.
+    defer_refresh : bool = True, optional
+        Fetch the first credentials at first use (True) or now (False).
+    advisory_timeout : int = 900, optional
+        Seconds before expiry at which one caller refreshes while the
+        others go on; a failed advisory refresh is tolerated.
+    mandatory_timeout : int = 600, optional
+        Seconds before expiry at which every caller waits for a successful
+        refresh.
+    background_refresh : bool = False, optional
+        Renew ahead of the advisory window from a Go thread.
+
+    Other Parameters
+    ----------------
+    **kwargs : Any, optional
+        The method's own parameters and those of
+        :class:`boto3.session.Session`.
+
+    Raises
+    ------
+    BRSValidationError
+        For an unknown method.
+    BRSConfigurationError
+        For a method that this version of gobrs does not provide.
+
+    Examples
+    --------
+    >>> from gobrs import RefreshableSession
+    >>> session = RefreshableSession(
+    ...     method="custom",
+    ...     custom_credentials_method=my_getter,
+    ...     region_name="us-east-1",
+    ... )
+    >>> session.client("s3").list_buckets()
+    """
+
+    def __new__(cls, method: Method = "sts", **kwargs: Any) -> BaseRefreshableSession:  # type: ignore[misc]
+        return _session_class(method)(**kwargs)
+
+    @classmethod
+    def get_available_methods(cls) -> List[str]:
+        """Lists the refresh methods this version of gobrs provides.
+
+        Returns
+        -------
+        List[str]
+            E.g. ``["custom", "iot", "sts"]``.
+        """
+
+        available = []
+        for method, module in sorted(_METHOD_MODULES.items()):
+            if method not in _registry:
+                try:
+                    importlib.import_module(module)
+                except ModuleNotFoundError as exc:
+                    if exc.name != module:
+                        raise
+                    continue
+            if method in _registry:
+                available.append(method)
+        return available

@@ -1,0 +1,115 @@
+/* Bad configs: every one is BRS_EVALIDATION (or BRS_ECONFIGURATION) naming
+ * the parameter, and the getter is never called. */
+#include "harness.h"
+
+struct bad_config {
+    const char *name;
+    const char *json;
+    int status;
+    const char *param; /* expected err.param */
+};
+
+static const struct bad_config bad_configs[] = {
+    {"malformed JSON", "{\"method\": ", BRS_EVALIDATION, "config"},
+    {"not an object", "[1, 2]", BRS_EVALIDATION, "config"},
+    {"null", "null", BRS_EVALIDATION, "config"},
+    {"advisory_timeout a string", "{\"advisory_timeout\": \"x\"}", BRS_EVALIDATION,
+     "advisory_timeout"},
+    {"mandatory_timeout a bool", "{\"mandatory_timeout\": true}", BRS_EVALIDATION,
+     "mandatory_timeout"},
+    {"defer_refresh a string", "{\"defer_refresh\": \"no\"}", BRS_EVALIDATION, "defer_refresh"},
+    {"background_refresh a number", "{\"background_refresh\": 1}", BRS_EVALIDATION,
+     "background_refresh"},
+    {"method a number", "{\"method\": 7}", BRS_EVALIDATION, "method"},
+    {"unknown method", "{\"method\": \"kerberos\"}", BRS_EVALIDATION, "method"},
+    {"unknown key", "{\"method\": \"custom\", \"region\": \"eu-west-1\"}", BRS_EVALIDATION,
+     "region"},
+    {"mandatory > advisory", "{\"advisory_timeout\": 60, \"mandatory_timeout\": 61}",
+     BRS_EVALIDATION, "mandatory_timeout"},
+    {"negative advisory", "{\"advisory_timeout\": -1}", BRS_EVALIDATION, "advisory_timeout"},
+    {"negative mandatory", "{\"mandatory_timeout\": -0.5}", BRS_EVALIDATION,
+     "mandatory_timeout"},
+    {"huge advisory", "{\"advisory_timeout\": 1e300}", BRS_EVALIDATION, "advisory_timeout"},
+    {"invalid UTF-8", "{\"method\": \"cust\xff\xfeom\"}", BRS_EVALIDATION, "config_json"},
+    {"invalid UTF-8 in a key", "{\"\xc3\x28\": 1}", BRS_EVALIDATION, "config_json"},
+    /* JSON can carry a NUL as an escape; it never matches a name. */
+    {"escaped NUL in method", "{\"method\": \"custom\\u0000\"}", BRS_EVALIDATION, "method"},
+    /* A NUL inside error text is spelled \u0000, not cut short. */
+    {"escaped NUL in a key", "{\"defer_refresh\\u0000\": true}", BRS_EVALIDATION,
+     "defer_refresh\\u0000"},
+};
+
+static void test_bad_configs(void) {
+    for (size_t i = 0; i < sizeof bad_configs / sizeof bad_configs[0]; i++) {
+        const struct bad_config *c = &bad_configs[i];
+        harness_current = c->name;
+        struct getter g = {.lifetime_ms = 3600 * 1000};
+        brs_session s = 4242;
+        brs_error err = {0};
+        CHECK_STATUS(brs_new_session(c->json, getter_cb, &g, &s, &err), c->status, &err);
+        CHECK_INT(err.status, c->status);
+        CHECK(err.message != NULL && err.message[0] != '\0');
+        CHECK_STR(err.param, c->param);
+        CHECK_INT(s, 4242); /* out untouched on failure */
+        CHECK_INT(atomic_load(&g.calls), 0);
+        brs_error_clear(&err);
+    }
+    harness_current = "test_bad_configs";
+}
+
+static void test_value_is_reported_not_secret(void) {
+    struct getter g = {.lifetime_ms = 3600 * 1000};
+    brs_session s;
+    brs_error err = {0};
+    CHECK_STATUS(brs_new_session("{\"advisory_timeout\": -5}", getter_cb, &g, &s, &err),
+                 BRS_EVALIDATION, &err);
+    CHECK_STR(err.value, "-5");
+    CHECK_CONTAINS(err.message, "advisory_timeout");
+    CHECK_INT(err.http_status, 0);
+    CHECK(err.aws_code == NULL);
+    brs_error_clear(&err);
+}
+
+static void test_custom_without_callback(void) {
+    brs_session s;
+    brs_error err = {0};
+    CHECK_STATUS(brs_new_session("{\"method\": \"custom\"}", NULL, NULL, &s, &err),
+                 BRS_EVALIDATION, &err);
+    CHECK_STR(err.param, "custom_credentials_method");
+    CHECK_CONTAINS(err.message, "callback");
+    brs_error_clear(&err);
+    /* "custom" is the default method. */
+    CHECK_STATUS(brs_new_session("{}", NULL, NULL, &s, &err), BRS_EVALIDATION, &err);
+    CHECK_STR(err.param, "custom_credentials_method");
+    brs_error_clear(&err);
+}
+
+static void test_good_configs(void) {
+    const char *good[] = {
+        "{}",
+        "",
+        "  {\"method\": \"custom\"}  ",
+        "{\"advisory_timeout\": 0, \"mandatory_timeout\": 0}",
+        "{\"advisory_timeout\": 60.5, \"mandatory_timeout\": 60.5, \"defer_refresh\": true}",
+        "{\"background_refresh\": false}",
+        /* The C string ends at the first NUL: what follows is not read. */
+        "{}\0{{{ not read",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        struct getter g = {.lifetime_ms = 3600 * 1000};
+        brs_session s = 0;
+        brs_error err = {0};
+        CHECK_STATUS(brs_new_session(good[i], getter_cb, &g, &s, &err), BRS_OK, &err);
+        CHECK(s != 0);
+        brs_error_clear(&err);
+        CHECK_INT(brs_close_session(s), BRS_OK);
+    }
+}
+
+int main(void) {
+    RUN(test_bad_configs);
+    RUN(test_value_is_reported_not_secret);
+    RUN(test_custom_without_callback);
+    RUN(test_good_configs);
+    return harness_exit();
+}

@@ -1,0 +1,131 @@
+"""Refreshes across real (short) credential lifetimes, seen by real calls to
+the moto server: every client and resource signs with the current
+credentials, including clients made before a refresh."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from botocore.config import Config
+from conftest import record_access_keys
+
+from gobrs import BRSCredentialError, RefreshableSession
+
+S3_CONFIG = Config(s3={"addressing_style": "path"})
+
+
+def short_session(getter: Any, **kwargs: Any):
+    # short-lived credentials get both windows scaled down so that the
+    # advisory one is a quarter of their life (2.5 s credentials: reusable
+    # for ~1.9 s, then refreshed)
+    return RefreshableSession(
+        method="custom",
+        custom_credentials_method=getter,
+        region_name="us-east-1",
+        advisory_timeout=2,
+        mandatory_timeout=1,
+        **kwargs,
+    )
+
+
+def wait_until(predicate, timeout: float = 15.0, step: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def test_clients_made_before_a_refresh_sign_with_new_credentials(make_getter, endpoint) -> None:
+    getter = make_getter(lifetimes=[2.5, 2.5, 3600])
+    s = short_session(getter)
+    sts = s.client("sts", endpoint_url=endpoint)
+    s3 = s.client("s3", endpoint_url=endpoint, config=S3_CONFIG)
+    sts_keys = record_access_keys(sts)
+    s3_keys = record_access_keys(s3)
+
+    sts.get_caller_identity()
+    s3.list_buckets()
+    assert getter.calls == 1
+    time.sleep(2.6)  # the first set has expired
+    sts.get_caller_identity()
+    s3.list_buckets()
+    assert getter.calls == 2
+    late = s.client("sts", endpoint_url=endpoint)
+    late_keys = record_access_keys(late)
+    late.get_caller_identity()
+    time.sleep(2.6)
+    sts.get_caller_identity()
+    s3.create_bucket(Bucket="gobrs-refresh-bucket")
+    late.get_caller_identity()
+
+    k1, k2, k3 = (getter.access_key(n) for n in (1, 2, 3))
+    assert sts_keys == [k1, k2, k3]
+    assert s3_keys == [k1, k2, k3]
+    assert late_keys == [k2, k3]
+    assert s.credentials["access_key"] == k3
+    assert getter.calls == 3
+
+
+def test_resources_sign_with_new_credentials(make_getter, endpoint) -> None:
+    getter = make_getter(lifetimes=[2.5, 3600])
+    s = short_session(getter)
+    s3 = s.resource("s3", endpoint_url=endpoint, config=S3_CONFIG)
+    keys = record_access_keys(s3.meta.client)
+    bucket = s3.create_bucket(Bucket="gobrs-resource-refresh")
+    time.sleep(2.6)
+    bucket.put_object(Key="a", Body=b"1")
+    assert keys == [getter.access_key(1), getter.access_key(2)]
+
+
+def test_advisory_window_failure_keeps_the_current_credentials(endpoint) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    calls = []
+
+    def getter():
+        calls.append(1)
+        if len(calls) == 1:
+            return {
+                "access_key": "ASIAGOBRSADVISORY001",
+                "secret_key": "SECRETADVISORY",
+                "token": "TOKENADVISORY",
+                "expiry_time": datetime.now(timezone.utc) + timedelta(seconds=6),
+            }
+        raise RuntimeError("source unavailable")
+
+    # 6 s life: advisory window 1.5 s before expiry, mandatory 0.15 s before
+    s = RefreshableSession(
+        method="custom",
+        custom_credentials_method=getter,
+        region_name="us-east-1",
+        advisory_timeout=10,
+        mandatory_timeout=1,
+    )
+    sts = s.client("sts", endpoint_url=endpoint)
+    keys = record_access_keys(sts)
+    sts.get_caller_identity()
+    time.sleep(4.8)  # inside the advisory window, before the mandatory one
+    sts.get_caller_identity()  # refresh fails, old credentials still used
+    assert len(calls) >= 2
+    assert keys == ["ASIAGOBRSADVISORY001"] * 2
+    time.sleep(1.5)  # now expired: the failure is raised
+    with pytest.raises(BRSCredentialError):
+        sts.get_caller_identity()
+
+
+def test_background_refresh_renews_without_readers(make_getter) -> None:
+    getter = make_getter(lifetime=2.0)
+    s = short_session(getter, background_refresh=True)
+    first = s.credentials["access_key"]
+    assert getter.calls == 1
+    # nobody reads; the Go thread renews ahead of the advisory window
+    assert wait_until(lambda: getter.calls >= 3, timeout=10)
+    assert s.credentials["access_key"] != first
+    s.close()
+    settled = getter.calls
+    time.sleep(2.5)
+    assert getter.calls == settled, "the getter was called after close()"
