@@ -179,12 +179,13 @@ def metadata(libs: Sequence[str], c_bench: Path) -> Dict[str, Any]:
 
 
 def moto_context() -> Any:
-    """``gobrs.testing.moto_server`` when gobrs is installed here, else the
-    benchmark's own copy."""
+    """``gobrs.testing.moto_server()``: from the installed gobrs, else from
+    this checkout's source (it needs only the standard library and moto)."""
     try:
-        from gobrs.testing import moto_server  # type: ignore[import-not-found]
+        from gobrs.testing import moto_server
     except ImportError:
-        from moto_server import moto_server
+        sys.path.append(str(ROOT / "python"))
+        from gobrs.testing import moto_server
     return moto_server()
 
 
@@ -242,6 +243,11 @@ def main() -> int:
             raw[scn.id] = per
     elapsed = time.monotonic() - started
 
+    for scn_id, per in raw.items():
+        for variant, runs in per.items():
+            failed = sorted({r["error"] for r in runs if "error" in r})
+            if failed:
+                notes.append(f"{scn_id} / {variant}: {len(failed)} kind(s) of failure, e.g. {failed[0]}")
     meta = metadata(libs, c_bench)
     meta.update(quick=opts.quick, seconds=round(elapsed, 1), notes=notes)
     rows = report.aggregate(raw)
