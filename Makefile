@@ -47,9 +47,11 @@ install: $(VENV)/.installed
 
 test: test-go test-c test-python
 
-test-go:
+# MOTO_PYTHON: a python with moto[server], for the Go and C tests that run
+# STS against a local moto server (core/sts_moto_test.go, tests/c/test_sts.c).
+test-go: $(VENV)/.deps
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	MOTO_PYTHON=$(abspath $(PY)) $(GO) test -race -count=1 ./...
 	$(MAKE) fuzz-short
 
 # Short fuzz runs inside `make test`; `make fuzz FUZZTIME=5m` runs longer.
@@ -89,7 +91,7 @@ $(BUILD)/examples/example-c: examples/c/example.c include/brs.h $(LIB)
 	@mkdir -p $(BUILD)/examples
 	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(C_LINK)
 
-test-c: $(C_TESTS) $(VGLIB) $(BUILD)/examples/example-c
+test-c: $(C_TESTS) $(VGLIB) $(BUILD)/examples/example-c $(VENV)/.deps
 	@for t in $(C_TESTS) $(BUILD)/examples/example-c; do \
 	  echo "== $$t (valgrind)"; \
 	  LD_LIBRARY_PATH=$(abspath $(BUILD)/valgrind) MOTO_PYTHON=$(abspath $(PY)) \

@@ -19,4 +19,5 @@ require (
 	github.com/aws/smithy-go v1.28.9 // indirect
 	github.com/elastic/go-freelru v0.16.0 // indirect
 	github.com/goccy/go-json v0.12.0 // indirect
+	github.com/miekg/pkcs11 v1.1.2 // indirect
 )

@@ -44,9 +44,15 @@ func lookup(h C.brs_session) (*core.Session, error) {
 	return nil, &core.Error{Kind: core.KindClosed, Message: "the session handle is closed or unknown"}
 }
 
-// withLogger makes a session log through brs_set_logger's sink (silent by
-// default) instead of slog.Default().
-func withLogger(o *core.Options) { o.Logger = slog.New(cHandler{}) }
+// logger sends every log line of the library (sessions and the method
+// builders, which log through slog.Default) to brs_set_logger's sink,
+// silent by default, never to stderr.
+var logger = slog.New(cHandler{})
+
+func init() { slog.SetDefault(logger) }
+
+// withLogger makes a session log through logger.
+func withLogger(o *core.Options) { o.Logger = logger }
 
 //export brsgo_new_session
 func brsgo_new_session(config *C.char, cb, userData C.uintptr_t, out *C.brs_session, errOut *C.brs_error) (status C.int) {

@@ -30,6 +30,14 @@ type Identifier interface {
 	Identity(ctx context.Context, creds Credentials) (map[string]any, error)
 }
 
+// OptionsReceiver is implemented by providers that adapt to the Session
+// wrapping them: NewSession hands them its options (windows, clock,
+// logger) before the first Retrieve. The STS provider uses them to decide
+// when a credential it shares with other sessions is too old to reuse.
+type OptionsReceiver interface {
+	ReceiveOptions(Options)
+}
+
 // Closer is implemented by providers that hold resources to release when
 // their Session closes.
 type Closer interface {
@@ -150,6 +158,9 @@ func NewSession(provider Provider, optFns ...func(*Options)) (*Session, error) {
 	}
 	if err := opts.Validate(); err != nil {
 		return nil, err
+	}
+	if r, ok := provider.(OptionsReceiver); ok {
+		r.ReceiveOptions(opts)
 	}
 	s := &Session{provider: provider, opts: opts, closeCh: make(chan struct{}), updated: make(chan struct{}, 1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())

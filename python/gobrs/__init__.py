@@ -42,6 +42,14 @@ _EXPORTS: Dict[str, str] = {
     "BRSClosedError": "gobrs.exceptions",
     "BRSForkError": "gobrs.exceptions",
     "BRSWarning": "gobrs.exceptions",
+    "SessionCache": "gobrs.cache",
+    "CacheError": "gobrs.cache",
+    "ClientCacheError": "gobrs.cache",
+    "ClientCacheExistsError": "gobrs.cache",
+    "ClientCacheNotFoundError": "gobrs.cache",
+    "ResourceCacheError": "gobrs.cache",
+    "ResourceCacheExistsError": "gobrs.cache",
+    "ResourceCacheNotFoundError": "gobrs.cache",
     "TemporaryCredentials": "gobrs.utils.typing",
     "Identity": "gobrs.utils.typing",
     "EvictionPolicy": "gobrs.utils.typing",
@@ -60,6 +68,14 @@ def _present(module: str) -> bool:
 __all__ = sorted(name for name, module in _EXPORTS.items() if _present(module))
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from .cache import CacheError as CacheError
+    from .cache import ClientCacheError as ClientCacheError
+    from .cache import ClientCacheExistsError as ClientCacheExistsError
+    from .cache import ClientCacheNotFoundError as ClientCacheNotFoundError
+    from .cache import ResourceCacheError as ResourceCacheError
+    from .cache import ResourceCacheExistsError as ResourceCacheExistsError
+    from .cache import ResourceCacheNotFoundError as ResourceCacheNotFoundError
+    from .cache import SessionCache as SessionCache
     from .custom import CustomRefreshableSession as CustomRefreshableSession
     from .exceptions import BRSClosedError as BRSClosedError
     from .exceptions import BRSConfigurationError as BRSConfigurationError

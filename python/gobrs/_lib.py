@@ -444,7 +444,7 @@ class NativeSession:
         except (TypeError, ValueError) as exc:
             raise BRSValidationError(f"the session configuration cannot be encoded: {exc}") from exc
         state = CallbackState(handler, param) if handler is not None else None
-        callback = _make_callback(state) if state is not None else None
+        callback = _make_callback(state) if state is not None else CALLBACK()
         handle = c_uint64(0)
         err = BrsError()
         rc = lib.brs_new_session(data, callback, None, byref(handle), byref(err))

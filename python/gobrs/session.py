@@ -11,10 +11,14 @@ from typing import Any, ClassVar, Dict, List, Mapping, Optional
 
 import boto3.session
 
+from boto3.resources.base import ServiceResource
+from botocore.client import BaseClient
+
 from . import _lib
+from .cache import SessionCache
 from .credentials import GoRefreshableCredentials
 from .exceptions import BRSConfigurationError, BRSValidationError, BRSWarning
-from .utils.typing import Identity, Method, TemporaryCredentials
+from .utils.typing import EvictionPolicy, Identity, Method, TemporaryCredentials
 
 #: Every method gobrs knows and the module that implements it. A module
 #: registers its class by subclassing BaseRefreshableSession with
@@ -76,6 +80,14 @@ class BaseRefreshableSession(boto3.session.Session):
         gobrs's extra: renew the credentials from a Go thread shortly
         before the advisory window opens, so that no caller ever waits for
         a refresh. Default False.
+
+    Attributes
+    ----------
+    cache : SessionCache
+        The client and resource caches: :meth:`client` and :meth:`resource`
+        return the same object for calls boto3 would answer alike
+        (``cache.client.LRU``, ``cache.resource["LFU"]``...; see
+        :mod:`gobrs.cache`).
 
     Other Parameters
     ----------------
@@ -155,7 +167,87 @@ class BaseRefreshableSession(boto3.session.Session):
         self.background_refresh: bool = _check_bool("background_refresh", background_refresh)
         self.refresh_method: str = self._refresh_method
         self._credentials: Optional[GoRefreshableCredentials] = None
+        self.cache: SessionCache = SessionCache(self)
         super().__init__(**kwargs)
+
+    # boto3's own, uncached methods: the cache builds with them
+    _uncached_client = boto3.session.Session.client
+    _uncached_resource = boto3.session.Session.resource
+
+    def client(  # type: ignore[override]
+        self,
+        *args: Any,
+        eviction_policy: Optional[EvictionPolicy] = None,
+        max_size: Optional[int] = None,
+        **kwargs: Any,
+    ) -> BaseClient:
+        """Returns the cached client for these arguments, creating and caching
+        it on the first call.
+
+        Calls that boto3 would answer alike share one client: the service
+        name by position or keyword, the session's region (and other
+        defaults) filled in, a ``Config`` compared by value. See
+        :mod:`gobrs.cache`.
+
+        Parameters
+        ----------
+        eviction_policy : EvictionPolicy, optional
+            The cache to use, "LRU" or "LFU". Case sensitive. Defaults to
+            "LRU".
+        max_size : int | None, optional
+            The maximum size of that cache. If None, its size is left as it
+            is; a new cache is unbounded. A smaller value than the current
+            one evicts clients at once. Default None.
+        *args, **kwargs
+            The arguments of :meth:`boto3.session.Session.client`.
+
+        Returns
+        -------
+        BaseClient
+            The cached client.
+
+        Raises
+        ------
+        ClientCacheError
+            If ``eviction_policy`` or ``max_size`` is invalid.
+        """
+
+        return self.cache.get_client(self._uncached_client, args, kwargs, eviction_policy, max_size)
+
+    def resource(  # type: ignore[override]
+        self,
+        *args: Any,
+        eviction_policy: Optional[EvictionPolicy] = None,
+        max_size: Optional[int] = None,
+        **kwargs: Any,
+    ) -> ServiceResource:
+        """Returns the cached resource for these arguments, creating and
+        caching it on the first call.
+
+        Parameters
+        ----------
+        eviction_policy : EvictionPolicy, optional
+            The cache to use, "LRU" or "LFU". Case sensitive. Defaults to
+            "LRU".
+        max_size : int | None, optional
+            The maximum size of that cache. If None, its size is left as it
+            is; a new cache is unbounded. A smaller value than the current
+            one evicts resources at once. Default None.
+        *args, **kwargs
+            The arguments of :meth:`boto3.session.Session.resource`.
+
+        Returns
+        -------
+        ServiceResource
+            The cached resource.
+
+        Raises
+        ------
+        ResourceCacheError
+            If ``eviction_policy`` or ``max_size`` is invalid.
+        """
+
+        return self.cache.get_resource(self._uncached_resource, args, kwargs, eviction_policy, max_size)
 
     def _start(
         self,
@@ -255,13 +347,15 @@ class BaseRefreshableSession(boto3.session.Session):
         """Close the Go session: stop background refresh and release it.
 
         Clients made from this session raise
-        :class:`~gobrs.exceptions.BRSClosedError` afterwards. Closing twice
-        is safe. Without a call to ``close()`` the Go session is closed when
-        the session and every client made from it are gone, or at exit.
+        :class:`~gobrs.exceptions.BRSClosedError` afterwards; the client
+        and resource caches are emptied. Closing twice is safe. Without a
+        call to ``close()`` the Go session is closed when the session and
+        every client made from it are gone, or at exit.
         """
 
         if self._credentials is not None:
             self._credentials.close()
+        self.cache.clear()
 
     @property
     def closed(self) -> bool:

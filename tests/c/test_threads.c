@@ -37,9 +37,9 @@ static void *reader_main(void *arg) {
 }
 
 static void test_concurrent_readers(void) {
-    /* 1.2 s credentials, windows scaled to 0.3 s / 0.15 s; the getter
+    /* 2.5 s credentials, windows scaled to 0.625 s / 0.31 s; the getter
      * takes 30 ms, long enough for readers to pile up behind it. */
-    struct getter g = {.lifetime_ms = 1200, .delay_ms = 30};
+    struct getter g = {.lifetime_ms = 2500, .delay_ms = 30};
     brs_session s;
     brs_error err = {0};
     CHECK_STATUS(open_session(&g, "\"advisory_timeout\": 1, \"mandatory_timeout\": 0.5", &s, &err),

@@ -54,7 +54,10 @@ def test_clients_made_before_a_refresh_sign_with_new_credentials(make_getter, en
     sts.get_caller_identity()
     s3.list_buckets()
     assert getter.calls == 2
-    late = s.client("sts", endpoint_url=endpoint)
+    # a client made after the refresh (a distinct one: the same call
+    # would return the cached ``sts`` client)
+    late = s.client("sts", endpoint_url=endpoint, config=Config(user_agent_extra="late"))
+    assert late is not sts
     late_keys = record_access_keys(late)
     late.get_caller_identity()
     time.sleep(2.6)

@@ -1,0 +1,781 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	json "github.com/goccy/go-json"
+)
+
+// iotCA is a test certificate authority.
+type iotCA struct {
+	cert *x509.Certificate
+	key  crypto.Signer
+	pem  []byte
+}
+
+var iotSerial = struct {
+	sync.Mutex
+	n int64
+}{n: 1}
+
+func nextIoTSerial() *big.Int {
+	iotSerial.Lock()
+	defer iotSerial.Unlock()
+	iotSerial.n++
+	return big.NewInt(iotSerial.n)
+}
+
+func pemBlock(typ string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+}
+
+func newECKey(t testing.TB) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func keyPEM(t testing.TB, k crypto.Signer) []byte {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pemBlock("PRIVATE KEY", der)
+}
+
+func newIoTCA(t testing.TB, name string) *iotCA {
+	t.Helper()
+	key := newECKey(t)
+	tmpl := &x509.Certificate{
+		SerialNumber:          nextIoTSerial(),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return &iotCA{cert: cert, key: key, pem: pemBlock("CERTIFICATE", der)}
+}
+
+// issue signs a leaf certificate for pub: a server certificate for
+// 127.0.0.1 and localhost when server is true, else a client certificate
+// whose common name is cn.
+func (ca *iotCA) issue(t testing.TB, cn string, pub crypto.PublicKey, server bool) []byte {
+	t.Helper()
+	tmpl := &x509.Certificate{
+		SerialNumber: nextIoTSerial(),
+		Subject:      pkix.Name{CommonName: cn},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	if server {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback}
+		tmpl.DNSNames = []string{"localhost"}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, pub, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pemBlock("CERTIFICATE", der)
+}
+
+// iotDevice is a client certificate and its key, as PEM.
+type iotDevice struct {
+	cert, key []byte
+}
+
+func newIoTDevice(t testing.TB, ca *iotCA, thing string) iotDevice {
+	t.Helper()
+	k := newECKey(t)
+	return iotDevice{cert: ca.issue(t, thing, k.Public(), false), key: keyPEM(t, k)}
+}
+
+// iotServer is a local mutual-TLS IoT credentials endpoint on 127.0.0.1.
+type iotServer struct {
+	*httptest.Server
+	ca     *iotCA // issues the server and the trusted client certificates
+	device iotDevice
+
+	mu       sync.Mutex
+	requests []*http.Request
+	handler  http.HandlerFunc // overrides the default answer when set
+	expiry   func() time.Time // the expiration handed out
+	n        int
+}
+
+const testRoleAlias = "my-role_alias=1"
+
+// newIoTServer starts the server; mods adjust its TLS config first.
+func newIoTServer(t *testing.T, mods ...func(*tls.Config)) *iotServer {
+	t.Helper()
+	s := &iotServer{ca: newIoTCA(t, "test CA")}
+	s.device = newIoTDevice(t, s.ca, "thing-1")
+	s.expiry = func() time.Time { return time.Now().Add(time.Hour) }
+	sk := newECKey(t)
+	serverCert, err := tls.X509KeyPair(s.ca.issue(t, "server", sk.Public(), true), keyPEM(t, sk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(s.ca.cert)
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
+	for _, m := range mods {
+		m(s.TLS)
+	}
+	s.Config.ErrorLog = log.New(io.Discard, "", 0) // handshake failures are expected in some cases
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *iotServer) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.requests = append(s.requests, r.Clone(context.Background()))
+	s.n++
+	n, h, exp := s.n, s.handler, s.expiry()
+	s.mu.Unlock()
+	if h != nil {
+		h(w, r)
+		return
+	}
+	if r.Method != http.MethodGet || r.URL.Path != "/role-aliases/"+testRoleAlias+"/credentials" {
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, `{"message":"no such role alias: %s %s"}`, r.Method, r.URL.Path)
+		return
+	}
+	if len(r.TLS.PeerCertificates) == 0 || r.TLS.PeerCertificates[0].Subject.CommonName != r.Header.Get("x-amzn-iot-thingname") {
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `{"message":"Access Denied"}`)
+		return
+	}
+	fmt.Fprintf(w, `{"credentials":{"accessKeyId":"ASIAIOTTEST%05d","secretAccessKey":"iot-secret-%d","sessionToken":"iot-token-%d","expiration":%q}}`,
+		n, n, n, exp.UTC().Format(time.RFC3339))
+}
+
+func (s *iotServer) endpoint() string { return s.Listener.Addr().String() }
+
+func (s *iotServer) setHandler(h http.HandlerFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.handler = h
+}
+
+func (s *iotServer) lastRequest(t *testing.T) *http.Request {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.requests) == 0 {
+		t.Fatal("the server got no request")
+	}
+	return s.requests[len(s.requests)-1]
+}
+
+// options returns working provider options for s with PEM in memory.
+func (s *iotServer) options() IoTOptions {
+	return IoTOptions{
+		Endpoint:    s.endpoint(),
+		RoleAlias:   testRoleAlias,
+		ThingName:   "thing-1",
+		Certificate: PEMSource{Data: s.device.cert},
+		PrivateKey:  PEMSource{Data: s.device.key},
+		CA:          PEMSource{Data: s.ca.pem},
+	}
+}
+
+func writeTemp(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// wantError checks err is an *Error of kind naming param, whose text has
+// every want and none of the secrets.
+func wantError(t *testing.T, err error, kind Kind, param string, want []string, secrets ...[]byte) *Error {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error = %v (%T), want *Error of kind %v", err, err, kind)
+	}
+	t.Logf("%v error: %v", e.Kind, err)
+	if e.Kind != kind || e.Param != param {
+		t.Fatalf("error kind/param = %v/%q, want %v/%q: %v", e.Kind, e.Param, kind, param, err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not contain %q", err, w)
+		}
+	}
+	for _, s := range secrets {
+		for _, line := range strings.Split(string(s), "\n") {
+			if len(line) > 8 && !strings.HasPrefix(line, "-----") && strings.Contains(err.Error()+e.Value, line) {
+				t.Errorf("error %q leaks secret material", err)
+			}
+		}
+	}
+	return e
+}
+
+func TestIoTProviderFetch(t *testing.T) {
+	s := newIoTServer(t)
+	certPath := writeTemp(t, "cert.pem", s.device.cert)
+	keyPath := writeTemp(t, "key.pem", s.device.key)
+	caPath := writeTemp(t, "ca.pem", s.ca.pem)
+	other := newIoTCA(t, "other CA")
+	stranger := newIoTDevice(t, other, "thing-1")
+
+	tests := []struct {
+		name   string
+		mod    func(*IoTOptions)
+		kind   Kind   // 0 (KindUnknown) means success
+		param  string // of the error
+		substr string // in the error text
+	}{
+		{name: "PEM bytes", mod: func(*IoTOptions) {}},
+		{name: "file paths", mod: func(o *IoTOptions) {
+			o.Certificate, o.PrivateKey, o.CA = PEMSource{Path: certPath}, PEMSource{Path: keyPath}, PEMSource{Path: caPath}
+		}},
+		{name: "verify_peer false without ca", mod: func(o *IoTOptions) { o.CA, o.InsecureSkipVerify = PEMSource{}, true }},
+		{name: "verify_peer false with wrong ca", mod: func(o *IoTOptions) { o.CA, o.InsecureSkipVerify = PEMSource{Data: other.pem}, true }},
+		{name: "no ca: system roots do not trust the server", mod: func(o *IoTOptions) { o.CA = PEMSource{} },
+			kind: KindConnection, param: "endpoint", substr: "certificate"},
+		{name: "wrong ca", mod: func(o *IoTOptions) { o.CA = PEMSource{Data: other.pem} },
+			kind: KindConnection, param: "endpoint", substr: "certificate"},
+		{name: "client certificate from another CA", mod: func(o *IoTOptions) {
+			o.Certificate, o.PrivateKey = PEMSource{Data: stranger.cert}, PEMSource{Data: stranger.key}
+		}, kind: KindConnection, param: "endpoint", substr: s.endpoint()},
+		{name: "thing name the certificate does not hold", mod: func(o *IoTOptions) { o.ThingName = "thing-2" },
+			kind: KindRequest, substr: "Access Denied"},
+		{name: "unknown role alias", mod: func(o *IoTOptions) { o.RoleAlias = "nope" },
+			kind: KindRequest, substr: "no such role alias"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := s.options()
+			tt.mod(&opts)
+			p, err := NewIoTProvider(opts)
+			if err != nil {
+				t.Fatalf("NewIoTProvider: %v", err)
+			}
+			defer p.Close()
+			c, err := p.Retrieve(context.Background())
+			if tt.kind == KindUnknown {
+				if err != nil {
+					t.Fatalf("Retrieve: %v", err)
+				}
+				if !strings.HasPrefix(c.AccessKeyID, "ASIAIOTTEST") || !strings.HasPrefix(c.SecretAccessKey, "iot-secret-") ||
+					!strings.HasPrefix(c.SessionToken, "iot-token-") || c.Expires.Before(time.Now()) {
+					t.Fatalf("credentials = %v", c)
+				}
+				r := s.lastRequest(t)
+				if got := r.Header.Get("x-amzn-iot-thingname"); got != "thing-1" {
+					t.Errorf("x-amzn-iot-thingname = %q", got)
+				}
+				if _, ok := r.Header["X-Amzn-Iot-Credential-Duration-Seconds"]; ok {
+					t.Errorf("duration header sent without duration_seconds")
+				}
+				return
+			}
+			e := wantError(t, err, tt.kind, tt.param, []string{tt.substr}, s.device.key, stranger.key)
+			if tt.kind == KindRequest && e.StatusCode == 0 {
+				t.Errorf("StatusCode not set: %v", err)
+			}
+		})
+	}
+}
+
+func TestIoTProviderAnswers(t *testing.T) {
+	s := newIoTServer(t)
+	exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	full := map[string]string{"accessKeyId": "ASIAIOTTEST00001", "secretAccessKey": "answer-secret", "sessionToken": "answer-token", "expiration": exp}
+	without := func(field string) string {
+		m := map[string]string{}
+		for k, v := range full {
+			if k != field {
+				m[k] = v
+			}
+		}
+		b, _ := json.Marshal(map[string]any{"credentials": m})
+		return string(b)
+	}
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		kind   Kind
+		param  string
+		substr string
+	}{
+		{"403 with a JSON message", 403, `{"message":"Access Denied"}`, KindRequest, "", "HTTP 403: Access Denied"},
+		{"404 with a JSON message", 404, `{"message":"Role alias does not exist"}`, KindRequest, "", "Role alias does not exist"},
+		{"500 with a text body", 500, "internal\x00 failure\n", KindRequest, "", "HTTP 500: internal failure"},
+		{"503 with no body", 503, "", KindRequest, "", "Service Unavailable"},
+		{"malformed body", 200, `{"credentials": {"accessKeyId": `, KindCredential, "credentials", "not the expected JSON"},
+		{"not an object", 200, `[1, 2]`, KindCredential, "credentials", "not the expected JSON"},
+		{"no credentials object", 200, `{"message":"ok"}`, KindCredential, "credentials", "no credentials"},
+		{"missing accessKeyId", 200, without("accessKeyId"), KindCredential, "credentials.accessKeyId", "accessKeyId"},
+		{"missing secretAccessKey", 200, without("secretAccessKey"), KindCredential, "credentials.secretAccessKey", "secretAccessKey"},
+		{"missing sessionToken", 200, without("sessionToken"), KindCredential, "credentials.sessionToken", "sessionToken"},
+		{"missing expiration", 200, without("expiration"), KindCredential, "credentials.expiration", "expiration"},
+		{"bad expiration", 200, strings.Replace(without(""), exp, "tomorrow", 1), KindCredential, "credentials.expiration", "tomorrow"},
+		{"wrong field type", 200, `{"credentials":{"accessKeyId":1}}`, KindCredential, "credentials", "not the expected JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s.setHandler(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.body)
+			})
+			p, err := NewIoTProvider(s.options())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			_, err = p.Retrieve(context.Background())
+			e := wantError(t, err, tt.kind, tt.param, []string{tt.substr}, []byte("answer-secret\nanswer-token"))
+			if tt.kind == KindRequest && e.StatusCode != tt.status {
+				t.Errorf("StatusCode = %d, want %d", e.StatusCode, tt.status)
+			}
+		})
+	}
+}
+
+func TestIoTProviderHeadersAndTimeout(t *testing.T) {
+	s := newIoTServer(t)
+
+	t.Run("duration_seconds header", func(t *testing.T) {
+		opts := s.options()
+		opts.DurationSeconds = 3600
+		opts.ThingName = ""
+		s.setHandler(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `{"credentials":{"accessKeyId":"AKID","secretAccessKey":"s","sessionToken":"t","expiration":%q}}`,
+				time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+		})
+		p, err := NewIoTProvider(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		if _, err := p.Retrieve(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		r := s.lastRequest(t)
+		if got := r.Header.Get("x-amzn-iot-credential-duration-seconds"); got != "3600" {
+			t.Errorf("x-amzn-iot-credential-duration-seconds = %q, want 3600", got)
+		}
+		if _, ok := r.Header["X-Amzn-Iot-Thingname"]; ok {
+			t.Errorf("thing name header sent without thing_name")
+		}
+	})
+
+	t.Run("slow server past the timeout", func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		s.setHandler(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		})
+		opts := s.options()
+		opts.Timeout = 200 * time.Millisecond
+		p, err := NewIoTProvider(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		_, err = p.Retrieve(context.Background())
+		wantError(t, err, KindConnection, "endpoint", []string{"timed out", s.endpoint()})
+	})
+
+	t.Run("nothing listening", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		opts := s.options()
+		opts.Endpoint = addr
+		p, err := NewIoTProvider(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		_, err = p.Retrieve(context.Background())
+		wantError(t, err, KindConnection, "endpoint", []string{addr})
+	})
+}
+
+func TestIoTSessionRefreshesAcrossExpiry(t *testing.T) {
+	s := newIoTServer(t)
+	clock := NewFakeClock(time.Now())
+	s.mu.Lock()
+	s.expiry = func() time.Time { return clock.Now().Add(time.Hour) }
+	s.mu.Unlock()
+	p, err := NewIoTProvider(s.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := NewSession(p, func(o *Options) { o.Clock = clock; o.Logger = slog.New(slog.DiscardHandler) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	ctx := context.Background()
+	first, err := sess.Credentials(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := sess.Credentials(ctx)
+	if again != first || sess.Stats().Fetches != 1 {
+		t.Fatalf("second read fetched again: %v, %+v", again, sess.Stats())
+	}
+	clock.Advance(55 * time.Minute) // into the mandatory window
+	second, err := sess.Credentials(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.AccessKeyID == first.AccessKeyID || !second.Expires.After(first.Expires) {
+		t.Fatalf("not refreshed: %v then %v", first, second)
+	}
+	clock.Advance(2 * time.Hour) // past expiry
+	third, err := sess.Credentials(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.AccessKeyID == second.AccessKeyID || sess.Stats().Fetches != 3 {
+		t.Fatalf("not refreshed after expiry: %v, %+v", third, sess.Stats())
+	}
+	id, err := sess.Identity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"method": "iot", "thing_name": "thing-1", "role_alias": testRoleAlias, "endpoint": s.endpoint()}
+	if fmt.Sprint(id) != fmt.Sprint(want) {
+		t.Errorf("Identity = %v, want %v", id, want)
+	}
+}
+
+func TestIoTEndpoint(t *testing.T) {
+	tests := []struct {
+		in, want  string
+		rewritten bool
+		bad       string // substring of the error, "" for success
+	}{
+		{in: "abc123.credentials.iot.us-east-1.amazonaws.com", want: "abc123.credentials.iot.us-east-1.amazonaws.com"},
+		{in: "abc123.credentials.iot.cn-north-1.amazonaws.com.cn:443", want: "abc123.credentials.iot.cn-north-1.amazonaws.com.cn:443"},
+		{in: "abc123-ats.iot.us-east-1.amazonaws.com", want: "abc123.credentials.iot.us-east-1.amazonaws.com", rewritten: true},
+		{in: "127.0.0.1:8443", want: "127.0.0.1:8443"},
+		{in: "127.9.8.7:1", want: "127.9.8.7:1"},
+		{in: "localhost:8443", want: "localhost:8443"},
+		{in: "[::1]:8443", want: "[::1]:8443"},
+		{in: "", bad: "required"},
+		{in: "127.0.0.1", bad: "explicit port"},
+		{in: "localhost", bad: "explicit port"},
+		{in: "10.0.0.1:8443", bad: "invalid IoT endpoint"},
+		{in: "example.com", bad: "invalid IoT endpoint"},
+		{in: "abc.iot.us-east-1.amazonaws.com", bad: "invalid IoT endpoint"},
+		{in: "https://abc.credentials.iot.us-east-1.amazonaws.com", bad: "without scheme"},
+		{in: "abc.credentials.iot.us-east-1.amazonaws.com/path", bad: "without scheme"},
+		{in: "user@abc.credentials.iot.us-east-1.amazonaws.com", bad: "without scheme"},
+		{in: "abc.credentials.iot.us-east-1.amazonaws.com:0", bad: "port"},
+		{in: "abc.credentials.iot.us-east-1.amazonaws.com:99999", bad: "port"},
+		{in: "abc.credentials.iot.us-east-1.amazonaws.com:x", bad: "port"},
+		{in: "::1", bad: "not a host name"},
+		{in: "abc_.credentials.iot.x", bad: "not a valid host name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, rewritten, err := parseIoTEndpoint(tt.in)
+			if tt.bad != "" {
+				wantError(t, err, KindValidation, "endpoint", []string{tt.bad})
+				return
+			}
+			if err != nil || got != tt.want || rewritten != tt.rewritten {
+				t.Fatalf("parseIoTEndpoint(%q) = %q, %v, %v; want %q, %v", tt.in, got, rewritten, err, tt.want, tt.rewritten)
+			}
+		})
+	}
+
+	t.Run("rewrite is logged with the prefix masked", func(t *testing.T) {
+		s := newIoTServer(t)
+		var logs bytes.Buffer
+		opts := s.options()
+		opts.Endpoint = "a1b2c3-ats.iot.eu-west-1.amazonaws.com"
+		opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		p, err := NewIoTProvider(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		if p.Endpoint() != "a1b2c3.credentials.iot.eu-west-1.amazonaws.com" {
+			t.Errorf("Endpoint() = %q", p.Endpoint())
+		}
+		out := logs.String()
+		if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "data endpoint") ||
+			!strings.Contains(out, "***.credentials.iot.eu-west-1.amazonaws.com") || strings.Contains(out, "a1b2c3") {
+			t.Errorf("log = %q", out)
+		}
+	})
+}
+
+func TestIoTOptionsValidation(t *testing.T) {
+	s := newIoTServer(t)
+	other := newIoTDevice(t, s.ca, "thing-1")
+	ecKey, err := x509.ParsePKCS8PrivateKey(pemDecode(t, s.device.key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec1, _ := x509.MarshalECPrivateKey(ecKey.(*ecdsa.PrivateKey))
+	keyOnly := s.device.key
+	tests := []struct {
+		name  string
+		mod   func(*IoTOptions)
+		kind  Kind
+		param string
+		want  string
+	}{
+		{"role alias required", func(o *IoTOptions) { o.RoleAlias = "" }, KindValidation, "role_alias", "role_alias"},
+		{"role alias with a slash", func(o *IoTOptions) { o.RoleAlias = "a/../b" }, KindValidation, "role_alias", "role_alias"},
+		{"thing name with a space", func(o *IoTOptions) { o.ThingName = "my thing" }, KindValidation, "thing_name", "thing_name"},
+		{"duration too short", func(o *IoTOptions) { o.DurationSeconds = 899 }, KindValidation, "duration_seconds", "900 and 43200"},
+		{"duration too long", func(o *IoTOptions) { o.DurationSeconds = 43201 }, KindValidation, "duration_seconds", "900 and 43200"},
+		{"negative timeout", func(o *IoTOptions) { o.Timeout = -time.Second }, KindValidation, "timeout", "timeout"},
+		{"certificate required", func(o *IoTOptions) { o.Certificate = PEMSource{} }, KindValidation, "certificate", "required"},
+		{"no key", func(o *IoTOptions) { o.PrivateKey = PEMSource{} }, KindConfiguration, "private_key/pkcs11", "either"},
+		{"key and pkcs11", func(o *IoTOptions) { o.PKCS11 = &PKCS11Options{Lib: "/nope"} }, KindConfiguration, "private_key/pkcs11", "only one"},
+		{"certificate is not PEM", func(o *IoTOptions) { o.Certificate = PEMSource{Data: []byte("hello")} }, KindValidation, "certificate", "no PEM CERTIFICATE"},
+		{"certificate is a key", func(o *IoTOptions) { o.Certificate = PEMSource{Data: keyOnly} }, KindValidation, "certificate", "no PEM CERTIFICATE"},
+		{"certificate DER is garbage", func(o *IoTOptions) { o.Certificate = PEMSource{Data: pemBlock("CERTIFICATE", []byte{1, 2, 3})} }, KindValidation, "certificate", "not a valid X.509"},
+		{"certificate file missing", func(o *IoTOptions) { o.Certificate = PEMSource{Path: "/nonexistent/cert.pem"} }, KindValidation, "certificate", "/nonexistent/cert.pem"},
+		{"certificate path and data", func(o *IoTOptions) { o.Certificate.Path = "/x" }, KindValidation, "certificate", "not both"},
+		{"key is a certificate", func(o *IoTOptions) { o.PrivateKey = PEMSource{Data: s.device.cert} }, KindValidation, "private_key", "no PEM PRIVATE KEY"},
+		{"key DER is garbage", func(o *IoTOptions) {
+			o.PrivateKey = PEMSource{Data: pemBlock("PRIVATE KEY", []byte("not a key at all"))}
+		}, KindValidation, "private_key", "not a valid"},
+		{"encrypted key", func(o *IoTOptions) { o.PrivateKey = PEMSource{Data: pemBlock("ENCRYPTED PRIVATE KEY", []byte{1})} }, KindValidation, "private_key", "encrypted"},
+		{"key of another certificate", func(o *IoTOptions) { o.PrivateKey = PEMSource{Data: other.key} }, KindValidation, "private_key", "does not match"},
+		{"key file missing", func(o *IoTOptions) { o.PrivateKey = PEMSource{Path: "/nonexistent/key.pem"} }, KindValidation, "private_key", "cannot read"},
+		{"ca is not PEM", func(o *IoTOptions) { o.CA = PEMSource{Data: []byte("nope")} }, KindValidation, "ca", "no valid PEM"},
+		{"ca file missing", func(o *IoTOptions) { o.CA = PEMSource{Path: "/nonexistent/ca.pem"} }, KindValidation, "ca", "cannot read"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := s.options()
+			tt.mod(&opts)
+			p, err := NewIoTProvider(opts)
+			if err == nil {
+				p.Close()
+			}
+			wantError(t, err, tt.kind, tt.param, []string{tt.want}, s.device.key, other.key, []byte("1234"))
+		})
+	}
+
+	t.Run("SEC 1 key accepted", func(t *testing.T) {
+		opts := s.options()
+		opts.PrivateKey = PEMSource{Data: pemBlock("EC PRIVATE KEY", sec1)}
+		p, err := NewIoTProvider(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		if _, err := p.Retrieve(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("String masks material", func(t *testing.T) {
+		opts := s.options()
+		slot := uint(3)
+		opts.PKCS11 = &PKCS11Options{Lib: "/lib.so", UserPIN: "pin-9876", SlotID: &slot}
+		for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+			out := fmt.Sprintf(f, opts)
+			if strings.Contains(out, "pin-9876") || strings.Contains(out, "PRIVATE KEY") {
+				t.Errorf("%s of IoTOptions leaks: %s", f, out)
+			}
+		}
+	})
+}
+
+func pemDecode(t *testing.T, b []byte) []byte {
+	t.Helper()
+	block, _ := pem.Decode(b)
+	if block == nil {
+		t.Fatal("no PEM")
+	}
+	return block.Bytes
+}
+
+func TestIoTFromJSON(t *testing.T) {
+	s := newIoTServer(t)
+	certPath := writeTemp(t, "cert.pem", s.device.cert)
+	keyPath := writeTemp(t, "key.pem", s.device.key)
+	logger := func(o *Options) { o.Logger = slog.New(slog.DiscardHandler) }
+	config := func(extra map[string]any) []byte {
+		m := map[string]any{
+			"method": "iot", "endpoint": s.endpoint(), "role_alias": testRoleAlias, "thing_name": "thing-1",
+			"certificate": string(s.device.cert), "private_key": string(s.device.key), "ca": string(s.ca.pem),
+			"timeout": 5, "duration_seconds": 900, "verify_peer": true, "defer_refresh": false,
+		}
+		for k, v := range extra {
+			if v == nil {
+				delete(m, k)
+			} else {
+				m[k] = v
+			}
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+
+	for _, tt := range []struct {
+		name  string
+		extra map[string]any
+	}{
+		{"PEM strings", nil},
+		{"paths", map[string]any{"certificate": certPath, "private_key": keyPath}},
+		{"PEM with leading white space", map[string]any{"certificate": "\n  " + string(s.device.cert)}},
+		{"verify_peer false", map[string]any{"ca": nil, "verify_peer": false}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sess, err := NewSessionFromJSON(config(tt.extra), Hooks{}, logger)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sess.Close()
+			c, err := sess.Credentials(context.Background())
+			if err != nil || !strings.HasPrefix(c.AccessKeyID, "ASIAIOTTEST") {
+				t.Fatalf("Credentials = %v, %v", c, err)
+			}
+			r := s.lastRequest(t)
+			if r.Header.Get("x-amzn-iot-credential-duration-seconds") != "900" {
+				t.Errorf("duration header = %q", r.Header.Get("x-amzn-iot-credential-duration-seconds"))
+			}
+		})
+	}
+
+	for _, tt := range []struct {
+		name  string
+		extra map[string]any
+		kind  Kind
+		param string
+	}{
+		{"unknown key", map[string]any{"region": "x"}, KindValidation, "region"},
+		{"endpoint missing", map[string]any{"endpoint": nil}, KindValidation, "endpoint"},
+		{"endpoint not a string", map[string]any{"endpoint": 5}, KindValidation, "endpoint"},
+		{"bad endpoint", map[string]any{"endpoint": "example.com"}, KindValidation, "endpoint"},
+		{"role_alias missing", map[string]any{"role_alias": nil}, KindValidation, "role_alias"},
+		{"certificate missing", map[string]any{"certificate": nil}, KindValidation, "certificate"},
+		{"certificate empty", map[string]any{"certificate": ""}, KindValidation, "certificate"},
+		{"certificate path missing", map[string]any{"certificate": "/nonexistent.pem"}, KindValidation, "certificate"},
+		{"private_key empty", map[string]any{"private_key": ""}, KindValidation, "private_key"},
+		{"private_key not a string", map[string]any{"private_key": []int{1}}, KindValidation, "private_key"},
+		{"no key", map[string]any{"private_key": nil}, KindConfiguration, "private_key/pkcs11"},
+		{"key and pkcs11", map[string]any{"pkcs11": map[string]any{"pkcs11_lib": "/x.so"}}, KindConfiguration, "private_key/pkcs11"},
+		{"pkcs11 without lib", map[string]any{"private_key": nil, "pkcs11": map[string]any{"user_pin": "1234"}}, KindValidation, "pkcs11.pkcs11_lib"},
+		{"pkcs11 unknown key", map[string]any{"private_key": nil, "pkcs11": map[string]any{"pkcs11_lib": "/x.so", "pin": "1"}}, KindValidation, "pkcs11.pin"},
+		{"pkcs11 negative slot", map[string]any{"private_key": nil, "pkcs11": map[string]any{"pkcs11_lib": "/x.so", "slot_id": -1}}, KindValidation, "pkcs11.slot_id"},
+		{"pkcs11 slot not a number", map[string]any{"private_key": nil, "pkcs11": map[string]any{"pkcs11_lib": "/x.so", "slot_id": "1"}}, KindValidation, "pkcs11.slot_id"},
+		{"pkcs11 not an object", map[string]any{"private_key": nil, "pkcs11": "x"}, KindValidation, "pkcs11"},
+		{"verify_peer not a bool", map[string]any{"verify_peer": "yes"}, KindValidation, "verify_peer"},
+		{"timeout zero", map[string]any{"timeout": 0}, KindValidation, "timeout"},
+		{"timeout too long", map[string]any{"timeout": 7200}, KindValidation, "timeout"},
+		{"timeout not a number", map[string]any{"timeout": "10"}, KindValidation, "timeout"},
+		{"duration fractional", map[string]any{"duration_seconds": 1000.5}, KindValidation, "duration_seconds"},
+		{"duration too long", map[string]any{"duration_seconds": 50000}, KindValidation, "duration_seconds"},
+		{"thing_name not a string", map[string]any{"thing_name": 1}, KindValidation, "thing_name"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sess, err := NewSessionFromJSON(config(tt.extra), Hooks{}, logger)
+			if err == nil {
+				sess.Close()
+			}
+			wantError(t, err, tt.kind, tt.param, nil, s.device.key)
+		})
+	}
+
+	t.Run("403 through the session", func(t *testing.T) {
+		sess, err := NewSessionFromJSON(config(map[string]any{"thing_name": "thing-9", "defer_refresh": true}), Hooks{}, logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close()
+		_, err = sess.Credentials(context.Background())
+		e := wantError(t, err, KindRequest, "", []string{"Access Denied"})
+		if e.StatusCode != 403 {
+			t.Errorf("StatusCode = %d", e.StatusCode)
+		}
+	})
+}
+
+func FuzzIoTResponse(f *testing.F) {
+	exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	f.Add(200, []byte(`{"credentials":{"accessKeyId":"AKID","secretAccessKey":"s","sessionToken":"t","expiration":"`+exp+`"}}`))
+	f.Add(403, []byte(`{"message":"Access Denied"}`))
+	f.Add(200, []byte(`{"credentials":null}`))
+	f.Add(200, []byte(`{"credentials":{"accessKeyId":"\u0000"}}`))
+	f.Add(500, []byte("\xff\xfe<html>"))
+	f.Add(200, []byte(`{"credentials":{"expiration":1e400}}`))
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		c, err := parseIoTResponse(status, body)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %v is %T, not *core.Error", err, err)
+			}
+			if e.Kind == KindUnknown || !utf8Valid(err.Error()) {
+				t.Fatalf("bad error: %v", err)
+			}
+			return
+		}
+		if status != 200 || c.AccessKeyID == "" || c.SecretAccessKey == "" || c.SessionToken == "" || c.Expires.IsZero() {
+			t.Fatalf("accepted incomplete credentials from status %d: %v", status, c)
+		}
+	})
+}
+
+func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "") == s }

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package core
+
+import "os/exec"
+
+// killProcessGroup leaves cmd as it is: off Unix only the command itself
+// is killed when its context ends.
+func killProcessGroup(cmd *exec.Cmd) {}

@@ -1,0 +1,230 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+func TestSplitCommand(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"ykman oath code issuer", []string{"ykman", "oath", "code", "issuer"}},
+		{"  a \t b\n c  ", []string{"a", "b", "c"}},
+		{`a 'b c' "d e"`, []string{"a", "b c", "d e"}},
+		{`'it'\''s'`, []string{"it's"}},
+		{`"say \"hi\" \\ \n"`, []string{`say "hi" \ \n`}},
+		{`a\ b c\\d`, []string{"a b", `c\d`}},
+		{`'' ""`, []string{"", ""}},
+		{`x'y'"z"`, []string{"xyz"}},
+		{`$HOME ~ * # ; | &&`, []string{"$HOME", "~", "*", "#", ";", "|", "&&"}},
+		{"", nil},
+		{"   ", nil},
+		{"héllo wörld", []string{"héllo", "wörld"}},
+	}
+	for _, tt := range tests {
+		got, err := SplitCommand(tt.in)
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("SplitCommand(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{`a 'b`, `"a`, `a\`, `"a\"`} {
+		_, err := SplitCommand(bad)
+		e := wantErr(t, err, KindConfiguration, "mfa_token_provider")
+		if strings.Contains(e.Error(), bad) {
+			t.Errorf("the error echoes the command: %v", e)
+		}
+	}
+}
+
+// quoteArg quotes s for SplitCommand (single quotes, ' as '\”).
+func quoteArg(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// FuzzSplitCommand: splitting never panics, and re-quoting the words gives
+// back the same words.
+func FuzzSplitCommand(f *testing.F) {
+	for _, s := range []string{`a 'b c' "d\"e"`, `x\ y`, `'`, `"\\"`, "a\tb\nc"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		words, err := SplitCommand(s)
+		if err != nil {
+			return
+		}
+		quoted := make([]string, len(words))
+		for i, w := range words {
+			quoted[i] = quoteArg(w)
+		}
+		again, err := SplitCommand(strings.Join(quoted, " "))
+		if err != nil || !reflect.DeepEqual(again, words) {
+			t.Fatalf("round trip of %q: %q -> %q, %v", s, words, again, err)
+		}
+	})
+}
+
+// script writes an executable shell script into dir and returns its path.
+func script(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body+"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const testSerial = "arn:aws:iam::123456789012:mfa/alice"
+
+func TestSTSMFAHook(t *testing.T) {
+	f := newFakeSTS(t)
+	var n atomic.Int64
+	codes := []string{"111111", " 222222\n"}
+	hooks := Hooks{MFAToken: func(context.Context) (string, error) { return codes[n.Add(1)-1], nil }}
+	cfg := stsConfig(f.srv.URL, map[string]any{"SerialNumber": testSerial, "RoleSessionName": "mfa"}, nil, nil)
+	s := newSTSSession(t, cfg, hooks)
+	for i, want := range []string{"111111", "222222"} {
+		if _, err := s.Refresh(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		form := f.lastForm()
+		if form.Get("TokenCode") != want || form.Get("SerialNumber") != testSerial {
+			t.Fatalf("refresh %d sent TokenCode %q SerialNumber %q", i+1, form.Get("TokenCode"), form.Get("SerialNumber"))
+		}
+	}
+	// With MFA nothing is shared: a second session makes its own call.
+	n.Store(0)
+	s2 := newSTSSession(t, cfg, hooks)
+	if _, err := s2.Credentials(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if f.calls() != 3 || n.Load() != 1 {
+		t.Fatalf("an MFA session reused shared credentials (%d calls, %d tokens)", f.calls(), n.Load())
+	}
+}
+
+func TestSTSMFAHookErrors(t *testing.T) {
+	f := newFakeSTS(t)
+	cfg := stsConfig(f.srv.URL, map[string]any{"SerialNumber": testSerial}, nil, nil)
+	for _, tt := range []struct {
+		name string
+		hook func(context.Context) (string, error)
+		kind Kind
+	}{
+		{"not six digits", func(context.Context) (string, error) { return "12345x", nil }, KindValidation},
+		{"seven digits", func(context.Context) (string, error) { return "1234567", nil }, KindValidation},
+		{"fails", func(context.Context) (string, error) { return "", errors.New("the token app is locked") }, KindCredential},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSTSSession(t, cfg, Hooks{MFAToken: tt.hook})
+			_, err := s.Credentials(context.Background())
+			e := wantErr(t, err, tt.kind, "mfa_token_provider")
+			if strings.Contains(e.Error(), "12345") {
+				t.Fatalf("the error echoes the code: %v", e)
+			}
+		})
+	}
+	if f.calls() != 0 {
+		t.Fatalf("AssumeRole was called without a valid token")
+	}
+}
+
+func TestSTSMFAStaticTokenCode(t *testing.T) {
+	f := newFakeSTS(t)
+	cfg := stsConfig(f.srv.URL, map[string]any{"SerialNumber": testSerial, "TokenCode": "909090"}, nil, nil)
+	s := newSTSSession(t, cfg, Hooks{})
+	if _, err := s.Credentials(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.lastForm().Get("TokenCode"); got != "909090" {
+		t.Fatalf("TokenCode = %q", got)
+	}
+}
+
+func TestSTSMFACommand(t *testing.T) {
+	f := newFakeSTS(t)
+	dir := filepath.Join(t.TempDir(), "dir with space")
+	os.Mkdir(dir, 0o700)
+	os.WriteFile(filepath.Join(dir, "code.txt"), []byte("424242\n"), 0o600)
+	chatty := script(t, dir, "chatty.sh", `echo "Touch your key..."; echo "code: 111111"; echo 123456; echo "done" >&2`)
+	envScript := script(t, dir, "env.sh", `echo "$MFA_CODE"; echo "home=${HOME:-unset}"`)
+	cwdScript := script(t, dir, "cwd.sh", `cat code.txt`)
+	stdinScript := script(t, dir, "stdin.sh", `read line; echo "got $line"`)
+	for _, tt := range []struct {
+		name    string
+		command any
+		kwargs  map[string]any
+		want    string
+	}{
+		{"last token of chatty output, string command", quoteArg(chatty) + " --flag 'two words'", nil, "123456"},
+		{"array command", []string{chatty}, nil, "123456"},
+		{"env replaces the environment", []string{envScript}, map[string]any{"env": map[string]any{"MFA_CODE": "345678"}}, "345678"},
+		{"cwd", []string{cwdScript}, map[string]any{"cwd": dir, "timeout": 5}, "424242"},
+		{"input", []string{stdinScript}, map[string]any{"input": "777777\n"}, "777777"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			extra := map[string]any{"mfa_token_provider": tt.command}
+			if tt.kwargs != nil {
+				extra["mfa_token_provider_kwargs"] = tt.kwargs
+			}
+			s := newSTSSession(t, stsConfig(f.srv.URL, map[string]any{"SerialNumber": testSerial}, nil, extra), Hooks{})
+			if _, err := s.Credentials(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.lastForm().Get("TokenCode"); got != tt.want {
+				t.Fatalf("TokenCode = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSTSMFACommandFailures(t *testing.T) {
+	f := newFakeSTS(t)
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name    string
+		command []string
+		kwargs  map[string]any
+		want    string
+		param   string
+	}{
+		{"times out", []string{script(t, dir, "slow.sh", "sleep 30 & wait")}, map[string]any{"timeout": 0.3}, "timed out", ""},
+		{"prints no token", []string{script(t, dir, "none.sh", "echo 12345; echo 1234567; echo abc123456; echo 654321x; echo 999999 >&2")}, nil, "no 6-digit token", ""},
+		{"fails", []string{script(t, dir, "fail.sh", "echo 135790; echo 135790 >&2; exit 3")}, nil, "exit status 3", ""},
+		{"not found", []string{filepath.Join(dir, "missing")}, nil, "not found", ""},
+		{"not on PATH", []string{"gobrs-no-such-token-command"}, nil, "not found", ""},
+		{"not executable", []string{filepath.Join(dir, "plain.txt")}, nil, "permission denied", ""},
+		{"bad cwd", []string{script(t, dir, "ok.sh", "echo 123456")}, map[string]any{"cwd": filepath.Join(dir, "nowhere")}, "not a directory", "mfa_token_provider_kwargs.cwd"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			os.WriteFile(filepath.Join(dir, "plain.txt"), []byte("123456"), 0o600)
+			extra := map[string]any{"mfa_token_provider": tt.command}
+			if tt.kwargs != nil {
+				extra["mfa_token_provider_kwargs"] = tt.kwargs
+			}
+			before := f.calls()
+			s := newSTSSession(t, stsConfig(f.srv.URL, map[string]any{"SerialNumber": testSerial}, nil, extra), Hooks{})
+			_, err := s.Credentials(context.Background())
+			if tt.param == "" {
+				tt.param = "mfa_token_provider"
+			}
+			e := wantErr(t, err, KindConfiguration, tt.param)
+			if !strings.Contains(e.Error(), tt.want) {
+				t.Fatalf("error %q does not say %q", e.Error(), tt.want)
+			}
+			for _, secret := range []string{"135790", "999999"} {
+				if strings.Contains(e.Error(), secret) {
+					t.Fatalf("the error quotes the command's output: %v", e)
+				}
+			}
+			if f.calls() != before {
+				t.Fatalf("AssumeRole was called without a token")
+			}
+		})
+	}
+}

@@ -1,0 +1,772 @@
+package core
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	json "github.com/goccy/go-json"
+)
+
+// DefaultRoleSessionName is the RoleSessionName used when none is given,
+// as in boto3-refresh-session.
+const DefaultRoleSessionName = "boto3-refresh-session"
+
+// The AssumeRole DurationSeconds bounds (seconds).
+const (
+	MinDurationSeconds = 900
+	MaxDurationSeconds = 43200
+)
+
+// AssumeRoleParams are the AssumeRole request parameters, in their AWS
+// names (the keys of assume_role_kwargs). Optional parameters are nil or
+// empty when unset; an explicitly empty string is refused, as AWS does.
+type AssumeRoleParams struct {
+	// RoleArn is the role to assume (required, 20-2048 characters).
+	RoleArn string
+	// RoleSessionName names the role session (2-64 of [\w+=,.@-]);
+	// DefaultRoleSessionName when nil.
+	RoleSessionName *string
+	// PolicyArns are managed session policies (at most 10).
+	PolicyArns []PolicyArn
+	// Policy is an inline session policy in JSON (1-2048 characters).
+	Policy *string
+	// DurationSeconds is the session lifetime, 900-43200 seconds.
+	DurationSeconds *int32
+	// ExternalId is the external id the role's trust policy asks for
+	// (2-1224 of [\w+=,.@:/-]).
+	ExternalId *string
+	// SerialNumber is the MFA device's serial number or ARN (9-256 of
+	// [\w+=/:,.@-]). Setting it requires a token source.
+	SerialNumber *string
+	// TokenCode is a static MFA code (6 digits). A token provider, when
+	// there is one, wins over it.
+	TokenCode *string
+	// Tags are session tags (at most 50).
+	Tags []Tag
+	// TransitiveTagKeys are the tag keys passed on to chained roles (at
+	// most 50).
+	TransitiveTagKeys []string
+	// SourceIdentity is the source identity (2-64 of [\w+=,.@-]).
+	SourceIdentity *string
+	// ProvidedContexts are trusted context assertions (at most 5).
+	ProvidedContexts []ProvidedContext
+}
+
+// PolicyArn is one managed session policy: {"arn": "..."} in JSON, as in
+// boto3.
+type PolicyArn struct {
+	Arn string `json:"arn"`
+}
+
+// Tag is one session tag.
+type Tag struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
+}
+
+// ProvidedContext is one trusted context assertion.
+type ProvidedContext struct {
+	ProviderArn      string `json:"ProviderArn"`
+	ContextAssertion string `json:"ContextAssertion"`
+}
+
+// STSClientConfig configures the STS client (the keys of
+// sts_client_kwargs). The zero value is the default: the region from
+// AWS_REGION / AWS_DEFAULT_REGION (else the default config's, else
+// us-east-1), the regional AWS endpoint over TLS, botocore's 60 s connect
+// and read timeouts and the SDK's standard retries.
+type STSClientConfig struct {
+	// RegionName is the region of the STS endpoint.
+	RegionName string
+	// EndpointURL replaces the AWS endpoint (http or https URL). When
+	// empty, AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL are honoured as
+	// botocore does.
+	EndpointURL string
+	// UseSSL false selects http for the AWS endpoint; ignored when an
+	// endpoint URL is given (as in botocore). nil means true.
+	UseSSL *bool
+	// Verify false disables TLS certificate verification (botocore's
+	// verify=False); nil or true verifies.
+	Verify *bool
+	// CABundle is the path of a PEM CA bundle to verify with instead of the
+	// system roots (botocore's verify="path").
+	CABundle string
+	// AccessKeyID, SecretAccessKey and SessionToken are explicit source
+	// credentials; they win over the host's hook and the default chain.
+	AccessKeyID, SecretAccessKey, SessionToken string
+	// AccountID is accepted for compatibility with boto3's client
+	// parameters (12 digits); it does not change STS endpoints.
+	AccountID string
+	// Retries, timeouts and proxies: the parts of botocore's Config that
+	// matter here.
+	Config ClientConfig
+}
+
+// ClientConfig is the subset of botocore's Config the STS client honours.
+type ClientConfig struct {
+	// Retries configures retries of throttling, 5xx and transient
+	// connection errors.
+	Retries RetryConfig
+	// ConnectTimeout bounds connecting (default 60 s, as botocore).
+	ConnectTimeout time.Duration
+	// ReadTimeout bounds the wait for each read of the response (default
+	// 60 s, as botocore).
+	ReadTimeout time.Duration
+	// Proxies maps "http" and "https" to proxy URLs, as botocore's proxies.
+	// When empty, the HTTP(S)_PROXY / NO_PROXY environment applies.
+	Proxies map[string]string
+}
+
+// RetryConfig is botocore's retries dict.
+type RetryConfig struct {
+	// MaxAttempts is the number of retries after the first attempt
+	// (botocore's max_attempts); nil means the SDK default.
+	MaxAttempts *int
+	// TotalMaxAttempts is the total number of attempts, first included
+	// (botocore's total_max_attempts); it wins over MaxAttempts.
+	TotalMaxAttempts *int
+	// Mode is "standard" (default), "adaptive" or "legacy" (run as
+	// standard).
+	Mode string
+}
+
+// MFACommandOptions are mfa_token_provider_kwargs: the subprocess.run
+// keyword arguments gobrs supports for a token command.
+type MFACommandOptions struct {
+	// Timeout bounds the command (default DefaultMFACommandTimeout).
+	Timeout time.Duration
+	// Dir is the working directory (subprocess's cwd).
+	Dir string
+	// Env, when not nil, is the command's whole environment
+	// ("KEY=value" entries), as subprocess's env.
+	Env []string
+	// Input is written to the command's standard input.
+	Input string
+}
+
+// Limits of the configuration values that AWS or botocore leave open.
+const (
+	maxTimeoutSeconds = 86400
+	maxRetryAttempts  = 100
+)
+
+var (
+	// arnChars is AWS's arnType / policy text alphabet: tab, LF, CR and
+	// printable characters (Go strings cannot hold the surrogates AWS
+	// excludes).
+	arnCharsRe     = regexp.MustCompile(`^[\t\n\r\x{20}-\x{7E}\x{85}\x{A0}-\x{D7FF}\x{E000}-\x{FFFD}\x{10000}-\x{10FFFF}]*$`)
+	policyCharsRe  = regexp.MustCompile(`^[\t\n\r\x{20}-\x{FF}]*$`)
+	sessionNameRe  = regexp.MustCompile(`^[\w+=,.@-]*$`)
+	externalIDRe   = regexp.MustCompile(`^[\w+=,.@:/-]*$`)
+	serialNumberRe = regexp.MustCompile(`^[\w+=/:,.@-]*$`)
+	tokenCodeRe    = regexp.MustCompile(`^[0-9]{6}$`)
+	tagKeyRe       = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	regionRe       = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
+	accountIDRe    = regexp.MustCompile(`^[0-9]{12}$`)
+)
+
+// strRule is the length and alphabet AWS sets for one string parameter.
+type strRule struct {
+	min, max int
+	re       *regexp.Regexp
+	alphabet string // the alphabet as the error names it
+	secret   bool   // never echo the value
+}
+
+var (
+	ruleRoleArn     = strRule{20, 2048, arnCharsRe, "printable characters", false}
+	ruleSessionName = strRule{2, 64, sessionNameRe, `letters, digits and +=,.@_-`, false}
+	rulePolicy      = strRule{1, 2048, policyCharsRe, "printable Latin-1 characters", true}
+	ruleExternalID  = strRule{2, 1224, externalIDRe, `letters, digits and +=,.@:/_-`, true}
+	ruleSerial      = strRule{9, 256, serialNumberRe, `letters, digits and +=/:,.@_-`, false}
+	ruleTokenCode   = strRule{6, 6, tokenCodeRe, "digits (a 6-digit code)", true}
+	ruleTagKey      = strRule{1, 128, tagKeyRe, `letters, digits, spaces and _.:/=+-@`, false}
+	ruleTagValue    = strRule{0, 256, tagKeyRe, `letters, digits, spaces and _.:/=+-@`, true}
+	ruleSourceID    = strRule{2, 64, sessionNameRe, `letters, digits and +=,.@_-`, false}
+	ruleContextArn  = strRule{20, 2048, arnCharsRe, "printable characters", false}
+	ruleAssertion   = strRule{4, 2048, nil, "", true}
+)
+
+// check validates v against r; errors name param and echo the value only
+// when it is not secret.
+func (r strRule) check(param, v string) error {
+	shown := ""
+	if !r.secret {
+		shown = cut(v, 64)
+	}
+	n := utf8.RuneCountInString(v)
+	switch {
+	case !utf8.ValidString(v):
+		return validationError(param, "", "%s is not valid UTF-8", param)
+	case n < r.min || n > r.max:
+		if r.min == r.max {
+			return validationError(param, shown, "%s must be exactly %d characters long, not %d", param, r.min, n)
+		}
+		return validationError(param, shown, "%s must be %d to %d characters long, not %d", param, r.min, r.max, n)
+	case r.re != nil && !r.re.MatchString(v):
+		return validationError(param, shown, "%s may only contain %s", param, r.alphabet)
+	}
+	return nil
+}
+
+// cut shortens s to n runes for display.
+func cut(s string, n int) string {
+	s = strings.ToValidUTF8(s, "?")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "..."
+}
+
+func checkOptional(r strRule, param string, v *string) error {
+	if v == nil {
+		return nil
+	}
+	return r.check(param, *v)
+}
+
+// Validate checks every parameter against the AWS AssumeRole limits.
+// Errors are KindValidation naming "assume_role_kwargs.<Name>" (with an
+// index for list items); secret values (TokenCode, ExternalId, Policy, tag
+// values) are never echoed.
+func (p *AssumeRoleParams) Validate() error {
+	const pre = "assume_role_kwargs."
+	if p.RoleArn == "" {
+		return validationError(pre+"RoleArn", "", "%sRoleArn is required", pre)
+	}
+	if err := ruleRoleArn.check(pre+"RoleArn", p.RoleArn); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		r    strRule
+		name string
+		v    *string
+	}{
+		{ruleSessionName, "RoleSessionName", p.RoleSessionName},
+		{rulePolicy, "Policy", p.Policy},
+		{ruleExternalID, "ExternalId", p.ExternalId},
+		{ruleSerial, "SerialNumber", p.SerialNumber},
+		{ruleTokenCode, "TokenCode", p.TokenCode},
+		{ruleSourceID, "SourceIdentity", p.SourceIdentity},
+	} {
+		if err := checkOptional(f.r, pre+f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if d := p.DurationSeconds; d != nil && (*d < MinDurationSeconds || *d > MaxDurationSeconds) {
+		return validationError(pre+"DurationSeconds", fmt.Sprint(*d), "%sDurationSeconds must be between %d and %d seconds, not %d",
+			pre, MinDurationSeconds, MaxDurationSeconds, *d)
+	}
+	if err := maxItems(pre+"PolicyArns", len(p.PolicyArns), 10); err != nil {
+		return err
+	}
+	for i, a := range p.PolicyArns {
+		if err := ruleRoleArn.check(fmt.Sprintf("%sPolicyArns[%d].arn", pre, i), a.Arn); err != nil {
+			return err
+		}
+	}
+	if err := maxItems(pre+"Tags", len(p.Tags), 50); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for i, t := range p.Tags {
+		if err := ruleTagKey.check(fmt.Sprintf("%sTags[%d].Key", pre, i), t.Key); err != nil {
+			return err
+		}
+		if err := ruleTagValue.check(fmt.Sprintf("%sTags[%d].Value", pre, i), t.Value); err != nil {
+			return err
+		}
+		// Tag keys are case-insensitive in IAM: AWS refuses duplicates.
+		if k := strings.ToLower(t.Key); seen[k] {
+			return validationError(fmt.Sprintf("%sTags[%d].Key", pre, i), t.Key, "%sTags has the key %q twice", pre, t.Key)
+		} else {
+			seen[k] = true
+		}
+	}
+	if err := maxItems(pre+"TransitiveTagKeys", len(p.TransitiveTagKeys), 50); err != nil {
+		return err
+	}
+	for i, k := range p.TransitiveTagKeys {
+		if err := ruleTagKey.check(fmt.Sprintf("%sTransitiveTagKeys[%d]", pre, i), k); err != nil {
+			return err
+		}
+	}
+	if err := maxItems(pre+"ProvidedContexts", len(p.ProvidedContexts), 5); err != nil {
+		return err
+	}
+	for i, c := range p.ProvidedContexts {
+		if err := ruleContextArn.check(fmt.Sprintf("%sProvidedContexts[%d].ProviderArn", pre, i), c.ProviderArn); err != nil {
+			return err
+		}
+		if err := ruleAssertion.check(fmt.Sprintf("%sProvidedContexts[%d].ContextAssertion", pre, i), c.ContextAssertion); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func maxItems(param string, n, max int) error {
+	if n > max {
+		return validationError(param, "", "%s may hold at most %d items, not %d", param, max, n)
+	}
+	return nil
+}
+
+// sessionName returns RoleSessionName or its default.
+func (p *AssumeRoleParams) sessionName() string {
+	if p.RoleSessionName != nil {
+		return *p.RoleSessionName
+	}
+	return DefaultRoleSessionName
+}
+
+// Validate checks the client settings. Errors are KindValidation naming
+// "sts_client_kwargs.<key>" (KindConfiguration for incomplete explicit
+// keys) and never echo a key, a secret or a proxy password.
+func (c *STSClientConfig) Validate() error {
+	const pre = "sts_client_kwargs."
+	if c.RegionName != "" && !regionRe.MatchString(c.RegionName) {
+		return validationError(pre+"region_name", cut(c.RegionName, 64), "%sregion_name %q is not a valid region name", pre, cut(c.RegionName, 64))
+	}
+	if c.EndpointURL != "" {
+		if err := checkURL(pre+"endpoint_url", c.EndpointURL, "http", "https"); err != nil {
+			return err
+		}
+	}
+	if strings.ContainsRune(c.CABundle, 0) {
+		return validationError(pre+"verify", "", "%sverify must be a boolean or the path of a CA bundle", pre)
+	}
+	if c.CABundle != "" && c.Verify != nil && !*c.Verify {
+		return configurationError(pre+"verify", "%sverify cannot both disable verification and name a CA bundle", pre)
+	}
+	for _, f := range []struct{ name, v string }{
+		{"aws_access_key_id", c.AccessKeyID}, {"aws_secret_access_key", c.SecretAccessKey}, {"aws_session_token", c.SessionToken},
+	} {
+		if f.v == "" {
+			continue
+		}
+		if len(f.v) > maxFieldLen || !utf8.ValidString(f.v) || strings.ContainsFunc(f.v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			return validationError(pre+f.name, "", "%s%s must be printable UTF-8 of at most %d bytes", pre, f.name, maxFieldLen)
+		}
+	}
+	switch {
+	case c.AccessKeyID != "" && c.SecretAccessKey == "":
+		return configurationError(pre+"aws_secret_access_key", "%saws_access_key_id is set but aws_secret_access_key is missing", pre)
+	case c.AccessKeyID == "" && c.SecretAccessKey != "":
+		return configurationError(pre+"aws_access_key_id", "%saws_secret_access_key is set but aws_access_key_id is missing", pre)
+	case c.SessionToken != "" && c.AccessKeyID == "":
+		return configurationError(pre+"aws_access_key_id", "%saws_session_token needs aws_access_key_id and aws_secret_access_key", pre)
+	}
+	if c.AccountID != "" && !accountIDRe.MatchString(c.AccountID) {
+		return validationError(pre+"aws_account_id", cut(c.AccountID, 64), "%saws_account_id must be 12 digits", pre)
+	}
+	return c.Config.validate(pre + "config.")
+}
+
+func (c *ClientConfig) validate(pre string) error {
+	for _, t := range []struct {
+		name string
+		d    time.Duration
+	}{{"connect_timeout", c.ConnectTimeout}, {"read_timeout", c.ReadTimeout}} {
+		if t.d < 0 || t.d > maxTimeoutSeconds*time.Second {
+			return validationError(pre+t.name, fmt.Sprint(t.d.Seconds()), "%s%s must be more than 0 and at most %d seconds", pre, t.name, maxTimeoutSeconds)
+		}
+	}
+	r := c.Retries
+	if r.MaxAttempts != nil && (*r.MaxAttempts < 0 || *r.MaxAttempts >= maxRetryAttempts) {
+		return validationError(pre+"retries.max_attempts", fmt.Sprint(*r.MaxAttempts), "%sretries.max_attempts must be between 0 and %d", pre, maxRetryAttempts-1)
+	}
+	if r.TotalMaxAttempts != nil && (*r.TotalMaxAttempts < 1 || *r.TotalMaxAttempts > maxRetryAttempts) {
+		return validationError(pre+"retries.total_max_attempts", fmt.Sprint(*r.TotalMaxAttempts), "%sretries.total_max_attempts must be between 1 and %d", pre, maxRetryAttempts)
+	}
+	switch r.Mode {
+	case "", "standard", "adaptive", "legacy":
+	default:
+		return validationError(pre+"retries.mode", cut(r.Mode, 32), `%sretries.mode must be "standard", "adaptive" or "legacy", not %q`, pre, cut(r.Mode, 32))
+	}
+	for k, v := range c.Proxies {
+		if k != "http" && k != "https" {
+			return validationError(pre+"proxies", cut(k, 64), `%sproxies keys must be "http" or "https", not %q`, pre, cut(k, 64))
+		}
+		if err := checkURL(pre+"proxies."+k, v, "http", "https", "socks5"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkURL validates an absolute URL with one of schemes. The value is
+// echoed with any password redacted.
+func checkURL(param, v string, schemes ...string) error {
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" {
+		return validationError(param, "", "%s is not an absolute URL", param)
+	}
+	shown := cut(u.Redacted(), 128)
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return nil
+		}
+	}
+	return validationError(param, shown, "%s must use %s, not %q", param, strings.Join(schemes, " or "), u.Scheme)
+}
+
+// ---- JSON ----------------------------------------------------------------
+
+// decodeFields decodes the JSON object raw field by field into the targets
+// named in fields. Keys are matched exactly (case-sensitive); unknown keys
+// and wrong types are validation errors naming param.key. null leaves a
+// target untouched, as Python's None.
+func decodeFields(param string, raw []byte, fields map[string]any) error {
+	obj, err := decodeObject(param, raw)
+	if err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		target, ok := fields[k]
+		if !ok {
+			known := make([]string, 0, len(fields))
+			for n := range fields {
+				known = append(known, n)
+			}
+			sort.Strings(known)
+			return validationError(param+"."+k, "", "unknown key %q in %s (known keys: %s)", cut(k, 64), param, strings.Join(known, ", "))
+		}
+		if string(obj[k]) == "null" {
+			continue
+		}
+		if err := DecodeJSON(param+"."+k, obj[k], target); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeObject decodes a JSON object (or null) into its raw members.
+func decodeObject(param string, raw []byte) (map[string]json.RawMessage, error) {
+	if v := bytes.TrimSpace(raw); len(v) > 0 && v[0] != '{' && string(v) != "null" {
+		return nil, validationError(param, "", "%s must be an object, not a JSON %s", param, jsonKind(v[0]))
+	}
+	var obj map[string]json.RawMessage
+	if err := DecodeJSON(param, raw, &obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// jsonKind names the JSON type a value starting with c has.
+func jsonKind(c byte) string {
+	switch {
+	case c == '"':
+		return "string"
+	case c == '[':
+		return "array"
+	case c == 't' || c == 'f':
+		return "boolean"
+	default:
+		return "number"
+	}
+}
+
+// decodeList decodes a JSON array, each element with item(param[i], raw).
+func decodeList(param string, raw []byte, item func(param string, raw []byte) error) error {
+	var list []json.RawMessage
+	if err := DecodeJSON(param, raw, &list); err != nil {
+		return err
+	}
+	for i, r := range list {
+		if err := item(fmt.Sprintf("%s[%d]", param, i), r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// jsonInt converts a JSON number to an int in [lo, hi], naming param.
+func jsonInt(param string, f float64, lo, hi int64) (int64, error) {
+	if f != math.Trunc(f) || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, validationError(param, fmt.Sprint(f), "%s must be a whole number, not %v", param, f)
+	}
+	if f < float64(lo) || f > float64(hi) {
+		return 0, validationError(param, fmt.Sprint(f), "%s must be between %d and %d, not %v", param, lo, hi, f)
+	}
+	return int64(f), nil
+}
+
+// jsonSeconds converts a JSON number of seconds to a positive duration.
+func jsonSeconds(param string, f float64) (time.Duration, error) {
+	if !(f > 0) || f > maxTimeoutSeconds {
+		return 0, validationError(param, fmt.Sprint(f), "%s must be more than 0 and at most %d seconds, not %v", param, maxTimeoutSeconds, f)
+	}
+	return time.Duration(f * float64(time.Second)), nil
+}
+
+// decodeAssumeRole reads assume_role_kwargs.
+func decodeAssumeRole(raw []byte, p *AssumeRoleParams) error {
+	const param = "assume_role_kwargs"
+	var (
+		dur                            *float64
+		policyArns, tags, ctxs, tagKey json.RawMessage
+	)
+	err := decodeFields(param, raw, map[string]any{
+		"RoleArn": &p.RoleArn, "RoleSessionName": &p.RoleSessionName, "PolicyArns": &policyArns,
+		"Policy": &p.Policy, "DurationSeconds": &dur, "ExternalId": &p.ExternalId,
+		"SerialNumber": &p.SerialNumber, "TokenCode": &p.TokenCode, "Tags": &tags,
+		"TransitiveTagKeys": &tagKey, "SourceIdentity": &p.SourceIdentity, "ProvidedContexts": &ctxs,
+	})
+	if err != nil {
+		return err
+	}
+	if dur != nil {
+		d, err := jsonInt(param+".DurationSeconds", *dur, MinDurationSeconds, MaxDurationSeconds)
+		if err != nil {
+			return err
+		}
+		d32 := int32(d)
+		p.DurationSeconds = &d32
+	}
+	if policyArns != nil {
+		if err := decodeList(param+".PolicyArns", policyArns, func(ip string, r []byte) error {
+			var a PolicyArn
+			err := decodeFields(ip, r, map[string]any{"arn": &a.Arn})
+			p.PolicyArns = append(p.PolicyArns, a)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	if tags != nil {
+		if err := decodeList(param+".Tags", tags, func(ip string, r []byte) error {
+			var t Tag
+			err := decodeFields(ip, r, map[string]any{"Key": &t.Key, "Value": &t.Value})
+			p.Tags = append(p.Tags, t)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	if tagKey != nil {
+		if err := decodeList(param+".TransitiveTagKeys", tagKey, func(ip string, r []byte) error {
+			var k string
+			err := DecodeJSON(ip, r, &k)
+			p.TransitiveTagKeys = append(p.TransitiveTagKeys, k)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	if ctxs != nil {
+		if err := decodeList(param+".ProvidedContexts", ctxs, func(ip string, r []byte) error {
+			var c ProvidedContext
+			err := decodeFields(ip, r, map[string]any{"ProviderArn": &c.ProviderArn, "ContextAssertion": &c.ContextAssertion})
+			p.ProvidedContexts = append(p.ProvidedContexts, c)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeClientConfig reads sts_client_kwargs.
+func decodeClientConfig(raw []byte, c *STSClientConfig) error {
+	const param = "sts_client_kwargs"
+	var (
+		verify, cfg             json.RawMessage
+		serviceName, apiVersion string
+	)
+	err := decodeFields(param, raw, map[string]any{
+		"region_name": &c.RegionName, "endpoint_url": &c.EndpointURL, "use_ssl": &c.UseSSL, "verify": &verify,
+		"aws_access_key_id": &c.AccessKeyID, "aws_secret_access_key": &c.SecretAccessKey,
+		"aws_session_token": &c.SessionToken, "aws_account_id": &c.AccountID, "config": &cfg,
+		"service_name": &serviceName, "api_version": &apiVersion,
+	})
+	if err != nil {
+		return err
+	}
+	if serviceName != "" && serviceName != "sts" {
+		return validationError(param+".service_name", cut(serviceName, 64), `%s.service_name must be "sts"`, param)
+	}
+	if apiVersion != "" && apiVersion != "2011-06-15" {
+		return validationError(param+".api_version", cut(apiVersion, 64), `%s.api_version must be "2011-06-15", the only STS API version`, param)
+	}
+	if verify != nil {
+		var b bool
+		var s string
+		if DecodeJSON(param+".verify", verify, &b) == nil {
+			c.Verify = &b
+		} else if DecodeJSON(param+".verify", verify, &s) == nil && s != "" {
+			c.CABundle = s
+		} else {
+			return validationError(param+".verify", "", "%s.verify must be a boolean or the path of a CA bundle", param)
+		}
+	}
+	if cfg == nil {
+		return nil
+	}
+	var (
+		retries                  json.RawMessage
+		connectTimeout, readTime *float64
+	)
+	if err := decodeFields(param+".config", cfg, map[string]any{
+		"retries": &retries, "connect_timeout": &connectTimeout, "read_timeout": &readTime, "proxies": &c.Config.Proxies,
+	}); err != nil {
+		return err
+	}
+	for _, t := range []struct {
+		name string
+		v    *float64
+		d    *time.Duration
+	}{{"connect_timeout", connectTimeout, &c.Config.ConnectTimeout}, {"read_timeout", readTime, &c.Config.ReadTimeout}} {
+		if t.v == nil {
+			continue
+		}
+		d, err := jsonSeconds(param+".config."+t.name, *t.v)
+		if err != nil {
+			return err
+		}
+		*t.d = d
+	}
+	if retries == nil {
+		return nil
+	}
+	var maxAttempts, totalMax *float64
+	r := &c.Config.Retries
+	if err := decodeFields(param+".config.retries", retries, map[string]any{
+		"max_attempts": &maxAttempts, "total_max_attempts": &totalMax, "mode": &r.Mode,
+	}); err != nil {
+		return err
+	}
+	if maxAttempts != nil {
+		n, err := jsonInt(param+".config.retries.max_attempts", *maxAttempts, 0, maxRetryAttempts-1)
+		if err != nil {
+			return err
+		}
+		v := int(n)
+		r.MaxAttempts = &v
+	}
+	if totalMax != nil {
+		n, err := jsonInt(param+".config.retries.total_max_attempts", *totalMax, 1, maxRetryAttempts)
+		if err != nil {
+			return err
+		}
+		v := int(n)
+		r.TotalMaxAttempts = &v
+	}
+	return nil
+}
+
+// decodeMFACommand reads mfa_token_provider: a command string (split
+// shell-like, without a shell) or an array of strings.
+func decodeMFACommand(raw []byte) ([]string, error) {
+	const param = "mfa_token_provider"
+	var s string
+	if err := DecodeJSON(param, raw, &s); err == nil {
+		argv, err := SplitCommand(s)
+		if err != nil {
+			return nil, err
+		}
+		if argv == nil {
+			argv = []string{}
+		}
+		return argv, nil
+	}
+	var argv []string
+	if err := DecodeJSON(param, raw, &argv); err != nil {
+		return nil, validationError(param, "", "%s must be a command string or an array of strings", param)
+	}
+	if argv == nil {
+		argv = []string{}
+	}
+	return argv, nil
+}
+
+// mfaKwargsRefused are the subprocess.run arguments refused for security.
+var mfaKwargsRefused = map[string]bool{"shell": true, "executable": true, "preexec_fn": true, "stdout": true, "stderr": true}
+
+// decodeMFAOptions reads mfa_token_provider_kwargs and reports whether it
+// held any key.
+func decodeMFAOptions(raw []byte, o *MFACommandOptions) (bool, error) {
+	const param = "mfa_token_provider_kwargs"
+	obj, err := decodeObject(param, raw)
+	if err != nil {
+		return false, err
+	}
+	for k := range obj {
+		if mfaKwargsRefused[k] {
+			return false, validationError(param+"."+k, "", "%s.%s is not allowed: the MFA token command runs without a shell and its output is read by gobrs", param, k)
+		}
+	}
+	var (
+		timeout *float64
+		env     map[string]string
+	)
+	if err := decodeFields(param, raw, map[string]any{"timeout": &timeout, "cwd": &o.Dir, "env": &env, "input": &o.Input}); err != nil {
+		return false, err
+	}
+	if timeout != nil {
+		d, err := jsonSeconds(param+".timeout", *timeout)
+		if err != nil {
+			return false, err
+		}
+		o.Timeout = d
+	}
+	if env != nil {
+		o.Env = make([]string, 0, len(env))
+		for k, v := range env {
+			if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
+				return false, validationError(param+".env", cut(k, 64), "%s.env has an invalid entry %q (keys must be non-empty without '=' or NUL, values without NUL)", param, cut(k, 64))
+			}
+			o.Env = append(o.Env, k+"="+v)
+		}
+		sort.Strings(o.Env)
+	}
+	return len(obj) > 0, nil
+}
+
+// parseSTSConfig turns the sts method's JSON keys into STSOptions.
+func parseSTSConfig(raw map[string]json.RawMessage) (STSOptions, error) {
+	var o STSOptions
+	if err := NoUnknownKeys(raw, "assume_role_kwargs", "sts_client_kwargs", "mfa_token_provider", "mfa_token_provider_kwargs"); err != nil {
+		return o, err
+	}
+	ar, ok := raw["assume_role_kwargs"]
+	if !ok || string(ar) == "null" {
+		return o, validationError("assume_role_kwargs", "", "assume_role_kwargs is required (it holds at least RoleArn)")
+	}
+	if err := decodeAssumeRole(ar, &o.AssumeRole); err != nil {
+		return o, err
+	}
+	if c, ok := raw["sts_client_kwargs"]; ok && string(c) != "null" {
+		if err := decodeClientConfig(c, &o.Client); err != nil {
+			return o, err
+		}
+	}
+	if m, ok := raw["mfa_token_provider"]; ok && string(m) != "null" {
+		argv, err := decodeMFACommand(m)
+		if err != nil {
+			return o, err
+		}
+		o.MFACommand = argv
+	}
+	if k, ok := raw["mfa_token_provider_kwargs"]; ok && string(k) != "null" {
+		set, err := decodeMFAOptions(k, &o.MFACommandOptions)
+		if err != nil {
+			return o, err
+		}
+		o.mfaOptionsSet = set
+	}
+	return o, nil
+}
