@@ -4,8 +4,7 @@ Every scenario script runs in a fresh interpreter started by ``bench/run.py``
 with ``--lib anchor`` (pure-Python boto3-refresh-session) or ``--lib gobrs``.
 Both libraries keep the same Python interface, so the scenarios drive them
 with the same code; the few places where they differ (gobrs's extra
-``background_refresh`` keyword, forcing one refresh, botocore's parameter
-validation of ``DurationSeconds``) are gathered here.
+``background_refresh`` keyword, forcing one refresh) are gathered here.
 
 This module must not import boto3 or either library at import time: the
 import-time scenario measures that import.
@@ -139,13 +138,7 @@ def custom_session(mod: ModuleType, getter: Callable[[], Dict[str, str]], **kwar
     return mod.RefreshableSession(method="custom", custom_credentials_method=getter, **kwargs)
 
 
-def sts_session(
-    mod: ModuleType,
-    lib: str,
-    moto_url: str,
-    duration_seconds: int | None = None,
-    **kwargs: Any,
-) -> Any:
+def sts_session(mod: ModuleType, moto_url: str, **kwargs: Any) -> Any:
     """An STS-method session of either library that assumes ``ROLE_ARN``
     from the moto server at ``moto_url``.
 
@@ -153,29 +146,19 @@ def sts_session(
     ----------
     mod : ModuleType
         The library.
-    lib : str
-        "anchor" or "gobrs".
     moto_url : str
         The moto server's URL.
-    duration_seconds : int, optional
-        AssumeRole's ``DurationSeconds``. AWS's minimum is 900 and botocore
-        enforces it before sending; moto does not, so for short-lived
-        credentials the anchor's STS client turns botocore's parameter
-        validation off (the Go SDK does not validate ranges).
     **kwargs
-        Passed on (defer_refresh, advisory_timeout, ...).
+        Passed on (defer_refresh, background_refresh, ...).
     """
     if not moto_url:
         raise SystemExit("this scenario needs --moto URL")
-    assume: Dict[str, Any] = {"RoleArn": ROLE_ARN, "RoleSessionName": "bench"}
-    client: Dict[str, Any] = {"endpoint_url": moto_url, "region_name": REGION}
-    if duration_seconds is not None:
-        assume["DurationSeconds"] = duration_seconds
-        if lib == "anchor" and duration_seconds < 900:
-            from botocore.config import Config
-
-            client["config"] = Config(parameter_validation=False)
-    return mod.RefreshableSession(method="sts", assume_role_kwargs=assume, sts_client_kwargs=client, **kwargs)
+    return mod.RefreshableSession(
+        method="sts",
+        assume_role_kwargs={"RoleArn": ROLE_ARN, "RoleSessionName": "bench"},
+        sts_client_kwargs={"endpoint_url": moto_url, "region_name": REGION},
+        **kwargs,
+    )
 
 
 def read(session: Any) -> Any:

@@ -28,7 +28,7 @@ def main() -> None:
         kw = common.session_kwargs(args)
         if args.method == "custom":
             return common.custom_session(mod, getter, **kw)
-        return common.sts_session(mod, args.lib, args.moto, **kw)
+        return common.sts_session(mod, args.moto, **kw)
 
     keep: List[Any] = [make()]
     gc.collect()

@@ -20,7 +20,7 @@ def main() -> None:
     """Run the scenario."""
     args = common.parse_args(lambda p: p.add_argument("--n", type=int, default=25))
     mod = common.load(args.lib)
-    session = common.sts_session(mod, args.lib, args.moto, **common.session_kwargs(args))
+    session = common.sts_session(mod, args.moto, **common.session_kwargs(args))
     first = common.read(session).access_key
     for _ in range(3):  # warm up: connections, code paths
         common.force_refresh(args.lib, session)
