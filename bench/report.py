@@ -34,7 +34,8 @@ class Row:
 
     ``agg`` says how the values of all runs (and of the lists a run
     reports) are combined: "median" (shown with its min–max spread), "sum"
-    (errors) or "max" (the worst case).
+    (errors) or "max" (the worst case). ``chart`` False leaves counts and
+    controls out of the chart.
     """
 
     section: str
@@ -46,6 +47,7 @@ class Row:
     anchor: Optional[str] = "anchor"
     agg: str = "median"
     target: Optional[Target] = None
+    chart: bool = True
 
 
 def _at_most(limit: float) -> Check:
@@ -75,23 +77,27 @@ ROWS: List[Row] = [
 for window in ("mandatory", "advisory"):
     scn = f"concurrent-{window}"
     ROWS += [
-        Row(window, "getter calls", "", scn, "getter_calls"),
+        Row(window, "getter calls", "", scn, "getter_calls", chart=False),
         Row(window, "blocking p50", "ms", scn, "block_p50_ms"),
         Row(window, "blocking p99", "ms", scn, "block_p99_ms"),
         Row(window, "blocking max", "ms", scn, "block_max_ms", agg="max"),
-        Row(window, "reads that raised", "", scn, "errors", agg="sum"),
-        Row(window, "getter calls, gobrs background refresh", "", scn, "getter_calls", gobrs="gobrs-bg"),
+        Row(window, "reads that raised", "", scn, "errors", agg="sum", chart=False),
+        Row(window, "getter calls, gobrs background refresh", "", scn, "getter_calls", gobrs="gobrs-bg", chart=False),
         Row(window, "blocking p99, gobrs background refresh", "ms", scn, "block_p99_ms", gobrs="gobrs-bg"),
         Row(window, "blocking max, gobrs background refresh", "ms", scn, "block_max_ms", gobrs="gobrs-bg", agg="max",
             target=Target("≤ 1 ms", _at_most(1.0))),
+        Row(window, "threads blocked > 1 ms, gobrs background refresh", "", scn, "blocked_over_1ms", gobrs="gobrs-bg",
+            agg="sum", chart=False),
+        Row(window, "control: same burst, no library call, max", "ms", scn, "control_max_ms", gobrs="gobrs-bg",
+            agg="max", chart=False),
     ]
 ROWS += [
     Row("memory", "RSS per custom session (100 sessions)", "KiB", "memory-custom", "kib_per_session"),
     Row("memory", "RSS per sts session (100 sessions)", "KiB", "memory-sts", "kib_per_session",
         target=Target("≤ 1/20", _ratio_at_most(1 / 20))),
     Row("cache", "client cache hit", "µs", "cache", "hit_us", target=Target("≤ 1 µs", _at_most(1.0))),
-    Row("cache", "first client call from 8 threads, errors", "", "cache", "errors", agg="sum", target=ZERO),
-    Row("cache", "first client call from 8 threads, distinct clients", "", "cache", "distinct_max", agg="max"),
+    Row("cache", "first client call from 8 threads, errors", "", "cache", "errors", agg="sum", target=ZERO, chart=False),
+    Row("cache", "first client call from 8 threads, distinct clients", "", "cache", "distinct_max", agg="max", chart=False),
     Row("cache", "first client call from 8 threads, wall", "ms", "cache", "first_call_ms"),
     Row("workload", "S3 calls per second (4 threads, per 5 s slice)", "1/s", "workload", "calls_per_s"),
     Row("workload", "worst call around a refresh (per refresh)", "ms", "workload", "refresh_worst_ms"),
@@ -99,8 +105,13 @@ ROWS += [
     Row("workload", "call latency p50", "ms", "workload", "call_p50_ms"),
     Row("workload", "call latency p99", "ms", "workload", "call_p99_ms"),
     Row("workload", "call latency max", "ms", "workload", "call_max_ms"),
-    Row("workload", "refreshes", "", "workload", "refreshes"),
-    Row("workload", "calls that raised", "", "workload", "errors", agg="sum"),
+    Row("workload", "refreshes", "", "workload", "refreshes", chart=False),
+    Row("workload", "calls that raised", "", "workload", "errors", agg="sum", chart=False),
+    Row("workload", "worst call around a refresh, gobrs background refresh", "ms", "workload", "refresh_worst_ms",
+        gobrs="gobrs-bg"),
+    Row("workload", "call latency max, gobrs background refresh", "ms", "workload", "call_max_ms", gobrs="gobrs-bg"),
+    Row("workload", "S3 calls per second, gobrs background refresh", "1/s", "workload", "calls_per_s",
+        gobrs="gobrs-bg"),
     Row("C ABI", "brs_credentials + clear, 1 thread", "ns", "c", "ns_1", gobrs="c", anchor=None),
     Row("C ABI", "brs_credentials + clear, 8 threads (per call per thread)", "ns", "c", "ns_8", gobrs="c", anchor=None),
     Row("C ABI", "brs_credentials + clear, 8 threads (aggregate, per call)", "ns", "c", "ns_8_aggregate", gobrs="c",
@@ -182,6 +193,7 @@ def aggregate(raw: Dict[str, Dict[str, List[Dict[str, Any]]]]) -> List[Dict[str,
                 "ratio": ratio,
                 "target": row.target.text if row.target else None,
                 "met": met,
+                "chart": row.chart,
             }
         )
     return rows
@@ -247,7 +259,7 @@ def chart(rows: List[Dict[str, Any]], path: Path, meta: Dict[str, Any]) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    shown = [r for r in rows if r["ratio"] is not None and r["ratio"] > 0]
+    shown = [r for r in rows if r["chart"] and r["ratio"] is not None and r["ratio"] > 0]
     fig, ax = plt.subplots(figsize=(10, 0.32 * max(len(shown), 4) + 1.6))
     if shown:
         labels = [f"{r['section']}: {r['label']}" for r in shown]
