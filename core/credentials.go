@@ -2,6 +2,8 @@ package core
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,6 +30,21 @@ func (c Credentials) String() string {
 
 // GoString masks secrets for %#v as String does.
 func (c Credentials) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter, so that every verb (%d, %x and %t as
+// well as %v, %+v, %#v and %s) renders the masked form and none reaches the
+// fields through reflection.
+func (c Credentials) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", c.String())
+		return
+	}
+	io.WriteString(f, c.String())
+}
+
+// LogValue implements slog.LogValuer, so that a logged Credentials shows
+// the masked form with every handler (JSON included).
+func (c Credentials) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 func mask(s string) string {
 	if s == "" {
@@ -108,13 +125,7 @@ func ParseExpiry(s string) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	shown := v
-	if len(shown) > 64 {
-		shown = shown[:64] + "..."
-	}
-	if !utf8.ValidString(shown) {
-		shown = strings.ToValidUTF8(shown, "?")
-	}
+	shown := cut(v, 64)
 	return time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: shown,
 		Message: fmt.Sprintf("expiry_time %q is not an ISO 8601 timestamp", shown)}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Kind classifies an Error. The kinds mirror the Python BRS* error classes
@@ -59,6 +60,9 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Message)
+	if e.Message == "" {
+		b.WriteString(e.Kind.String() + " error")
+	}
 	if e.Param != "" && !strings.Contains(e.Message, e.Param) {
 		fmt.Fprintf(&b, " (param %s)", e.Param)
 	}
@@ -103,6 +107,16 @@ func KindOf(err error) Kind {
 		return e.Kind
 	}
 	return KindUnknown
+}
+
+// cut shortens a user-supplied, non-secret value to n runes of valid
+// UTF-8 for an error message.
+func cut(s string, n int) string {
+	s = strings.ToValidUTF8(s, "?")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "..."
 }
 
 // validationError returns a KindValidation error naming param.

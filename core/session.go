@@ -106,9 +106,10 @@ type entry struct {
 
 // flight is one refresh in progress; every caller that needs it waits on done.
 type flight struct {
-	done chan struct{}
-	e    *entry
-	err  error
+	done   chan struct{}
+	e      *entry
+	err    error
+	joined int // callers that waited on it (guarded by Session.mu)
 }
 
 // Session wraps a Provider with botocore's refresh contract (advisory and
@@ -155,6 +156,12 @@ func NewSession(provider Provider, optFns ...func(*Options)) (*Session, error) {
 	}
 	for _, fn := range optFns {
 		fn(&opts)
+	}
+	if opts.Clock == nil {
+		opts.Clock = SystemClock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
 	}
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -223,28 +230,39 @@ func (s *Session) Lookup(ctx context.Context) (Credentials, time.Time, error) {
 	if e != nil && now.Before(e.mandatoryAt) {
 		// Advisory window: one caller refreshes, the others go on at once.
 		if s.call != nil || now.Before(e.retryAt) {
-			due := e.retryAt
-			if s.call != nil {
-				due = now
-			}
+			due := s.dueLocked(e, now)
 			s.mu.Unlock()
 			return e.creds, due, nil
 		}
 		f := s.startLocked()
+		f.joined++
 		s.mu.Unlock()
-		if err := wait(ctx, f); err != nil || f.err != nil {
-			s.mu.Lock()
-			due := e.retryAt
-			s.mu.Unlock()
-			return e.creds, due, nil
+		werr := wait(ctx, f)
+		if werr == nil && f.err == nil {
+			return f.e.creds, f.e.advisoryAt, nil
 		}
-		return f.e.creds, f.e.advisoryAt, nil
+		// The refresh failed (it was logged) or the caller gave up on it.
+		// The current credentials stay in use unless the mandatory window
+		// opened meanwhile: then the failure is the caller's, as it would
+		// be for any caller arriving now.
+		s.mu.Lock()
+		now = s.opts.Clock.Now()
+		due := s.dueLocked(e, now)
+		s.mu.Unlock()
+		if !now.Before(e.mandatoryAt) {
+			if werr != nil {
+				return Credentials{}, time.Time{}, werr
+			}
+			return Credentials{}, time.Time{}, f.err
+		}
+		return e.creds, due, nil
 	}
 	// No credentials yet, or mandatory window: everyone waits for one refresh.
 	f := s.call
 	if f == nil {
 		f = s.startLocked()
 	}
+	f.joined++
 	s.mu.Unlock()
 	if err := wait(ctx, f); err != nil {
 		return Credentials{}, time.Time{}, err
@@ -271,6 +289,7 @@ func (s *Session) Refresh(ctx context.Context) (Credentials, error) {
 	if f == nil {
 		f = s.startLocked()
 	}
+	f.joined++
 	s.mu.Unlock()
 	if err := wait(ctx, f); err != nil {
 		return Credentials{}, err
@@ -322,6 +341,19 @@ func (s *Session) Close() error {
 	return nil
 }
 
+// dueLocked is the instant until which a caller handed e's credentials in
+// the advisory window may keep them: now while a refresh is pending or due,
+// the retry instant after a failed refresh, never past the mandatory window.
+func (s *Session) dueLocked(e *entry, now time.Time) time.Time {
+	if s.call != nil || !now.Before(e.retryAt) {
+		return now
+	}
+	if e.retryAt.After(e.mandatoryAt) {
+		return e.mandatoryAt
+	}
+	return e.retryAt
+}
+
 func errClosed() *Error { return &Error{Kind: KindClosed, Message: "the session is closed"} }
 
 // wait blocks until f is done or ctx ends.
@@ -343,13 +375,13 @@ func (s *Session) startLocked() *flight {
 	return f
 }
 
-// run performs one refresh for flight f.
+// run performs one refresh for flight f. The failure is logged (outside
+// the lock) before the waiters are released.
 func (s *Session) run(f *flight) {
 	defer s.wg.Done()
 	defer close(f.done)
 	creds, err := s.fetch()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	now := s.opts.Clock.Now()
 	s.stats.Fetches++
 	s.call = nil
@@ -359,6 +391,7 @@ func (s *Session) run(f *flight) {
 		if s.cur != nil {
 			s.cur.retryAt = now.Add(s.opts.RetryMin)
 		}
+		s.mu.Unlock()
 		s.opts.Logger.Warn("gobrs: credential refresh failed", "kind", KindOf(err).String(), "error", err.Error())
 		return
 	}
@@ -370,6 +403,7 @@ func (s *Session) run(f *flight) {
 		default:
 		}
 	}
+	s.mu.Unlock()
 }
 
 // fetch calls the provider once, turning a panic into a credential error,
@@ -403,6 +437,7 @@ func (o *Options) Windows(lifetime time.Duration) (advisory, mandatory time.Dura
 	if limit := lifetime / 4; advisory > limit && advisory > 0 {
 		mandatory = time.Duration(float64(mandatory) * float64(limit) / float64(advisory))
 		advisory = limit
+		mandatory = max(min(mandatory, advisory), 0) // float rounding
 	}
 	return advisory, mandatory
 }
@@ -419,7 +454,8 @@ func (s *Session) newEntry(c Credentials, now time.Time) *entry {
 }
 
 // background renews the credentials ahead of the advisory window until
-// Close, backing off exponentially (with jitter) after failures.
+// Close, backing off exponentially (with jitter) after failures. It arms one
+// timer per entry (or per failure) and follows refreshes made by readers.
 func (s *Session) background() {
 	defer s.wg.Done()
 	failures := 0
@@ -434,18 +470,21 @@ func (s *Session) background() {
 		case e != nil:
 			timer = s.opts.Clock.After(e.renewAt.Sub(s.opts.Clock.Now()))
 		}
-		select {
-		case <-s.closeCh:
-			return
-		case <-s.updated:
-			failures = 0
+		if !s.sleep(e, timer) {
+			failures = 0 // a refresh landed: follow the new entry
 			continue
-		case <-timer:
 		}
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
 			return
+		}
+		if s.cur != e {
+			// A reader refreshed since the timer was armed: follow the new
+			// entry instead of renewing it at once.
+			s.mu.Unlock()
+			failures = 0
+			continue
 		}
 		f := s.call
 		if f == nil {
@@ -465,12 +504,39 @@ func (s *Session) background() {
 	}
 }
 
+// sleep waits for timer (nil: forever) and reports true when it fired, or
+// false when a refresh replaced e first. Signals about e itself, such as the
+// one a background refresh sends, are ignored. After Close it reports true
+// so that the caller sees s.closed.
+func (s *Session) sleep(e *entry, timer <-chan time.Time) bool {
+	for {
+		select {
+		case <-s.closeCh:
+			return true
+		case <-timer:
+			return true
+		case <-s.updated:
+			s.mu.Lock()
+			changed := s.cur != e
+			s.mu.Unlock()
+			if changed {
+				return false
+			}
+		}
+	}
+}
+
 // backoff is the wait before background retry n (n >= 1): RetryMin doubled
 // per failure, capped at RetryMax, with up to 50% jitter taken off.
 func (s *Session) backoff(n int) time.Duration {
-	d := s.opts.RetryMax
-	if n < 32 {
-		d = min(s.opts.RetryMin<<(n-1), s.opts.RetryMax)
+	d := s.opts.RetryMin
+	for i := 1; i < n && d < s.opts.RetryMax; i++ {
+		if d > s.opts.RetryMax/2 {
+			d = s.opts.RetryMax // doubling would pass the cap (or overflow)
+		} else {
+			d *= 2
+		}
 	}
+	d = min(d, s.opts.RetryMax)
 	return d - time.Duration(rand.Float64()*float64(d)/2)
 }

@@ -184,8 +184,8 @@ func newSTSSession(t *testing.T, cfg []byte, hooks Hooks, optFns ...func(*Option
 	return s
 }
 
-// assertNoSecret fails when text holds any of the test secrets.
-func assertNoSecret(t *testing.T, text string, extra ...string) {
+// assertNoSTSSecret fails when text holds any of the STS test secrets.
+func assertNoSTSSecret(t *testing.T, text string, extra ...string) {
 	t.Helper()
 	for _, s := range append([]string{testSourceSecret, testSourceToken, testAssumedSec, testAssumedTok}, extra...) {
 		if strings.Contains(text, s) {
@@ -368,7 +368,7 @@ func TestSTSAccessDenied(t *testing.T) {
 	if f.calls() != 1 {
 		t.Fatalf("AccessDenied was retried: %d calls", f.calls())
 	}
-	assertNoSecret(t, err.Error())
+	assertNoSTSSecret(t, err.Error())
 }
 
 func TestSTSMalformedResponse(t *testing.T) {
@@ -388,7 +388,7 @@ func TestSTSMalformedResponse(t *testing.T) {
 			s := newSTSSession(t, stsConfig(f.srv.URL, nil, nil, nil), Hooks{})
 			_, err := s.Credentials(context.Background())
 			wantErr(t, err, KindCredential, "")
-			assertNoSecret(t, err.Error())
+			assertNoSTSSecret(t, err.Error())
 		})
 	}
 }
@@ -419,7 +419,7 @@ func TestSTSConnectionRefused(t *testing.T) {
 	if !errors.Is(err, ErrConnection) {
 		t.Fatalf("errors.Is(err, ErrConnection) is false")
 	}
-	assertNoSecret(t, err.Error())
+	assertNoSTSSecret(t, err.Error())
 }
 
 func TestSTSTLSVerify(t *testing.T) {
@@ -520,13 +520,13 @@ func TestSTSNSessionsOneAssumeRole(t *testing.T) {
 		}
 		// Hold the first call until every session has asked, so that all
 		// of them are in flight together.
-		waitFor(t, func() bool { return f.calls() >= 1 })
+		waitFor(t, "the first AssumeRole call", func() bool { return f.calls() >= 1 })
 		time.Sleep(20 * time.Millisecond)
 		wg.Wait()
 		return out
 	}
 	go func() {
-		waitFor(t, func() bool { return f.calls() >= 1 })
+		waitFor(t, "the first AssumeRole call", func() bool { return f.calls() >= 1 })
 		time.Sleep(50 * time.Millisecond)
 		close(f.gate)
 	}()
@@ -614,17 +614,6 @@ func TestSTSSharedRespectsAdvisoryWindow(t *testing.T) {
 	}
 	if f.calls() != 2 || c.AccessKeyID != testAssumedKey+"2" {
 		t.Fatalf("credentials inside the advisory window were reused (%d calls, key %s)", f.calls(), c.AccessKeyID)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in 10 s")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -760,7 +749,7 @@ func TestSTSErrorsAndLogsHoldNoSecret(t *testing.T) {
 	if !strings.Contains(text, "credential refresh failed") {
 		t.Errorf("the failed refresh was not logged: %q", text)
 	}
-	assertNoSecret(t, err.Error()+text+fmt.Sprintf("%v %+v %#v", err, err, err), "918273", "564738")
+	assertNoSTSSecret(t, err.Error()+text+fmt.Sprintf("%v %+v %#v", err, err, err), "918273", "564738")
 }
 
 type lockedWriter struct {
