@@ -287,7 +287,7 @@ def chart(rows: List[Dict[str, Any]], path: Path, meta: Dict[str, Any]) -> bool:
         fontsize=9,
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return True
 
