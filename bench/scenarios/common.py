@@ -36,12 +36,12 @@ ROLE_ARN = "arn:aws:iam::123456789012:role/bench"
 REGION = "us-east-1"
 
 
-def parse_args(extra: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
+def parse_args(extra: Callable[[argparse.ArgumentParser], object] | None = None) -> argparse.Namespace:
     """Parse the arguments every scenario takes, plus its own.
 
     Parameters
     ----------
-    extra : Callable[[argparse.ArgumentParser], None], optional
+    extra : Callable[[argparse.ArgumentParser], object], optional
         Adds the scenario's own arguments.
 
     Returns
