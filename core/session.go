@@ -341,17 +341,30 @@ func (s *Session) Close() error {
 	return nil
 }
 
+// PendingRecheck is how long a caller handed the current credentials in the
+// advisory window, while another caller's refresh is in flight, may keep
+// them before asking again. Callers that cache a copy (Python) thus do not
+// cross into the library on every read while the refresh runs; they pick
+// up the new credentials at most this much later, still well before the
+// mandatory window.
+const PendingRecheck = 100 * time.Millisecond
+
 // dueLocked is the instant until which a caller handed e's credentials in
-// the advisory window may keep them: now while a refresh is pending or due,
-// the retry instant after a failed refresh, never past the mandatory window.
+// the advisory window may keep them: PendingRecheck while a refresh is in
+// flight, now when a refresh is due, the retry instant after a failed
+// refresh, never past the mandatory window.
 func (s *Session) dueLocked(e *entry, now time.Time) time.Time {
-	if s.call != nil || !now.Before(e.retryAt) {
+	due := e.retryAt
+	switch {
+	case s.call != nil:
+		due = now.Add(PendingRecheck)
+	case !now.Before(e.retryAt):
 		return now
 	}
-	if e.retryAt.After(e.mandatoryAt) {
+	if due.After(e.mandatoryAt) {
 		return e.mandatoryAt
 	}
-	return e.retryAt
+	return due
 }
 
 func errClosed() *Error { return &Error{Kind: KindClosed, Message: "the session is closed"} }
