@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -125,7 +126,7 @@ type Session struct {
 	wg       sync.WaitGroup
 
 	mu     sync.Mutex
-	cur    *entry
+	cur    atomic.Pointer[entry] // written under mu; read without it on the fast path
 	call   *flight
 	closed bool
 	stats  Stats
@@ -216,13 +217,20 @@ func (s *Session) Retrieve(ctx context.Context) (aws.Credentials, error) {
 // advisory window, or sooner while a refresh is pending). Callers that keep
 // a copy, like the Python layer, use it to avoid a call per request.
 func (s *Session) Lookup(ctx context.Context) (Credentials, time.Time, error) {
+	// Fast path, without the lock: fresh credentials. An entry's creds and
+	// window instants never change once it is published.
+	if e := s.cur.Load(); e != nil {
+		if s.opts.Clock.Now().Before(e.advisoryAt) {
+			return e.creds, e.advisoryAt, nil
+		}
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return Credentials{}, time.Time{}, errClosed()
 	}
 	now := s.opts.Clock.Now()
-	e := s.cur
+	e := s.cur.Load()
 	if e != nil && now.Before(e.advisoryAt) {
 		s.mu.Unlock()
 		return e.creds, e.advisoryAt, nil
@@ -330,7 +338,7 @@ func (s *Session) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.cur = nil
+	s.cur.Store(nil)
 	s.cancel()
 	close(s.closeCh)
 	s.mu.Unlock()
@@ -341,17 +349,30 @@ func (s *Session) Close() error {
 	return nil
 }
 
+// PendingRecheck is how long a caller handed the current credentials in the
+// advisory window, while another caller's refresh is in flight, may keep
+// them before asking again. Callers that cache a copy (Python) thus do not
+// cross into the library on every read while the refresh runs; they pick
+// up the new credentials at most this much later, still well before the
+// mandatory window.
+const PendingRecheck = 100 * time.Millisecond
+
 // dueLocked is the instant until which a caller handed e's credentials in
-// the advisory window may keep them: now while a refresh is pending or due,
-// the retry instant after a failed refresh, never past the mandatory window.
+// the advisory window may keep them: PendingRecheck while a refresh is in
+// flight, now when a refresh is due, the retry instant after a failed
+// refresh, never past the mandatory window.
 func (s *Session) dueLocked(e *entry, now time.Time) time.Time {
-	if s.call != nil || !now.Before(e.retryAt) {
+	due := e.retryAt
+	switch {
+	case s.call != nil:
+		due = now.Add(PendingRecheck)
+	case !now.Before(e.retryAt):
 		return now
 	}
-	if e.retryAt.After(e.mandatoryAt) {
+	if due.After(e.mandatoryAt) {
 		return e.mandatoryAt
 	}
-	return e.retryAt
+	return due
 }
 
 func errClosed() *Error { return &Error{Kind: KindClosed, Message: "the session is closed"} }
@@ -388,8 +409,8 @@ func (s *Session) run(f *flight) {
 	if err != nil {
 		s.stats.Failures++
 		f.err = err
-		if s.cur != nil {
-			s.cur.retryAt = now.Add(s.opts.RetryMin)
+		if e := s.cur.Load(); e != nil {
+			e.retryAt = now.Add(s.opts.RetryMin)
 		}
 		s.mu.Unlock()
 		s.opts.Logger.Warn("gobrs: credential refresh failed", "kind", KindOf(err).String(), "error", err.Error())
@@ -397,7 +418,7 @@ func (s *Session) run(f *flight) {
 	}
 	f.e = s.newEntry(creds, now)
 	if !s.closed {
-		s.cur = f.e
+		s.cur.Store(f.e)
 		select {
 		case s.updated <- struct{}{}:
 		default:
@@ -461,7 +482,7 @@ func (s *Session) background() {
 	failures := 0
 	for {
 		s.mu.Lock()
-		e := s.cur
+		e := s.cur.Load()
 		s.mu.Unlock()
 		var timer <-chan time.Time
 		switch {
@@ -479,7 +500,7 @@ func (s *Session) background() {
 			s.mu.Unlock()
 			return
 		}
-		if s.cur != e {
+		if s.cur.Load() != e {
 			// A reader refreshed since the timer was armed: follow the new
 			// entry instead of renewing it at once.
 			s.mu.Unlock()
@@ -517,7 +538,7 @@ func (s *Session) sleep(e *entry, timer <-chan time.Time) bool {
 			return true
 		case <-s.updated:
 			s.mu.Lock()
-			changed := s.cur != e
+			changed := s.cur.Load() != e
 			s.mu.Unlock()
 			if changed {
 				return false

@@ -325,8 +325,8 @@ func TestAdvisoryWindowOneCallerRefreshes(t *testing.T) {
 			}
 			for range others {
 				r := recv(t, "a reader during the advisory refresh", results)
-				if r.err != nil || r.creds.AccessKeyID != first.AccessKeyID || !r.due.Equal(now) {
-					t.Fatalf("reader got %v, due %v, %v; want the current credentials, due now", r.creds, r.due, r.err)
+				if r.err != nil || r.creds.AccessKeyID != first.AccessKeyID || !r.due.Equal(now.Add(PendingRecheck)) {
+					t.Fatalf("reader got %v, due %v, %v; want the current credentials, due after PendingRecheck", r.creds, r.due, r.err)
 				}
 			}
 			if p.Calls() != 2 {
