@@ -127,6 +127,9 @@ type Session struct {
 
 	mu     sync.Mutex
 	cur    atomic.Pointer[entry] // written under mu; read without it on the fast path
+
+	onRefresh atomic.Pointer[func(Credentials, time.Time)]
+	notifyMu  sync.Mutex // one OnRefresh listener call at a time
 	call   *flight
 	closed bool
 	stats  Stats
@@ -400,7 +403,6 @@ func (s *Session) startLocked() *flight {
 // the lock) before the waiters are released.
 func (s *Session) run(f *flight) {
 	defer s.wg.Done()
-	defer close(f.done)
 	creds, err := s.fetch()
 	s.mu.Lock()
 	now := s.opts.Clock.Now()
@@ -414,10 +416,12 @@ func (s *Session) run(f *flight) {
 		}
 		s.mu.Unlock()
 		s.opts.Logger.Warn("gobrs: credential refresh failed", "kind", KindOf(err).String(), "error", err.Error())
+		close(f.done)
 		return
 	}
 	f.e = s.newEntry(creds, now)
-	if !s.closed {
+	published := !s.closed
+	if published {
 		s.cur.Store(f.e)
 		select {
 		case s.updated <- struct{}{}:
@@ -425,6 +429,45 @@ func (s *Session) run(f *flight) {
 		}
 	}
 	s.mu.Unlock()
+	close(f.done)
+	if published {
+		s.notify(f.e)
+	}
+}
+
+// OnRefresh registers fn to be called after each successful refresh with
+// the new credentials and the instant until which they may be reused (as
+// Lookup's second result), so that a caller keeping a copy (the Python
+// layer) has renewed credentials pushed to it, by background refresh
+// above all, instead of asking. fn runs on the refreshing goroutine after
+// the waiting callers are released, one call at a time per session, only
+// for credentials still current, and never after Close returns. A panic in
+// fn is logged and swallowed. nil removes the listener.
+func (s *Session) OnRefresh(fn func(c Credentials, due time.Time)) {
+	if fn == nil {
+		s.onRefresh.Store(nil)
+		return
+	}
+	s.onRefresh.Store(&fn)
+}
+
+// notify hands e to the OnRefresh listener, if any, unless e has been
+// superseded (or the session closed) meanwhile.
+func (s *Session) notify(e *entry) {
+	fn := s.onRefresh.Load()
+	if fn == nil {
+		return
+	}
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			s.opts.Logger.Warn("gobrs: OnRefresh listener panicked", "panic", fmt.Sprintf("%T", r))
+		}
+	}()
+	if s.cur.Load() == e {
+		(*fn)(e.creds, e.advisoryAt)
+	}
 }
 
 // fetch calls the provider once, turning a panic into a credential error,
