@@ -509,11 +509,13 @@ func (o *Options) Windows(lifetime time.Duration) (advisory, mandatory time.Dura
 func (s *Session) newEntry(c Credentials, now time.Time) *entry {
 	adv, mand := s.opts.Windows(c.Expires.Sub(now))
 	e := &entry{creds: c, advisoryAt: c.Expires.Add(-adv), mandatoryAt: c.Expires.Add(-mand)}
-	// Background refresh fires before the advisory window opens, jittered
-	// by up to a tenth of the time to it (at most a minute), so that many
-	// sessions do not renew in the same instant.
+	// Background refresh fires before the advisory window opens, by a lead
+	// of half to all of L = min(a tenth of the time to it, one minute),
+	// drawn at random so that many sessions do not renew in the same
+	// instant, and at least L/2 ahead so that the renewed credentials are
+	// in place (and pushed to OnRefresh) before anyone's copy runs out.
 	lead := min(e.advisoryAt.Sub(now)/10, time.Minute)
-	e.renewAt = e.advisoryAt.Add(-time.Duration(rand.Float64() * float64(lead)))
+	e.renewAt = e.advisoryAt.Add(-lead/2 - time.Duration(rand.Float64()*float64(lead/2)))
 	return e
 }
 

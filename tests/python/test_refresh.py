@@ -149,7 +149,7 @@ def test_background_refresh_is_pushed_to_readers(make_getter, monkeypatch) -> No
         return real_load(self, refresh)
 
     monkeypatch.setattr(GoRefreshableCredentials, "_load", counting_load)
-    getter = make_getter(lifetime=4.0)
+    getter = make_getter(lifetime=6.0)  # renewed 0.2-0.45 s before each copy runs out
     s = short_session(getter, background_refresh=True)
     creds = s.get_credentials()
     keys = {creds.get_frozen_credentials().access_key}
