@@ -113,8 +113,30 @@ test-python: install
 demo: install
 	$(PY) examples/python/demo.py
 
-bench: install
-	$(PY) bench/run.py
+# `make bench`: gobrs against pure-Python boto3-refresh-session (bench/README.md).
+# Its own virtualenv, bench/.venv: the latest boto3-refresh-session from PyPI,
+# moto[server], matplotlib, and gobrs from this checkout. BENCH_ARGS is passed
+# to bench/run.py (e.g. BENCH_ARGS=--quick).
+BENCH_VENV := bench/.venv
+BENCH_PY   := $(BENCH_VENV)/bin/python
+BENCH_C    := $(BUILD)/bench/brs_bench
+BENCH_ARGS ?=
+
+$(BENCH_VENV)/.deps: bench/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install -q --upgrade pip
+	$(BENCH_PY) -m pip install -q --upgrade -r bench/requirements.txt
+	touch $@
+
+$(BENCH_C): bench/c/brs_bench.c include/brs.h $(LIB)
+	@mkdir -p $(BUILD)/bench
+	$(CC) -O2 -Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE -Iinclude -o $@ $< -L$(BUILD) -lbrs -lpthread -Wl,-rpath,'$$ORIGIN/..'
+
+bench: $(BENCH_C) $(BENCH_VENV)/.deps
+	$(BENCH_PY) -m pip install -q --upgrade boto3-refresh-session || echo "bench: PyPI not reachable; using the installed boto3-refresh-session"
+	$(BENCH_PY) -m pip install -q --no-deps --force-reinstall .
+	$(BENCH_PY) -m pip install -q .
+	$(BENCH_PY) bench/run.py --c-bench $(BENCH_C) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(VENV) dist *.egg-info python/gobrs/libbrs.so

@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/gobrs/gobrs/core"
 	json "github.com/goccy/go-json"
@@ -128,6 +129,28 @@ func fillCredentials(out *C.struct_brs_credentials, c core.Credentials, until, n
 	out.expiry_time = C.CString(c.ExpiryString())
 	out.expiry_unix_ms = C.int64_t(c.Expires.UnixMilli())
 	out.valid_for_ms = C.int64_t(max(until.Sub(now).Milliseconds(), 0))
+}
+
+//export brsgo_on_refresh
+func brsgo_on_refresh(h C.brs_session, fn, userData C.uintptr_t) (status C.int) {
+	defer recoverTo("brs_on_refresh", &status, nil)
+	s, err := lookup(h)
+	if err != nil {
+		return statusOf(err)
+	}
+	if fn == 0 {
+		s.OnRefresh(nil)
+		return C.BRS_OK
+	}
+	s.OnRefresh(func(c core.Credentials, until time.Time) {
+		// C memory, so that no Go pointer reaches the listener.
+		out := (*C.struct_brs_credentials)(C.calloc(1, C.sizeof_struct_brs_credentials))
+		defer C.free(unsafe.Pointer(out))
+		fillCredentials(out, c, until, s.Options().Clock.Now())
+		defer C.brs_credentials_clear(out)
+		C.brs_shim_notify(fn, userData, out, C.uint64_t(h))
+	})
+	return C.BRS_OK
 }
 
 //export brsgo_whoami

@@ -96,6 +96,12 @@ BRS_API int brs_close_session(brs_session session) {
     return brsgo_close_session(session);
 }
 
+BRS_API int brs_on_refresh(brs_session session, brs_refresh_fn fn, void *user_data) {
+    if (brs_forked) return BRS_EFORKED;
+    if (session != 0 && session == brs_in_callback) return BRS_ERROR;
+    return brsgo_on_refresh(session, (uintptr_t)fn, (uintptr_t)user_data);
+}
+
 BRS_API int brs_result_set(brs_result *result, const char *key, const char *value) {
     if (brs_forked) return BRS_EFORKED;
     if (result == NULL || key == NULL || value == NULL) return BRS_EVALIDATION;
@@ -145,6 +151,14 @@ int brs_shim_invoke(uintptr_t cb, uintptr_t user_data, int request, brs_result *
     int rc = ((brs_callback)cb)((void *)user_data, request, result);
     brs_in_callback = outer;
     return rc;
+}
+
+void brs_shim_notify(uintptr_t fn, uintptr_t user_data, const struct brs_credentials *creds,
+                     uint64_t session) {
+    uint64_t outer = brs_in_callback;
+    brs_in_callback = session;
+    ((brs_refresh_fn)fn)((void *)user_data, creds);
+    brs_in_callback = outer;
 }
 
 void brs_shim_log(uintptr_t fn, uintptr_t user_data, int level, const char *message) {

@@ -22,6 +22,11 @@ struct brs_result {
 __attribute__((visibility("hidden"))) int brs_shim_invoke(uintptr_t cb, uintptr_t user_data, int request, brs_result *result,
                                                          uint64_t session);
 
+/* Call a brs_refresh_fn held as an integer, marking the thread as inside
+ * `session`'s callback meanwhile. */
+__attribute__((visibility("hidden"))) void brs_shim_notify(uintptr_t fn, uintptr_t user_data,
+                                                          const struct brs_credentials *creds, uint64_t session);
+
 /* Call a brs_log_fn held as an integer. */
 __attribute__((visibility("hidden"))) void brs_shim_log(uintptr_t fn, uintptr_t user_data, int level, const char *message);
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -65,13 +66,11 @@ func init() {
 
 // commonConfig holds the keys every method accepts.
 type commonConfig struct {
-	DeferRefresh      *bool    `json:"defer_refresh"`
-	AdvisoryTimeout   *float64 `json:"advisory_timeout"`
-	MandatoryTimeout  *float64 `json:"mandatory_timeout"`
-	BackgroundRefresh *bool    `json:"background_refresh"`
+	DeferRefresh      *bool
+	AdvisoryTimeout   *float64
+	MandatoryTimeout  *float64
+	BackgroundRefresh *bool
 }
-
-var commonKeys = []string{"method", "defer_refresh", "advisory_timeout", "mandatory_timeout", "background_refresh"}
 
 // maxConfigLen bounds a JSON config (PEM material included).
 const maxConfigLen = 4 << 20
@@ -91,36 +90,20 @@ func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*
 		return nil, jsonError("config", err)
 	}
 	method := "custom"
-	if m, ok := raw["method"]; ok {
-		if err := DecodeJSON("method", m, &method); err != nil {
-			return nil, err
-		}
+	var common commonConfig
+	fields := map[string]any{
+		"method": &method, "defer_refresh": &common.DeferRefresh, "advisory_timeout": &common.AdvisoryTimeout,
+		"mandatory_timeout": &common.MandatoryTimeout, "background_refresh": &common.BackgroundRefresh,
+	}
+	if err := DecodeMembers("", raw, fields, false); err != nil {
+		return nil, err
 	}
 	build, ok := methods[method]
 	if !ok {
-		shown := shorten(method)
+		shown := cut(method, 64)
 		return nil, validationError("method", shown, "method %q is not one of %s", shown, strings.Join(Methods(), ", "))
 	}
-	var common commonConfig
-	for _, k := range commonKeys[1:] {
-		if v, ok := raw[k]; ok {
-			var err error
-			switch k {
-			case "defer_refresh":
-				err = DecodeJSON(k, v, &common.DeferRefresh)
-			case "advisory_timeout":
-				err = DecodeJSON(k, v, &common.AdvisoryTimeout)
-			case "mandatory_timeout":
-				err = DecodeJSON(k, v, &common.MandatoryTimeout)
-			case "background_refresh":
-				err = DecodeJSON(k, v, &common.BackgroundRefresh)
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-	}
-	for _, k := range commonKeys {
+	for k := range fields {
 		delete(raw, k)
 	}
 	opts := []func(*Options){}
@@ -165,27 +148,66 @@ func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*
 }
 
 // NoUnknownKeys returns a validation error naming the first (sorted) key
-// left in raw, for builders that have consumed the keys they know.
+// of raw that is not in known.
 func NoUnknownKeys(raw map[string]json.RawMessage, known ...string) error {
-	var unknown []string
-	for k := range raw {
-		isKnown := false
-		for _, kk := range known {
-			isKnown = isKnown || k == kk
-		}
-		if !isKnown {
-			unknown = append(unknown, k)
+	for _, k := range sortedKeys(raw) {
+		if !slices.Contains(known, k) {
+			return unknownKey("", k, known)
 		}
 	}
-	if len(unknown) == 0 {
-		return nil
+	return nil
+}
+
+// DecodeMembers decodes the members of the JSON object obj named in fields
+// into their targets, in sorted key order. Names match exactly
+// (case-sensitive); JSON null leaves a target untouched, as Python's None.
+// Errors name param.key (the key alone when param is empty). With strict,
+// a member not in fields is a validation error; otherwise it is left for
+// the caller.
+func DecodeMembers(param string, obj map[string]json.RawMessage, fields map[string]any, strict bool) error {
+	for _, k := range sortedKeys(obj) {
+		target, ok := fields[k]
+		switch {
+		case !ok && strict:
+			return unknownKey(param, k, sortedKeys(fields))
+		case !ok || string(obj[k]) == "null":
+			continue
+		}
+		if err := DecodeJSON(member(param, k), obj[k], target); err != nil {
+			return err
+		}
 	}
-	sort.Strings(unknown)
-	param := shorten(unknown[0])
+	return nil
+}
+
+// member names key k inside param.
+func member(param, k string) string {
 	if param == "" {
-		param = "config" // an empty key: name the config it is in
+		return k
 	}
-	return validationError(param, "", "unknown config key %q", shorten(unknown[0]))
+	return param + "." + k
+}
+
+// unknownKey is the error for key k, not one of known, in param.
+func unknownKey(param, k string, known []string) error {
+	name := member(param, cut(k, 64))
+	if k == "" && param == "" {
+		name = "config" // an empty key: name the config it is in
+	}
+	where := "the config"
+	if param != "" {
+		where = param
+	}
+	return validationError(name, "", "unknown key %q in %s (known keys: %s)", cut(k, 64), where, strings.Join(known, ", "))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // DecodeJSON decodes one JSON value into v, strictly (unknown object keys

@@ -125,7 +125,7 @@ func ParseExpiry(s string) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	shown := shorten(v)
+	shown := cut(v, 64)
 	return time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: shown,
 		Message: fmt.Sprintf("expiry_time %q is not an ISO 8601 timestamp", shown)}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Kind classifies an Error. The kinds mirror the Python BRS* error classes
@@ -108,13 +109,14 @@ func KindOf(err error) Kind {
 	return KindUnknown
 }
 
-// shorten cuts a user-supplied, non-secret value to 64 bytes of valid
+// cut shortens a user-supplied, non-secret value to n runes of valid
 // UTF-8 for an error message.
-func shorten(v string) string {
-	if len(v) > 64 {
-		v = v[:64] + "..."
+func cut(s string, n int) string {
+	s = strings.ToValidUTF8(s, "?")
+	if utf8.RuneCountInString(s) <= n {
+		return s
 	}
-	return strings.ToValidUTF8(v, "?")
+	return string([]rune(s)[:n]) + "..."
 }
 
 // validationError returns a KindValidation error naming param.

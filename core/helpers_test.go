@@ -155,7 +155,7 @@ func (s *Session) joinedForTest() int {
 func (s *Session) curForTest() *entry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.cur
+	return s.cur.Load()
 }
 
 // lookupResult is what one concurrent Lookup returned.

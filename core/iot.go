@@ -625,9 +625,6 @@ type pkcs11JSON struct {
 	PrivateKeyLabel *string  `json:"private_key_label"`
 }
 
-var iotKeys = []string{"endpoint", "role_alias", "certificate", "thing_name", "private_key", "pkcs11", "ca",
-	"verify_peer", "timeout", "duration_seconds"}
-
 func init() {
 	RegisterMethod("iot", func(raw map[string]json.RawMessage, _ Hooks) (Provider, error) {
 		opts, err := iotOptionsFromJSON(raw)
@@ -642,41 +639,14 @@ func init() {
 // and docs/iot.md). certificate, private_key and ca are PEM when they start
 // with "-----BEGIN", else file paths. Errors name the key.
 func iotOptionsFromJSON(raw map[string]json.RawMessage) (IoTOptions, error) {
-	if err := NoUnknownKeys(raw, iotKeys...); err != nil {
-		return IoTOptions{}, err
-	}
 	var c iotConfig
-	for _, k := range iotKeys {
-		v, ok := raw[k]
-		if !ok {
-			continue
-		}
-		var dst any
-		switch k {
-		case "endpoint":
-			dst = &c.Endpoint
-		case "role_alias":
-			dst = &c.RoleAlias
-		case "certificate":
-			dst = &c.Certificate
-		case "thing_name":
-			dst = &c.ThingName
-		case "private_key":
-			dst = &c.PrivateKey
-		case "pkcs11":
-			dst = &c.PKCS11
-		case "ca":
-			dst = &c.CA
-		case "verify_peer":
-			dst = &c.VerifyPeer
-		case "timeout":
-			dst = &c.Timeout
-		case "duration_seconds":
-			dst = &c.DurationSeconds
-		}
-		if err := DecodeJSON(k, v, dst); err != nil {
-			return IoTOptions{}, err
-		}
+	err := DecodeMembers("", raw, map[string]any{
+		"endpoint": &c.Endpoint, "role_alias": &c.RoleAlias, "certificate": &c.Certificate,
+		"thing_name": &c.ThingName, "private_key": &c.PrivateKey, "pkcs11": &c.PKCS11, "ca": &c.CA,
+		"verify_peer": &c.VerifyPeer, "timeout": &c.Timeout, "duration_seconds": &c.DurationSeconds,
+	}, true)
+	if err != nil {
+		return IoTOptions{}, err
 	}
 	for _, req := range [...]struct {
 		name string

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -125,7 +126,10 @@ type Session struct {
 	wg       sync.WaitGroup
 
 	mu     sync.Mutex
-	cur    *entry
+	cur    atomic.Pointer[entry] // written under mu; read without it on the fast path
+
+	onRefresh atomic.Pointer[func(Credentials, time.Time)]
+	notifyMu  sync.Mutex // one OnRefresh listener call at a time
 	call   *flight
 	closed bool
 	stats  Stats
@@ -216,13 +220,20 @@ func (s *Session) Retrieve(ctx context.Context) (aws.Credentials, error) {
 // advisory window, or sooner while a refresh is pending). Callers that keep
 // a copy, like the Python layer, use it to avoid a call per request.
 func (s *Session) Lookup(ctx context.Context) (Credentials, time.Time, error) {
+	// Fast path, without the lock: fresh credentials. An entry's creds and
+	// window instants never change once it is published.
+	if e := s.cur.Load(); e != nil {
+		if s.opts.Clock.Now().Before(e.advisoryAt) {
+			return e.creds, e.advisoryAt, nil
+		}
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return Credentials{}, time.Time{}, errClosed()
 	}
 	now := s.opts.Clock.Now()
-	e := s.cur
+	e := s.cur.Load()
 	if e != nil && now.Before(e.advisoryAt) {
 		s.mu.Unlock()
 		return e.creds, e.advisoryAt, nil
@@ -330,7 +341,7 @@ func (s *Session) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.cur = nil
+	s.cur.Store(nil)
 	s.cancel()
 	close(s.closeCh)
 	s.mu.Unlock()
@@ -341,17 +352,30 @@ func (s *Session) Close() error {
 	return nil
 }
 
+// PendingRecheck is how long a caller handed the current credentials in the
+// advisory window, while another caller's refresh is in flight, may keep
+// them before asking again. Callers that cache a copy (Python) thus do not
+// cross into the library on every read while the refresh runs; they pick
+// up the new credentials at most this much later, still well before the
+// mandatory window.
+const PendingRecheck = 100 * time.Millisecond
+
 // dueLocked is the instant until which a caller handed e's credentials in
-// the advisory window may keep them: now while a refresh is pending or due,
-// the retry instant after a failed refresh, never past the mandatory window.
+// the advisory window may keep them: PendingRecheck while a refresh is in
+// flight, now when a refresh is due, the retry instant after a failed
+// refresh, never past the mandatory window.
 func (s *Session) dueLocked(e *entry, now time.Time) time.Time {
-	if s.call != nil || !now.Before(e.retryAt) {
+	due := e.retryAt
+	switch {
+	case s.call != nil:
+		due = now.Add(PendingRecheck)
+	case !now.Before(e.retryAt):
 		return now
 	}
-	if e.retryAt.After(e.mandatoryAt) {
+	if due.After(e.mandatoryAt) {
 		return e.mandatoryAt
 	}
-	return e.retryAt
+	return due
 }
 
 func errClosed() *Error { return &Error{Kind: KindClosed, Message: "the session is closed"} }
@@ -379,7 +403,6 @@ func (s *Session) startLocked() *flight {
 // the lock) before the waiters are released.
 func (s *Session) run(f *flight) {
 	defer s.wg.Done()
-	defer close(f.done)
 	creds, err := s.fetch()
 	s.mu.Lock()
 	now := s.opts.Clock.Now()
@@ -388,22 +411,63 @@ func (s *Session) run(f *flight) {
 	if err != nil {
 		s.stats.Failures++
 		f.err = err
-		if s.cur != nil {
-			s.cur.retryAt = now.Add(s.opts.RetryMin)
+		if e := s.cur.Load(); e != nil {
+			e.retryAt = now.Add(s.opts.RetryMin)
 		}
 		s.mu.Unlock()
 		s.opts.Logger.Warn("gobrs: credential refresh failed", "kind", KindOf(err).String(), "error", err.Error())
+		close(f.done)
 		return
 	}
 	f.e = s.newEntry(creds, now)
-	if !s.closed {
-		s.cur = f.e
+	published := !s.closed
+	if published {
+		s.cur.Store(f.e)
 		select {
 		case s.updated <- struct{}{}:
 		default:
 		}
 	}
 	s.mu.Unlock()
+	close(f.done)
+	if published {
+		s.notify(f.e)
+	}
+}
+
+// OnRefresh registers fn to be called after each successful refresh with
+// the new credentials and the instant until which they may be reused (as
+// Lookup's second result), so that a caller keeping a copy (the Python
+// layer) has renewed credentials pushed to it, by background refresh
+// above all, instead of asking. fn runs on the refreshing goroutine after
+// the waiting callers are released, one call at a time per session, only
+// for credentials still current, and never after Close returns. A panic in
+// fn is logged and swallowed. nil removes the listener.
+func (s *Session) OnRefresh(fn func(c Credentials, due time.Time)) {
+	if fn == nil {
+		s.onRefresh.Store(nil)
+		return
+	}
+	s.onRefresh.Store(&fn)
+}
+
+// notify hands e to the OnRefresh listener, if any, unless e has been
+// superseded (or the session closed) meanwhile.
+func (s *Session) notify(e *entry) {
+	fn := s.onRefresh.Load()
+	if fn == nil {
+		return
+	}
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			s.opts.Logger.Warn("gobrs: OnRefresh listener panicked", "panic", fmt.Sprintf("%T", r))
+		}
+	}()
+	if s.cur.Load() == e {
+		(*fn)(e.creds, e.advisoryAt)
+	}
 }
 
 // fetch calls the provider once, turning a panic into a credential error,
@@ -445,11 +509,13 @@ func (o *Options) Windows(lifetime time.Duration) (advisory, mandatory time.Dura
 func (s *Session) newEntry(c Credentials, now time.Time) *entry {
 	adv, mand := s.opts.Windows(c.Expires.Sub(now))
 	e := &entry{creds: c, advisoryAt: c.Expires.Add(-adv), mandatoryAt: c.Expires.Add(-mand)}
-	// Background refresh fires before the advisory window opens, jittered
-	// by up to a tenth of the time to it (at most a minute), so that many
-	// sessions do not renew in the same instant.
+	// Background refresh fires before the advisory window opens, by a lead
+	// of half to all of L = min(a tenth of the time to it, one minute),
+	// drawn at random so that many sessions do not renew in the same
+	// instant, and at least L/2 ahead so that the renewed credentials are
+	// in place (and pushed to OnRefresh) before anyone's copy runs out.
 	lead := min(e.advisoryAt.Sub(now)/10, time.Minute)
-	e.renewAt = e.advisoryAt.Add(-time.Duration(rand.Float64() * float64(lead)))
+	e.renewAt = e.advisoryAt.Add(-lead/2 - time.Duration(rand.Float64()*float64(lead/2)))
 	return e
 }
 
@@ -461,7 +527,7 @@ func (s *Session) background() {
 	failures := 0
 	for {
 		s.mu.Lock()
-		e := s.cur
+		e := s.cur.Load()
 		s.mu.Unlock()
 		var timer <-chan time.Time
 		switch {
@@ -479,7 +545,7 @@ func (s *Session) background() {
 			s.mu.Unlock()
 			return
 		}
-		if s.cur != e {
+		if s.cur.Load() != e {
 			// A reader refreshed since the timer was armed: follow the new
 			// entry instead of renewing it at once.
 			s.mu.Unlock()
@@ -517,7 +583,7 @@ func (s *Session) sleep(e *entry, timer <-chan time.Time) bool {
 			return true
 		case <-s.updated:
 			s.mu.Lock()
-			changed := s.cur != e
+			changed := s.cur.Load() != e
 			s.mu.Unlock()
 			if changed {
 				return false

@@ -325,8 +325,8 @@ func TestAdvisoryWindowOneCallerRefreshes(t *testing.T) {
 			}
 			for range others {
 				r := recv(t, "a reader during the advisory refresh", results)
-				if r.err != nil || r.creds.AccessKeyID != first.AccessKeyID || !r.due.Equal(now) {
-					t.Fatalf("reader got %v, due %v, %v; want the current credentials, due now", r.creds, r.due, r.err)
+				if r.err != nil || r.creds.AccessKeyID != first.AccessKeyID || !r.due.Equal(now.Add(PendingRecheck)) {
+					t.Fatalf("reader got %v, due %v, %v; want the current credentials, due after PendingRecheck", r.creds, r.due, r.err)
 				}
 			}
 			if p.Calls() != 2 {
@@ -1029,5 +1029,68 @@ func TestRetrieve(t *testing.T) {
 	if err != nil || got.AccessKeyID != want.AccessKeyID || got.SecretAccessKey != want.SecretAccessKey ||
 		got.SessionToken != want.SessionToken || !got.Expires.Equal(want.Expires) || !got.CanExpire || got.Source == "" {
 		t.Fatalf("Retrieve = %+v, %v", got, err)
+	}
+}
+
+// TestOnRefreshPushesNewCredentials: the listener sees every refreshed set
+// with its reuse deadline, and is never called after Close returns.
+func TestOnRefreshPushesNewCredentials(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := NewFakeClock(t0)
+	p := newFakeProvider(clock, time.Hour)
+	s := newTestSession(t, p, clock)
+	type push struct {
+		key string
+		due time.Time
+	}
+	pushes := make(chan push, 10)
+	var closed atomic.Bool
+	var late atomic.Int32
+	s.OnRefresh(func(c Credentials, due time.Time) {
+		if closed.Load() {
+			late.Add(1)
+		}
+		pushes <- push{c.AccessKeyID, due}
+	})
+	ctx := context.Background()
+	c, due, err := s.Lookup(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := recv(t, "the first push", pushes)
+	if got.key != c.AccessKeyID || !got.due.Equal(due) {
+		t.Fatalf("push %+v, want key %s due %v", got, c.AccessKeyID, due)
+	}
+	c2, err := s.Refresh(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := recv(t, "the second push", pushes); got.key != c2.AccessKeyID || got.key == c.AccessKeyID {
+		t.Fatalf("second push %+v, want the new key %s", got, c2.AccessKeyID)
+	}
+	s.OnRefresh(nil)
+	if _, err := s.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case p := <-pushes:
+		t.Fatalf("removed listener was called with %+v", p)
+	default:
+	}
+	s.OnRefresh(func(Credentials, time.Time) {
+		if closed.Load() {
+			late.Add(1)
+		}
+	})
+	go func() {
+		for range 50 {
+			s.Refresh(ctx)
+		}
+	}()
+	s.Close()
+	closed.Store(true)
+	time.Sleep(20 * time.Millisecond) // let a straggler run, if there were one
+	if n := late.Load(); n != 0 {
+		t.Fatalf("listener called %d times after Close returned", n)
 	}
 }

@@ -216,15 +216,6 @@ func (r strRule) check(param, v string) error {
 	return nil
 }
 
-// cut shortens s to n runes for display.
-func cut(s string, n int) string {
-	s = strings.ToValidUTF8(s, "?")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "..."
-}
-
 func checkOptional(r strRule, param string, v *string) error {
 	if v == nil {
 		return nil
@@ -421,37 +412,13 @@ func checkURL(param, v string, schemes ...string) error {
 // ---- JSON ----------------------------------------------------------------
 
 // decodeFields decodes the JSON object raw field by field into the targets
-// named in fields. Keys are matched exactly (case-sensitive); unknown keys
-// and wrong types are validation errors naming param.key. null leaves a
-// target untouched, as Python's None.
+// named in fields (see DecodeMembers); unknown keys are refused.
 func decodeFields(param string, raw []byte, fields map[string]any) error {
 	obj, err := decodeObject(param, raw)
 	if err != nil {
 		return err
 	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		target, ok := fields[k]
-		if !ok {
-			known := make([]string, 0, len(fields))
-			for n := range fields {
-				known = append(known, n)
-			}
-			sort.Strings(known)
-			return validationError(param+"."+k, "", "unknown key %q in %s (known keys: %s)", cut(k, 64), param, strings.Join(known, ", "))
-		}
-		if string(obj[k]) == "null" {
-			continue
-		}
-		if err := DecodeJSON(param+"."+k, obj[k], target); err != nil {
-			return err
-		}
-	}
-	return nil
+	return DecodeMembers(param, obj, fields, true)
 }
 
 // decodeObject decodes a JSON object (or null) into its raw members.

@@ -157,6 +157,16 @@ typedef struct brs_result brs_result;
 typedef int (*brs_callback)(void *user_data, int request, brs_result *result);
 
 /*
+ * A refresh listener (brs_on_refresh): told of every new set of credentials
+ * right after a successful refresh. creds belongs to the library and is
+ * valid only during the call (copy what you keep; do not clear it). Same
+ * threading as brs_callback: any thread, never two calls at once for one
+ * session, never after brs_close_session() has returned; it must not call
+ * back into its own session.
+ */
+typedef void (*brs_refresh_fn)(void *user_data, const struct brs_credentials *creds);
+
+/*
  * A log sink: level is -4 debug, 0 info, 4 warn, 8 error (Go slog levels);
  * message is "text key=value ..." (values with spaces are quoted), valid
  * only during the call. Example:
@@ -247,6 +257,16 @@ int brs_whoami(brs_session session, char **json_out, brs_error *err);
  * the session stays open), BRS_EFORKED in a forked child.
  */
 int brs_close_session(brs_session session);
+
+/*
+ * Have renewed credentials pushed to fn after each successful refresh
+ * (background refresh above all), so a caller that keeps a copy, as the
+ * Python package does, need not ask again when its copy's valid_for_ms runs
+ * out. Set it once, right after brs_new_session(); NULL removes it. A
+ * listener replaced while a refresh completes may be called once more.
+ * Returns BRS_OK, or BRS_ECLOSED.
+ */
+int brs_on_refresh(brs_session session, brs_refresh_fn fn, void *user_data);
 
 /*
  * Set the answer of a callback. key is one of the names listed at

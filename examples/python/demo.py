@@ -1,5 +1,6 @@
 """gobrs demo: a custom credential getter whose credentials live about 20 s,
-a local moto server, and real S3 and STS calls across several refreshes.
+a local moto server, and real S3 and STS calls across several refreshes;
+then the sts method: AssumeRole run by the Go core against the same server.
 
 Run it with ``make demo`` (which builds gobrs, installs it into .venv and
 runs this file), or directly with a Python that has gobrs and
@@ -122,7 +123,32 @@ def main() -> int:
         say(f"whoami: {session.whoami()}")
         session.close()
         say(f"done: {calls} rounds of calls, {len(seen)} different access keys used, all from the same two clients")
-    return 0 if len(seen) >= 2 else 1
+        assumed_ok = sts_demo(endpoint)
+    return 0 if len(seen) >= 2 and assumed_ok else 1
+
+
+def sts_demo(endpoint: str) -> bool:
+    """The sts method: AssumeRole runs in Go against the moto server; the
+    session builds no boto3 STS client of its own."""
+
+    say("sts method: AssumeRole through the Go core")
+    session = RefreshableSession(
+        method="sts",
+        assume_role_kwargs={"RoleArn": "arn:aws:iam::123456789012:role/gobrs-demo", "DurationSeconds": 900},
+        sts_client_kwargs={"endpoint_url": endpoint, "region_name": "us-east-1"},
+        region_name="us-east-1",
+        aws_access_key_id="DEMOSOURCEKEY",
+        aws_secret_access_key="demo-source-secret",
+    )
+    s3 = session.client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}))
+    keys = signed_with(s3)
+    buckets = len(s3.list_buckets()["Buckets"])
+    identity = session.whoami()
+    say(f"sts: whoami -> {identity['Arn']}")
+    say(f"sts: ListBuckets ({buckets} buckets) signed with the assumed key {keys[-1]}, "
+        f"expiring {session.credentials['expiry_time']}")
+    session.close()
+    return ":assumed-role/gobrs-demo/" in identity["Arn"] and keys[-1] != "DEMOSOURCEKEY"
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ import json
 import logging
 import os
 import threading
+import time
 import weakref
 from ctypes import POINTER, byref, c_char_p, c_int, c_int64, c_uint64, c_void_p
 from pathlib import Path
@@ -137,6 +138,8 @@ class BrsCredentials(ctypes.Structure):
 CALLBACK = ctypes.CFUNCTYPE(c_int, c_void_p, c_int, c_void_p)
 #: ``brs_log_fn``: void (*)(void *user_data, int level, const char *message)
 LOG_FN = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_char_p)
+#: ``brs_refresh_fn``: void (*)(void *user_data, const struct brs_credentials *creds)
+REFRESH_FN = ctypes.CFUNCTYPE(None, c_void_p, POINTER(BrsCredentials))
 
 _logger = logging.getLogger("gobrs")
 
@@ -253,6 +256,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "brs_whoami": (c_int, [c_uint64, POINTER(c_void_p), err_p]),
         "brs_close_session": (c_int, [c_uint64]),
         "brs_result_set": (c_int, [c_void_p, c_char_p, c_char_p]),
+        "brs_on_refresh": (c_int, [c_uint64, REFRESH_FN, c_void_p]),
         "brs_set_logger": (None, [LOG_FN, c_void_p]),
         "brs_free": (None, [c_void_p]),
         "brs_credentials_clear": (None, [creds_p]),
@@ -461,7 +465,7 @@ class NativeSession:
         The parameter the handler stands for, named in errors.
     """
 
-    __slots__ = ("_lib", "_handle", "_state", "_finalizer", "_closed", "_buf", "_buf_lock", "__weakref__")
+    __slots__ = ("_lib", "_handle", "_state", "_finalizer", "_closed", "_buf", "_buf_lock", "_listener", "__weakref__")
 
     def __init__(self, config: Mapping[str, Any], handler: Optional[Handler] = None, param: str = "callback") -> None:
         self._closed = False
@@ -487,7 +491,21 @@ class NativeSession:
         self._state = state
         self._buf = BrsCredentials()
         self._buf_lock = threading.Lock()
-        self._finalizer = weakref.finalize(self, _close_handle, lib, self._handle, callback, state)
+        self._listener = _Listener()
+        pushed = _make_listener(self._listener)
+        self._finalizer = weakref.finalize(self, _close_handle, lib, self._handle, callback, state, pushed)
+        lib.brs_on_refresh(self._handle, pushed, None)
+
+    def listen(self, fn: Callable[[CredentialsTuple, float], Any]) -> None:
+        """Have every refreshed set pushed to ``fn`` (``brs_on_refresh``).
+
+        ``fn(values, monotonic_time)`` gets what :meth:`credentials` returns
+        and the monotonic clock at the push. It runs on a library thread; it
+        is held weakly (a bound method does not keep its object alive) and
+        its exceptions are swallowed.
+        """
+
+        self._listener.target = weakref.WeakMethod(fn) if hasattr(fn, "__self__") else weakref.ref(fn)
 
     @property
     def closed(self) -> bool:
@@ -530,14 +548,7 @@ class NativeSession:
             if rc != OK:
                 _raise_status(lib, rc, err, self._state)
             try:
-                return (
-                    out.access_key.decode("utf-8"),
-                    out.secret_key.decode("utf-8"),
-                    out.token.decode("utf-8"),
-                    out.expiry_time.decode("utf-8"),
-                    int(out.expiry_unix_ms),
-                    max(0, int(out.valid_for_ms)),
-                )
+                return _decode(out)
             finally:
                 lib.brs_credentials_clear(byref(out))
         finally:
@@ -600,8 +611,45 @@ def _unencodable(value: Any, path: str) -> Tuple[str, Any]:
     return "", None
 
 
-def _close_handle(lib: ctypes.CDLL, handle: int, callback: Any, state: Optional[CallbackState]) -> None:
-    """Close ``handle``; ``callback`` is released only after that.
+class _Listener:
+    """Where a session's refresh pushes go: a weak reference, or None."""
+
+    __slots__ = ("target",)
+
+    def __init__(self) -> None:
+        self.target: Optional[Callable[[], Any]] = None
+
+
+def _decode(out: BrsCredentials) -> CredentialsTuple:
+    return (
+        out.access_key.decode("utf-8"),
+        out.secret_key.decode("utf-8"),
+        out.token.decode("utf-8"),
+        out.expiry_time.decode("utf-8"),
+        int(out.expiry_unix_ms),
+        max(0, int(out.valid_for_ms)),
+    )
+
+
+def _make_listener(holder: _Listener) -> Any:
+    """The ``brs_refresh_fn`` of a session: decode and hand to the target."""
+
+    def on_refresh(_user_data: Any, creds: Any) -> None:
+        try:
+            ref = holder.target
+            fn = ref() if ref is not None else None
+            if fn is not None:
+                fn(_decode(creds.contents), time.monotonic())
+        except BaseException:  # nothing may propagate into C
+            _logger.debug("gobrs: a refresh push could not be applied")
+
+    return REFRESH_FN(on_refresh)
+
+
+def _close_handle(
+    lib: ctypes.CDLL, handle: int, callback: Any, state: Optional[CallbackState], pushed: Any = None
+) -> None:
+    """Close ``handle``; ``callback`` and ``pushed`` are released only after that.
 
     Run by :meth:`NativeSession.close`, or by the garbage collector or at
     interpreter exit. When the collector runs it inside the session's own
@@ -613,7 +661,7 @@ def _close_handle(lib: ctypes.CDLL, handle: int, callback: Any, state: Optional[
         return  # the parent owns the handle; the child cannot call Go
     if state is not None and state.thread == threading.get_ident():
         threading.Thread(
-            target=_close_handle, args=(lib, handle, callback, None), name="gobrs-close", daemon=True
+            target=_close_handle, args=(lib, handle, callback, None, pushed), name="gobrs-close", daemon=True
         ).start()
         return
     lib.brs_close_session(handle)

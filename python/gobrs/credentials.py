@@ -56,6 +56,7 @@ class GoRefreshableCredentials(RefreshableCredentials):
         self._snapshot: Tuple[ReadOnlyCredentials, str] = (_EMPTY, "")
         self._expiry_time: Optional[datetime] = None
         _lib.track(self)
+        native.listen(self._store)  # refreshes, background ones above all, are pushed
 
     # -- the per-request path -------------------------------------------
 
@@ -85,8 +86,13 @@ class GoRefreshableCredentials(RefreshableCredentials):
         """Ask the Go session and cache its answer for as long as it allows."""
 
         start = _monotonic()
+        return self._store(self._native.credentials(refresh), start)
+
+    def _store(self, values: _lib.CredentialsTuple, start: float) -> ReadOnlyCredentials:
+        """Keep ``values`` (read at monotonic time ``start``) as the copy."""
+
         wall_ms = time.time() * 1000.0
-        access_key, secret_key, token, expiry, expiry_ms, valid_ms = self._native.credentials(refresh)
+        access_key, secret_key, token, expiry, expiry_ms, valid_ms = values
         frozen = self._frozen
         if frozen.access_key != access_key or frozen.secret_key != secret_key or frozen.token != token:
             frozen = ReadOnlyCredentials(access_key, secret_key, token, None)

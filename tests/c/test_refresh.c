@@ -88,9 +88,55 @@ static void test_background_refresh_off_by_default(void) {
     CHECK_INT(brs_close_session(s), BRS_OK);
 }
 
+/* What a refresh listener saw. */
+struct pushed {
+    atomic_int calls;
+    atomic_int after_close; /* calls once `closed` was set */
+    atomic_int closed;
+    char last_key[32];
+    int64_t last_valid_for_ms;
+};
+
+static void on_refresh(void *user_data, const struct brs_credentials *c) {
+    struct pushed *p = user_data;
+    if (atomic_load(&p->closed)) atomic_fetch_add(&p->after_close, 1);
+    snprintf(p->last_key, sizeof p->last_key, "%s", c->access_key);
+    p->last_valid_for_ms = c->valid_for_ms;
+    atomic_fetch_add(&p->calls, 1);
+}
+
+static void test_refresh_listener(void) {
+    struct getter g = {.lifetime_ms = 2000};
+    struct pushed p = {0};
+    brs_session s;
+    brs_error err = {0};
+    CHECK_STATUS(open_session(&g, SHORT_LIVED ", \"background_refresh\": true", &s, &err), BRS_OK,
+                 &err);
+    CHECK_INT(brs_on_refresh(s, on_refresh, &p), BRS_OK);
+    struct brs_credentials c = {0};
+    CHECK_STATUS(brs_credentials(s, &c, &err), BRS_OK, &err); /* first fetch, by this reader */
+    brs_credentials_clear(&c);
+    /* Background refreshes are pushed with no reader asking. */
+    int64_t deadline = now_ms() + 60 * 1000;
+    while (atomic_load(&p.calls) < 3 && now_ms() < deadline) sleep_ms(50);
+    CHECK(atomic_load(&p.calls) >= 3);
+    atomic_store(&p.closed, 1); /* may race one last push; counted below only after close */
+    atomic_store(&p.after_close, 0);
+    CHECK_INT(brs_close_session(s), BRS_OK);
+    int seen = atomic_load(&p.after_close);
+    char want[32];
+    getter_access_key(atomic_load(&g.calls), want);
+    CHECK_STR(p.last_key, want); /* the listener saw the latest set */
+    CHECK(p.last_valid_for_ms > 0 && p.last_valid_for_ms <= 1500);
+    sleep_ms(300);
+    CHECK_INT(atomic_load(&p.after_close), seen); /* nothing once close returned */
+    CHECK_INT(brs_on_refresh(s, on_refresh, &p), BRS_ECLOSED);
+}
+
 int main(void) {
     RUN(test_short_lived_refreshes);
     RUN(test_background_refresh);
     RUN(test_background_refresh_off_by_default);
+    RUN(test_refresh_listener);
     return harness_exit();
 }

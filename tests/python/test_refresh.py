@@ -132,3 +132,30 @@ def test_background_refresh_renews_without_readers(make_getter) -> None:
     settled = getter.calls
     time.sleep(2.5)
     assert getter.calls == settled, "the getter was called after close()"
+
+
+def test_background_refresh_is_pushed_to_readers(make_getter, monkeypatch) -> None:
+    """With background refresh, renewed credentials are pushed into the
+    Python-side copy: readers see every new set without ever crossing into
+    Go again after the first read."""
+
+    from gobrs.credentials import GoRefreshableCredentials
+
+    crossings = []
+    real_load = GoRefreshableCredentials._load
+
+    def counting_load(self: Any, refresh: bool) -> Any:
+        crossings.append(refresh)
+        return real_load(self, refresh)
+
+    monkeypatch.setattr(GoRefreshableCredentials, "_load", counting_load)
+    getter = make_getter(lifetime=6.0)  # renewed 0.2-0.45 s before each copy runs out
+    s = short_session(getter, background_refresh=True)
+    creds = s.get_credentials()
+    keys = {creds.get_frozen_credentials().access_key}
+    assert len(crossings) == 1 and getter.calls == 1
+    # two background renewals, each well before the copy's own deadline
+    assert wait_until(lambda: keys.add(creds.get_frozen_credentials().access_key) or len(keys) >= 3, timeout=30)
+    assert keys == {getter.access_key(n) for n in (1, 2, 3)}
+    assert len(crossings) == 1, "a reader crossed into Go although the refresh was pushed"
+    s.close()

@@ -1,0 +1,130 @@
+/*
+ * brs_bench.c — the cost of brs_credentials() from C, with fresh credentials.
+ *
+ * A custom session whose callback returns credentials valid for an hour is
+ * read ITERS times (argv[1], default 200000) by one thread, then by 8
+ * threads at once. Every read is brs_credentials() followed by the
+ * brs_credentials_clear() it requires.
+ *
+ * Prints one JSON line:
+ *   ns_1            nanoseconds per call, one thread (median of 5 batches)
+ *   ns_8            nanoseconds per call seen by each of 8 threads (median)
+ *   ns_8_aggregate  wall time of the 8-thread run / all calls made in it
+ *   version         brs_version()
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "brs.h"
+
+#define THREADS 8
+#define BATCHES 5
+
+static brs_session session;
+static long iters;
+static pthread_barrier_t start;
+
+static int getter(void *user_data, int request, brs_result *result) {
+    char expiry[32];
+    struct tm tm;
+    time_t t = time(NULL) + 3600;
+    (void)user_data;
+    if (request != BRS_REQ_CREDENTIALS) {
+        brs_result_set(result, "error", "unexpected request");
+        return 1;
+    }
+    gmtime_r(&t, &tm);
+    strftime(expiry, sizeof expiry, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (brs_result_set(result, "access_key", "bench-access-key") != BRS_OK ||
+        brs_result_set(result, "secret_key", "bench-secret") != BRS_OK ||
+        brs_result_set(result, "token", "bench-token") != BRS_OK ||
+        brs_result_set(result, "expiry_time", expiry) != BRS_OK) {
+        return 1;
+    }
+    return 0;
+}
+
+static double now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* Reads n times; returns nanoseconds per call, or -1 on a failed call. */
+static double reads(long n) {
+    struct brs_credentials creds;
+    brs_error err;
+    double t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        memset(&err, 0, sizeof err);
+        if (brs_credentials(session, &creds, &err) != BRS_OK) {
+            fprintf(stderr, "brs_credentials: %s\n", err.message ? err.message : "(no message)");
+            brs_error_clear(&err);
+            return -1;
+        }
+        brs_credentials_clear(&creds);
+    }
+    return (now_ns() - t0) / (double)n;
+}
+
+static void *worker(void *arg) {
+    pthread_barrier_wait(&start);
+    *(double *)arg = reads(iters);
+    return NULL;
+}
+
+static int cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv) {
+    brs_error err;
+    double single[BATCHES], per_thread[THREADS], t0, wall;
+    pthread_t threads[THREADS];
+    int i;
+
+    iters = argc > 1 ? atol(argv[1]) : 200000;
+    if (iters <= 0) {
+        fprintf(stderr, "usage: %s [iterations > 0]\n", argv[0]);
+        return 2;
+    }
+    memset(&err, 0, sizeof err);
+    if (brs_new_session("{\"method\": \"custom\"}", getter, NULL, &session, &err) != BRS_OK) {
+        fprintf(stderr, "brs_new_session: %s\n", err.message ? err.message : "(no message)");
+        brs_error_clear(&err);
+        return 1;
+    }
+    if (reads(iters / 10 + 1) < 0) /* first fetch and warm-up */
+        return 1;
+    for (i = 0; i < BATCHES; i++)
+        if ((single[i] = reads(iters)) < 0)
+            return 1;
+
+    pthread_barrier_init(&start, NULL, THREADS + 1);
+    for (i = 0; i < THREADS; i++)
+        pthread_create(&threads[i], NULL, worker, &per_thread[i]);
+    pthread_barrier_wait(&start);
+    t0 = now_ns();
+    for (i = 0; i < THREADS; i++)
+        pthread_join(threads[i], NULL);
+    wall = now_ns() - t0;
+    pthread_barrier_destroy(&start);
+    for (i = 0; i < THREADS; i++)
+        if (per_thread[i] < 0)
+            return 1;
+
+    printf("{\"ns_1\": %.1f, \"ns_8\": %.1f, \"ns_8_aggregate\": %.1f, \"iterations\": %ld, \"version\": \"%s\"}\n",
+           median(single, BATCHES), median(per_thread, THREADS), wall / ((double)THREADS * (double)iters), iters,
+           brs_version());
+    brs_close_session(session);
+    return 0;
+}
