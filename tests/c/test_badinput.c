@@ -512,6 +512,42 @@ static void test_garbage_in_out_structs(void) {
     brs_error_clear(&err2);
 }
 
+/* A refresh listener that calls back into its own session. */
+struct pushy {
+    brs_session session;
+    atomic_int pushes, credentials_status, close_status, on_refresh_status;
+};
+
+static void pushy_fn(void *user_data, const struct brs_credentials *creds) {
+    struct pushy *p = user_data;
+    struct brs_credentials c = {0};
+    atomic_store(&p->credentials_status, brs_credentials(p->session, &c, NULL));
+    brs_credentials_clear(&c);
+    atomic_store(&p->close_status, brs_close_session(p->session));
+    atomic_store(&p->on_refresh_status, brs_on_refresh(p->session, NULL, NULL));
+    if (creds != NULL && creds->access_key != NULL) atomic_fetch_add(&p->pushes, 1);
+}
+
+static void test_on_refresh_odd_calls(void) {
+    /* unknown, zero and closed handles */
+    CHECK_INT(brs_on_refresh(0, pushy_fn, NULL), BRS_ECLOSED);
+    CHECK_INT(brs_on_refresh(UINT64_MAX, pushy_fn, NULL), BRS_ECLOSED);
+    struct getter g = {.lifetime_ms = 3600 * 1000};
+    struct pushy p = {0};
+    brs_error err = {0};
+    CHECK_STATUS(open_session(&g, "", &p.session, &err), BRS_OK, &err);
+    CHECK_INT(brs_on_refresh(p.session, NULL, NULL), BRS_OK); /* nothing to remove: fine */
+    CHECK_INT(brs_on_refresh(p.session, pushy_fn, &p), BRS_OK);
+    /* the listener's calls into its own session are refused, not hung */
+    CHECK_STATUS(brs_refresh(p.session, NULL, &err), BRS_OK, &err);
+    CHECK_INT(atomic_load(&p.pushes), 1);
+    CHECK_INT(atomic_load(&p.credentials_status), BRS_ERROR);
+    CHECK_INT(atomic_load(&p.close_status), BRS_ERROR);
+    CHECK_INT(atomic_load(&p.on_refresh_status), BRS_ERROR);
+    CHECK_INT(brs_close_session(p.session), BRS_OK);
+    CHECK_INT(brs_on_refresh(p.session, pushy_fn, &p), BRS_ECLOSED);
+}
+
 static void test_logger_null_and_odd_levels(void) {
     /* NULL logger twice, then a logger that ignores everything. */
     brs_set_logger(NULL, NULL);
@@ -530,6 +566,7 @@ int main(void) {
     RUN(test_result_set_arguments);
     RUN(test_null_error_structs);
     RUN(test_garbage_in_out_structs);
+    RUN(test_on_refresh_odd_calls);
     RUN(test_logger_null_and_odd_levels);
     return harness_exit();
 }

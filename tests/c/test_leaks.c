@@ -33,9 +33,17 @@ static long proc_status(const char *key) {
     return value;
 }
 
+static atomic_int pushes;
+
+static void count_push(void *user_data, const struct brs_credentials *creds) {
+    (void)creds;
+    atomic_fetch_add((atomic_int *)user_data, 1);
+}
+
 /* One session's life: open, read twice, whoami, a forced refresh, close;
- * every fourth with background refresh, every seventh with a failing
- * getter, every eleventh left to fail at open with a bad config. */
+ * every third with a refresh listener, every fourth with background
+ * refresh, every seventh with a failing getter, every eleventh left to
+ * fail at open with a bad config. */
 static void one_session(int i) {
     struct getter g = {.lifetime_ms = 3600 * 1000, .fail = i % 7 == 0, .error = "scheduled failure"};
     brs_session s = 0;
@@ -47,6 +55,7 @@ static void one_session(int i) {
     }
     const char *extra = i % 4 == 0 ? "\"background_refresh\": true" : "";
     CHECK_STATUS(open_session(&g, extra, &s, &err), BRS_OK, &err);
+    if (i % 3 == 0) CHECK_INT(brs_on_refresh(s, count_push, &pushes), BRS_OK);
     struct brs_credentials c = {0};
     int want = g.fail ? BRS_ECREDENTIAL : BRS_OK;
     for (int k = 0; k < 2; k++) {
@@ -82,6 +91,7 @@ static void test_many_sessions(void) {
     long rss_after = proc_status("VmRSS"), threads_after = proc_status("Threads");
     fprintf(stderr, "%d sessions: VmRSS %ld -> %ld kB, Threads %ld -> %ld%s\n", n, rss_before, rss_after,
             threads_before, threads_after, RUNNING_ON_VALGRIND ? " (valgrind: bounds not asserted)" : "");
+    CHECK(atomic_load(&pushes) > 0);
     if (!RUNNING_ON_VALGRIND) {
         CHECK(rss_after - rss_before < RSS_SLACK_KB);
         CHECK(threads_after - threads_before <= THREAD_SLACK);
