@@ -2,7 +2,7 @@
 behaviour the test switches (503, throttling, stalling past the read
 timeout, resetting or refusing connections, malformed answers).
 
-For each fault, over one short credential lifetime (6 s; windows of 1.5 s
+For each fault, over one short credential lifetime (8 s; windows of 2 s
 and 0.5 s, so neither is scaled): a refresh failing in the advisory window
 keeps the old credentials; in the mandatory window reads and client calls
 raise the fault's BRSError; once the endpoint heals the next read recovers
@@ -39,8 +39,8 @@ from gobrs import (
 
 pytestmark = pytest.mark.timeout(120)
 
-LIFETIME = 6.0
-ADVISORY = 1.5
+LIFETIME = 8.0
+ADVISORY = 2.0
 MANDATORY = 0.5
 SECRET = "FAULTPYSECRETVALUE"
 TOKEN = "FAULTPYTOKENVALUE"
@@ -185,7 +185,7 @@ def run_fault(mode: str) -> List[str]:
             assume_role_kwargs={"RoleArn": "arn:aws:iam::123456789012:role/demo",
                                 "RoleSessionName": "faults-" + uuid.uuid4().hex[:10]},
             sts_client_kwargs={"endpoint_url": fake.url,
-                               "config": Config(read_timeout=0.5, connect_timeout=1, retries={"total_max_attempts": 1})},
+                               "config": Config(read_timeout=0.3, connect_timeout=1, retries={"total_max_attempts": 1})},
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
             region_name="us-east-1",
