@@ -507,3 +507,26 @@ def test_iot_parameters(device: Dict[str, bytes], key: str, value: Any) -> None:
     assert_short(info.value)
     for line in device["private_key"].decode().splitlines()[1:-1]:
         assert line not in str(info.value) + repr(info.value)
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"aws_secret_access_key": MEGABYTE}, "secret_key"),
+        ({"aws_session_token": MEGABYTE}, "token"),
+        ({"aws_access_key_id": "AKID\nRELIABILITY"}, "access_key"),
+        ({"aws_secret_access_key": "SURROGATESECRET\ud800"}, "secret_key"),
+    ],
+    ids=["megabyte-secret", "megabyte-token", "line-break", "surrogate"],
+)
+def test_sts_bad_source_credentials(kwargs: Dict[str, Any], field: str) -> None:
+    # the session's own keys sign AssumeRole: bad ones are refused by name
+    # at the first refresh, before any request, and never echoed
+    keys = {"aws_access_key_id": "AKIDRELIABILITY", "aws_secret_access_key": "s", **kwargs}
+    s = STSRefreshableSession(assume_role_kwargs={"RoleArn": ROLE}, region_name=REGION,
+                              sts_client_kwargs={"endpoint_url": "http://127.0.0.1:9"}, **keys)  # fmt: skip
+    with pytest.raises(BRSCredentialError) as info:
+        s.credentials
+    assert (info.value.param or "").endswith(field)
+    assert_short(info.value)
+    assert "SURROGATESECRET" not in str(info.value) + repr(info.value)
