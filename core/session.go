@@ -125,14 +125,14 @@ type Session struct {
 	updated  chan struct{}
 	wg       sync.WaitGroup
 
-	mu     sync.Mutex
-	cur    atomic.Pointer[entry] // written under mu; read without it on the fast path
+	mu  sync.Mutex
+	cur atomic.Pointer[entry] // written under mu; read without it on the fast path
 
 	onRefresh atomic.Pointer[func(Credentials, time.Time)]
 	notifyMu  sync.Mutex // one OnRefresh listener call at a time
-	call   *flight
-	closed bool
-	stats  Stats
+	call      *flight
+	closed    bool
+	stats     Stats
 }
 
 // Stats counts what a Session has done.

@@ -142,6 +142,7 @@ LOG_FN = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_char_p)
 REFRESH_FN = ctypes.CFUNCTYPE(None, c_void_p, POINTER(BrsCredentials))
 
 _logger = logging.getLogger("gobrs")
+_logger.addHandler(logging.NullHandler())  # a library: silent unless the application configures logging
 
 _load_lock = threading.Lock()
 _lib: Optional[ctypes.CDLL] = None
