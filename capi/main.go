@@ -102,14 +102,11 @@ func brsgo_credentials(h C.brs_session, out *C.struct_brs_credentials, errOut *C
 		until time.Time
 	)
 	if refresh != 0 {
-		c, err = s.Refresh(context.Background())
-		if err == nil {
-			// Reusable until the advisory window of the fresh credentials.
-			opts := s.Options()
-			adv, _ := opts.Windows(c.Expires.Sub(opts.Clock.Now()))
-			until = c.Expires.Add(-adv)
-		}
-	} else {
+		_, err = s.Refresh(context.Background())
+	}
+	if err == nil {
+		// After a refresh this is the fast path: the fresh credentials and
+		// the engine's own reuse deadline for them.
 		c, until, err = s.Lookup(context.Background())
 	}
 	if err != nil {

@@ -602,18 +602,19 @@ func parsePrivateKey(data []byte, pub crypto.PublicKey) (crypto.Signer, error) {
 	return signer, nil
 }
 
-// iotConfig is the JSON config of method "iot".
+// iotConfig is the JSON config of method "iot" (decoded member by member
+// with DecodeMembers, which names the keys).
 type iotConfig struct {
-	Endpoint        *string     `json:"endpoint"`
-	RoleAlias       *string     `json:"role_alias"`
-	Certificate     *string     `json:"certificate"`
-	ThingName       *string     `json:"thing_name"`
-	PrivateKey      *string     `json:"private_key"`
-	PKCS11          *pkcs11JSON `json:"pkcs11"`
-	CA              *string     `json:"ca"`
-	VerifyPeer      *bool       `json:"verify_peer"`
-	Timeout         *float64    `json:"timeout"`
-	DurationSeconds *float64    `json:"duration_seconds"`
+	Endpoint        *string
+	RoleAlias       *string
+	Certificate     *string
+	ThingName       *string
+	PrivateKey      *string
+	PKCS11          *pkcs11JSON
+	CA              *string
+	VerifyPeer      *bool
+	Timeout         *float64
+	DurationSeconds *float64
 }
 
 // pkcs11JSON is the "pkcs11" object of the config.
