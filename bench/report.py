@@ -96,6 +96,7 @@ ROWS += [
     Row("memory", "RSS per sts session (100 sessions)", "KiB", "memory-sts", "kib_per_session",
         target=Target("≤ 1/20", _ratio_at_most(1 / 20))),
     Row("cache", "client cache hit", "µs", "cache", "hit_us", target=Target("≤ 1 µs", _at_most(1.0))),
+    Row("cache", "client cache hit, `client(\"s3\")`", "µs", "cache", "hit_plain_us"),
     Row("cache", "first client call from 8 threads, errors", "", "cache", "errors", agg="sum", target=ZERO, chart=False),
     Row("cache", "first client call from 8 threads, distinct clients", "", "cache", "distinct_max", agg="max", chart=False),
     Row("cache", "first client call from 8 threads, wall", "ms", "cache", "first_call_ms"),

@@ -20,8 +20,10 @@ The caches are built for many threads:
 - A build runs outside the cache's lock. A slow build of one key never
   blocks a hit, or a build, of another key. The lock is held only for the
   few dictionary operations of a lookup, an insert or an eviction.
-- A hit is one dictionary lookup on the raw call arguments (an alias of the
-  normalized key) and two attribute stores to record the use; no lock. The
+- A hit is one dictionary lookup on the raw positional arguments, a
+  comparison of the keyword arguments with those of a call seen before (an
+  alias of the normalized key) and two attribute stores to record the use;
+  no lock. The
   normalization runs only the first time a given spelling of a call is
   seen, and for calls whose arguments cannot serve as an alias (a
   ``Config``, which may change between calls, for instance).
@@ -91,9 +93,9 @@ if TYPE_CHECKING:  # pragma: no cover
 _T = TypeVar("_T")
 _MISSING: Any = object()
 
-#: Orders uses across all caches (LRU recency, LFU tie-break). next() on it
-#: is atomic under the GIL.
-_TICK = itertools.count(1)
+#: Orders uses across all caches (LRU recency, LFU tie-break): each call
+#: returns the next number, atomically under the GIL.
+_TICK = itertools.count(1).__next__
 
 #: Value types that are immutable and cheap to hash: arguments made only of
 #: these may serve as an alias of the normalized key.
@@ -107,7 +109,8 @@ _SECRET_PARAMS = frozenset(
 #: client certificate paths): masked in labels.
 _SECRET_CONFIG_OPTIONS = frozenset({"proxies", "proxies_config", "client_cert"})
 
-#: An entry keeps at most this many aliases (spellings of its call).
+#: An entry keeps at most this many aliases (spellings of its call), and
+#: one tuple of positional arguments at most this many keyword spellings.
 _MAX_ALIASES = 16
 
 
@@ -423,10 +426,10 @@ class _PolicyCache(Generic[_T]):
         self._max_size = _check_max_size(max_size, kind.error)
         self._lock = threading.Lock()
         self._entries: Dict[tuple, _Entry] = {}
-        # Raw call arguments -> entry: positional-only calls keyed by the
-        # args tuple, the others by (args, *kwargs.items()).
-        self._pos_aliases: Dict[tuple, _Entry] = {}
-        self._kw_aliases: Dict[tuple, _Entry] = {}
+        # Raw call spellings: positional args -> ((kwargs, entry), ...).
+        # The tuples are replaced, never changed, so a reader without the
+        # lock always scans a whole one. See _hit.
+        self._aliases: Dict[tuple, Tuple[Tuple[dict, _Entry], ...]] = {}
         self._inflight: Dict[tuple, _Flight] = {}
         self._latest_api: Dict[str, str] = {}
         _ALL_CACHES.add(self)
@@ -448,22 +451,8 @@ class _PolicyCache(Generic[_T]):
         kwargs: dict,
         max_size: int | None,
     ) -> _T:
-        # The hit path: one lookup on the raw arguments, no lock. The use is
-        # recorded with plain attribute stores (two threads racing on one
-        # entry can at worst lose an LFU count); an entry evicted meanwhile
-        # is not returned.
-        try:
-            if kwargs:
-                raw: tuple | None = (args, *kwargs.items())
-                entry = self._kw_aliases.get(raw)  # type: ignore[arg-type]
-            else:
-                raw = args
-                entry = self._pos_aliases.get(args)
-        except TypeError:  # an unhashable argument
-            raw = entry = None
-        if entry is not None and entry.live:
-            entry.tick = next(_TICK)
-            entry.hits += 1
+        entry = _hit(self._aliases, args, kwargs)
+        if entry is not None:
             if max_size is not None and (
                 type(max_size) is not int or max_size != self._max_size
             ):
@@ -473,9 +462,7 @@ class _PolicyCache(Generic[_T]):
             return entry.value
         if max_size is not None:
             _check_max_size(max_size, self._kind.error)  # before any build
-        alias = None
-        if raw is not None and _aliasable(args, kwargs):
-            alias = (bool(kwargs), raw)
+        alias = (args, dict(kwargs)) if _aliasable(args, kwargs) else None
         return self._get_slow(factory, args, kwargs, max_size, alias)
 
     def _get_slow(
@@ -484,7 +471,7 @@ class _PolicyCache(Generic[_T]):
         args: tuple,
         kwargs: dict,
         max_size: int | None,
-        alias: Tuple[bool, tuple] | None,
+        alias: Tuple[tuple, dict] | None,
     ) -> _T:
         try:
             norm = self._normalize(args, kwargs)
@@ -594,16 +581,18 @@ class _PolicyCache(Generic[_T]):
     def _touch(
         self,
         entry: _Entry,
-        alias: Tuple[bool, tuple] | None,
+        alias: Tuple[tuple, dict] | None,
         max_size: int | None,
     ) -> None:
-        entry.tick = next(_TICK)
+        entry.tick = _TICK()
         entry.hits += 1
         if alias is not None and len(entry.aliases) < _MAX_ALIASES:
-            kw, raw = alias
-            aliases = self._kw_aliases if kw else self._pos_aliases
-            if raw not in aliases:
-                aliases[raw] = entry
+            args, kwargs = alias
+            spellings = self._aliases.get(args, ())
+            if len(spellings) < _MAX_ALIASES and all(
+                kw != kwargs for kw, _ in spellings
+            ):
+                self._aliases[args] = (*spellings, (kwargs, entry))
                 entry.aliases.append(alias)
         if max_size is not None:
             self._resize(max_size, entry)
@@ -612,14 +601,18 @@ class _PolicyCache(Generic[_T]):
         if self._max_size is not None and len(self._entries) >= self._max_size:
             self._evict(len(self._entries) - self._max_size + 1, None)
         key = self._kind.key_class(norm, self._kind.names)
-        entry = self._entries[norm] = _Entry(norm, key, value, next(_TICK))
+        entry = self._entries[norm] = _Entry(norm, key, value, _TICK())
         return entry
 
     def _remove(self, entry: _Entry) -> None:
         del self._entries[entry.norm]
-        for kw, raw in entry.aliases:
-            (self._kw_aliases if kw else self._pos_aliases).pop(raw, None)
         entry.live = False
+        for args, _ in entry.aliases:
+            spellings = tuple(s for s in self._aliases.get(args, ()) if s[1] is not entry)
+            if spellings:
+                self._aliases[args] = spellings
+            else:
+                self._aliases.pop(args, None)
 
     def _evict(self, count: int, keep: _Entry | None) -> None:
         victims = sorted(
@@ -655,8 +648,7 @@ class _PolicyCache(Generic[_T]):
         for entry in self._entries.values():
             entry.live = False
         self._entries.clear()
-        self._pos_aliases.clear()
-        self._kw_aliases.clear()
+        self._aliases.clear()
 
     def _reset_after_fork(self) -> None:
         # The parent's threads do not exist here: a held lock would never be
@@ -848,8 +840,9 @@ class _PolicyCache(Generic[_T]):
                 twin.hits = entry.hits
                 twin.aliases = list(entry.aliases)
                 clone._entries[norm] = twin
-                for kw, raw in twin.aliases:
-                    (clone._kw_aliases if kw else clone._pos_aliases)[raw] = twin
+                for args, kwargs in twin.aliases:
+                    spellings = clone._aliases.get(args, ())
+                    clone._aliases[args] = (*spellings, (kwargs, twin))
         return clone
 
     def __repr__(self) -> str:
@@ -889,6 +882,25 @@ class LFUCache(_PolicyCache[_T]):
     @staticmethod
     def _rank(entry: _Entry) -> Any:
         return (entry.hits, entry.tick)
+
+
+def _hit(
+    aliases: Dict[tuple, Tuple[Tuple[dict, _Entry], ...]], args: tuple, kwargs: dict
+) -> _Entry | None:
+    """The hit path: the live entry of a call spelled as one seen before,
+    or None. No lock: the use is recorded with plain attribute
+    stores (two threads racing on one entry can at worst lose an LFU count)
+    and an entry evicted meanwhile is not returned."""
+
+    try:
+        for kw, entry in aliases[args]:
+            if kw == kwargs and entry.live:
+                entry.tick = _TICK()
+                entry.hits += 1
+                return entry
+    except Exception:  # not seen, unhashable, or an argument failing ==
+        pass
+    return None
 
 
 def _aliasable(args: tuple, kwargs: dict) -> bool:
@@ -979,6 +991,10 @@ class SessionCache:
         self.resource: CacheFamily[ServiceResource] = CacheFamily(_RESOURCE, ref)
         self._clients = self.client._by_policy
         self._resources = self.resource._by_policy
+        # The default (LRU) caches' spellings: the session's client() and
+        # resource() look a hit up there themselves.
+        self._client_aliases = self.client.LRU._aliases
+        self._resource_aliases = self.resource.LRU._aliases
 
     def __getitem__(self, kind: Literal["client", "resource"]) -> CacheFamily[Any]:
         if kind == "client":

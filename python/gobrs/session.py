@@ -15,7 +15,7 @@ from boto3.resources.base import ServiceResource
 from botocore.client import BaseClient
 
 from . import _lib
-from .cache import SessionCache
+from .cache import SessionCache, _hit
 from .credentials import GoRefreshableCredentials
 from .exceptions import BRSConfigurationError, BRSValidationError, BRSWarning, _show
 from .utils.typing import EvictionPolicy, Identity, Method, TemporaryCredentials
@@ -220,6 +220,10 @@ class BaseRefreshableSession(boto3.session.Session):
             If ``eviction_policy`` or ``max_size`` is invalid.
         """
 
+        if eviction_policy is None and max_size is None:
+            entry = _hit(self.cache._client_aliases, args, kwargs)
+            if entry is not None:
+                return entry.value
         return self.cache.get_client(self._uncached_client, args, kwargs, eviction_policy, max_size)
 
     def resource(  # type: ignore[override]
@@ -255,6 +259,10 @@ class BaseRefreshableSession(boto3.session.Session):
             If ``eviction_policy`` or ``max_size`` is invalid.
         """
 
+        if eviction_policy is None and max_size is None:
+            entry = _hit(self.cache._resource_aliases, args, kwargs)
+            if entry is not None:
+                return entry.value
         return self.cache.get_resource(self._uncached_resource, args, kwargs, eviction_policy, max_size)
 
     def _start(

@@ -1,7 +1,8 @@
 """Tests of gobrs.cache: the client and resource cache of a session.
 
-These use plain boto3 sessions (creating a client makes no network call) and
-import only ``gobrs.cache``, so they run without libbrs.so.
+These use plain boto3 sessions (creating a client makes no network call)
+with gobrs's own ``client`` and ``resource`` methods; no gobrs session is
+made, so libbrs.so is never loaded.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from gobrs.cache import (
     ResourceCacheNotFoundError,
     SessionCache,
 )
+from gobrs.session import BaseRefreshableSession
 
 REGION = "us-east-1"
 FAKE_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
@@ -38,24 +40,17 @@ JOIN = 30.0  # seconds; a deadlock guard, not a speed assertion
 
 
 class CachedSession(boto3.session.Session):
-    """A boto3 session wired to a SessionCache the way gobrs's sessions are."""
+    """A boto3 session with a SessionCache and the cached ``client`` and
+    ``resource`` of gobrs's sessions."""
 
-    _uncached_client = boto3.session.Session.client
-    _uncached_resource = boto3.session.Session.resource
+    _uncached_client = BaseRefreshableSession._uncached_client
+    _uncached_resource = BaseRefreshableSession._uncached_resource
+    client = BaseRefreshableSession.client
+    resource = BaseRefreshableSession.resource
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.cache = SessionCache(self)
-
-    def client(self, *args, eviction_policy=None, max_size=None, **kwargs):  # type: ignore[override]
-        return self.cache.get_client(
-            self._uncached_client, args, kwargs, eviction_policy, max_size
-        )
-
-    def resource(self, *args, eviction_policy=None, max_size=None, **kwargs):  # type: ignore[override]
-        return self.cache.get_resource(
-            self._uncached_resource, args, kwargs, eviction_policy, max_size
-        )
 
 
 @pytest.fixture
@@ -282,11 +277,12 @@ def test_config_calls_cache_by_value_without_aliasing(session: CachedSession) ->
     a = session.client("s3", config=Config(proxies={"https": "http://127.0.0.1:9"}))
     b = session.client("s3", config=Config(proxies={"https": "http://127.0.0.1:9"}))
     assert a is b
-    assert session.cache.client.LRU._kw_aliases == {}
+    assert session.cache.client.LRU._aliases == {}
     # Plain arguments are remembered, so the next such call is one lookup.
     session.client("s3", region_name=REGION)
     session.client("s3", region_name=REGION)
-    assert len(session.cache.client.LRU._kw_aliases) == 1
+    assert list(session.cache.client.LRU._aliases) == [("s3",)]
+    assert [kw for kw, _ in session.cache.client.LRU._aliases[("s3",)]] == [{"region_name": REGION}]
 
 
 # -------------------------------------------------------------- eviction ---
@@ -384,6 +380,61 @@ def test_evicted_client_is_not_returned_from_an_alias(session: CachedSession) ->
     s3 = session.client("s3", max_size=1)
     session.client("sqs")
     assert session.client("s3") is not s3
+
+
+def test_many_keyword_spellings_of_one_service(session: CachedSession) -> None:
+    # One tuple of positional arguments ("s3",) with more keyword spellings
+    # than an alias list holds: each call still gets its own client, every
+    # repeat gets the same one, and a positional region is the same call.
+    regions = [f"eu-test-{i}" for i in range(gobrs_cache._MAX_ALIASES + 4)]
+    first = {r: session.client("s3", region_name=r) for r in regions}
+    assert len({id(c) for c in first.values()}) == len(regions)
+    for _ in range(2):
+        for r in regions:
+            assert session.client("s3", region_name=r) is first[r]
+            assert session.client("s3", r) is first[r]
+            assert session.client(service_name="s3", region_name=r) is first[r]
+    spellings = session.cache.client.LRU._aliases[("s3",)]
+    assert len(spellings) == gobrs_cache._MAX_ALIASES
+    # Keyword order does not matter.
+    a = session.client("s3", region_name=REGION, use_ssl=False)
+    assert session.client("s3", use_ssl=False, region_name=REGION) is a
+    assert session.client("s3", region_name=REGION, use_ssl=True) is not a
+
+
+class _RaisesOnEq:
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("== was called")
+
+    __hash__ = object.__hash__
+
+
+def test_argument_failing_equality_is_not_a_hit(session: CachedSession) -> None:
+    s3 = session.client("s3", region_name=REGION)
+    entry = gobrs_cache._hit(session.cache._client_aliases, ("s3",), {"region_name": REGION})
+    assert entry is not None and entry.value is s3
+    odd = {"region_name": _RaisesOnEq()}
+    assert gobrs_cache._hit(session.cache._client_aliases, ("s3",), odd) is None
+    assert gobrs_cache._hit(session.cache._client_aliases, (["s3"],), {}) is None  # unhashable
+    assert gobrs_cache._hit(session.cache._client_aliases, ("sqs",), {}) is None  # never seen
+    # Through client(), the call goes on to boto3, which rejects the region.
+    with pytest.raises(Exception) as info:
+        session.client("s3", **odd)
+    assert "== was called" not in str(info.value)
+
+
+def test_hits_record_use_for_the_policy(session: CachedSession) -> None:
+    lru, lfu = session.cache.client.LRU, session.cache.client.LFU
+    session.client("s3", max_size=2)
+    session.client("sqs")
+    for _ in range(3):
+        session.client("s3")  # hits: s3 becomes the most recent
+    assert [k.service_name for k in lru] == ["sqs", "s3"]
+    session.client("sns", eviction_policy="LFU")
+    session.client("kms", eviction_policy="LFU")
+    for _ in range(3):
+        session.client("sns", eviction_policy="LFU")
+    assert [k.service_name for k in lfu] == ["kms", "sns"]
 
 
 # ------------------------------------------------------------- dict-like ---
