@@ -161,6 +161,15 @@ def sts_session(mod: ModuleType, moto_url: str, **kwargs: Any) -> Any:
     )
 
 
+def method_session(mod: ModuleType, args: argparse.Namespace, getter: Callable[[], Dict[str, str]]) -> Any:
+    """A session of the method ``args.method`` ("custom" with ``getter``, or
+    "sts" against ``args.moto``), with the common keyword arguments."""
+    kw = session_kwargs(args)
+    if args.method == "custom":
+        return custom_session(mod, getter, **kw)
+    return sts_session(mod, args.moto, **kw)
+
+
 def read(session: Any) -> Any:
     """The per-request read every AWS call makes: the frozen credentials
     from the botocore session."""

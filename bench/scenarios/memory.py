@@ -25,10 +25,7 @@ def main() -> None:
     getter = common.Getter(lifetime=3600)
 
     def make() -> Any:
-        kw = common.session_kwargs(args)
-        if args.method == "custom":
-            return common.custom_session(mod, getter, **kw)
-        return common.sts_session(mod, args.moto, **kw)
+        return common.method_session(mod, args, getter)
 
     keep: List[Any] = [make()]
     gc.collect()

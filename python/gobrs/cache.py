@@ -166,6 +166,7 @@ class _Kind:
         method: Callable[..., Any],
         model_type: str,
         value_type: type,
+        key_class: type["CacheKey"],
         error: type[CacheError],
         exists_error: type[CacheError],
         not_found_error: type[CacheError],
@@ -183,7 +184,7 @@ class _Kind:
         self.error = error
         self.exists_error = exists_error
         self.not_found_error = not_found_error
-        self.key_class: type[CacheKey] = CacheKey
+        self.key_class = key_class
 
     def bind(self, args: tuple, kwargs: dict) -> list[Any]:
         """Binds a call's arguments to the method's parameters, in order,
@@ -287,14 +288,7 @@ def _freeze(value: Any) -> Any:
     if type(value) in _SIMPLE:
         return value
     if isinstance(value, Config):
-        simple = _SIMPLE
-        return (
-            Config,
-            tuple(
-                (k, v if type(v) in simple else _freeze(v))
-                for k, v in vars(value).items()
-            ),
-        )
+        return (Config, tuple((k, _freeze(v)) for k, v in vars(value).items()))
     if isinstance(value, dict):
         return (dict, frozenset((k, _freeze(v)) for k, v in value.items()))
     if isinstance(value, (list, tuple)):
@@ -545,8 +539,7 @@ class _PolicyCache(Generic[_T]):
         i = index["api_version"]
         if values[i] is None and isinstance(values[0], str):
             values[i] = self._default_api_version(session, values[0])
-        simple = _SIMPLE
-        return tuple(v if type(v) in simple else _freeze(v) for v in values)
+        return tuple(map(_freeze, values))
 
     def _default_api_version(self, session: "Session", service: str) -> str | None:
         """The API version boto3 uses when none is given: the session's
@@ -888,9 +881,9 @@ def _hit(
     aliases: Dict[tuple, Tuple[Tuple[dict, _Entry], ...]], args: tuple, kwargs: dict
 ) -> _Entry | None:
     """The hit path: the live entry of a call spelled as one seen before,
-    or None. No lock: the use is recorded with plain attribute
-    stores (two threads racing on one entry can at worst lose an LFU count)
-    and an entry evicted meanwhile is not returned."""
+    or None. No lock: the use is recorded with plain attribute stores (two
+    threads racing on one entry can at worst lose an LFU count) and an
+    entry evicted meanwhile is not returned."""
 
     try:
         for kw, entry in aliases[args]:
@@ -929,12 +922,17 @@ class CacheFamily(Generic[_T]):
         }
 
     def __getitem__(self, eviction_policy: EvictionPolicy) -> _PolicyCache[_T]:
-        if eviction_policy is None or type(eviction_policy) is not str:
+        if eviction_policy is None:
             raise _policy_error(eviction_policy, self._kind.error)
-        cache = self._by_policy.get(eviction_policy)
-        if cache is None:
-            raise _policy_error(eviction_policy, self._kind.error)
-        return cache
+        return self._policy(eviction_policy)
+
+    def _policy(self, eviction_policy: EvictionPolicy | None) -> _PolicyCache[_T]:
+        """The cache of a policy; None means LRU."""
+
+        try:
+            return self._by_policy[eviction_policy]
+        except (KeyError, TypeError):  # TypeError: unhashable
+            raise _policy_error(eviction_policy, self._kind.error) from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(("LRU", "LFU"))
@@ -954,21 +952,21 @@ _CLIENT = _Kind(
     boto3.session.Session.client,
     "service-2",
     BaseClient,
+    ClientCacheKey,
     ClientCacheError,
     ClientCacheExistsError,
     ClientCacheNotFoundError,
 )
-_CLIENT.key_class = ClientCacheKey
 _RESOURCE = _Kind(
     "resource",
     boto3.session.Session.resource,
     "resources-1",
     ServiceResource,
+    ResourceCacheKey,
     ResourceCacheError,
     ResourceCacheExistsError,
     ResourceCacheNotFoundError,
 )
-_RESOURCE.key_class = ResourceCacheKey
 
 
 class SessionCache:
@@ -989,8 +987,6 @@ class SessionCache:
         ref = weakref.ref(session)
         self.client: CacheFamily[BaseClient] = CacheFamily(_CLIENT, ref)
         self.resource: CacheFamily[ServiceResource] = CacheFamily(_RESOURCE, ref)
-        self._clients = self.client._by_policy
-        self._resources = self.resource._by_policy
         # The default (LRU) caches' spellings: the session's client() and
         # resource() look a hit up there themselves.
         self._client_aliases = self.client.LRU._aliases
@@ -1041,11 +1037,7 @@ class SessionCache:
             If ``eviction_policy`` or ``max_size`` is invalid.
         """
 
-        try:
-            cache = self._clients[eviction_policy]
-        except (KeyError, TypeError):
-            raise _policy_error(eviction_policy, ClientCacheError) from None
-        return cache._get(factory, args, kwargs, max_size)
+        return self.client._policy(eviction_policy)._get(factory, args, kwargs, max_size)
 
     def get_resource(
         self,
@@ -1065,11 +1057,7 @@ class SessionCache:
             If ``eviction_policy`` or ``max_size`` is invalid.
         """
 
-        try:
-            cache = self._resources[eviction_policy]
-        except (KeyError, TypeError):
-            raise _policy_error(eviction_policy, ResourceCacheError) from None
-        return cache._get(factory, args, kwargs, max_size)
+        return self.resource._policy(eviction_policy)._get(factory, args, kwargs, max_size)
 
     def clear(self) -> None:
         """Clears every client and resource cache of the session."""
