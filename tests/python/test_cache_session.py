@@ -55,8 +55,17 @@ def test_session_has_a_cache_and_caches_clients(getter) -> None:
 
 def test_cache_errors_are_gobrs_errors(getter) -> None:
     s = make_session(getter)
-    assert gobrs.ClientCacheError is gobrs.cache.ClientCacheError
-    assert "ClientCacheError" in gobrs.__all__ and "SessionCache" in gobrs.__all__
+    for name in (
+        "ClientCacheError",
+        "ClientCacheExistsError",
+        "ClientCacheNotFoundError",
+        "ResourceCacheError",
+        "ResourceCacheExistsError",
+        "ResourceCacheNotFoundError",
+        "SessionCache",
+    ):
+        assert getattr(gobrs, name) is getattr(gobrs.cache, name), name
+        assert name in gobrs.__all__, name
     with pytest.raises(BRSError) as info:
         s.client("s3", eviction_policy="lru")
     assert isinstance(info.value, ClientCacheError)
