@@ -249,12 +249,12 @@ func TestPKCS11SoftHSM(t *testing.T) {
 	})
 
 	t.Run("token chosen by slot_id", func(t *testing.T) {
-		mod, abs, err := loadP11Module(hsm.module)
+		mod, err := loadP11Module(hsm.module)
 		if err != nil {
 			t.Fatal(err)
 		}
 		slot, err := findP11Slot(mod.ctx, PKCS11Options{TokenLabel: hsm.label})
-		releaseP11Module(abs)
+		mod.release()
 		if err != nil {
 			t.Fatal(err)
 		}
