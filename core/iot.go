@@ -98,19 +98,20 @@ func (p PEMSource) read(param string) ([]byte, error) {
 			path = filepath.Join(home, rest)
 		}
 	}
+	shown := cut(p.Path, 128)
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &Error{Kind: KindValidation, Param: param, Value: shortValue(p.Path), Err: unwrapPathError(err),
-			Message: fmt.Sprintf("%s: cannot read %q (expected PEM data or the path of a PEM file)", param, shortValue(p.Path))}
+		return nil, &Error{Kind: KindValidation, Param: param, Value: shown, Err: unwrapPathError(err),
+			Message: fmt.Sprintf("%s: cannot read %q (expected PEM data or the path of a PEM file)", param, shown)}
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxPEMLen+1))
 	switch {
 	case err != nil:
-		return nil, &Error{Kind: KindValidation, Param: param, Value: shortValue(p.Path), Err: unwrapPathError(err),
-			Message: fmt.Sprintf("%s: cannot read %q", param, shortValue(p.Path))}
+		return nil, &Error{Kind: KindValidation, Param: param, Value: shown, Err: unwrapPathError(err),
+			Message: fmt.Sprintf("%s: cannot read %q", param, shown)}
 	case len(b) > maxPEMLen:
-		return nil, validationError(param, shortValue(p.Path), "%s: %q is more than the %d bytes allowed", param, shortValue(p.Path), maxPEMLen)
+		return nil, validationError(param, shown, "%s: %q is more than the %d bytes allowed", param, shown, maxPEMLen)
 	}
 	return b, nil
 }
@@ -206,7 +207,6 @@ type IoTProvider struct {
 	duration  int
 	url       string
 	client    *http.Client
-	transport *http.Transport
 	closeKey  func() error // releases a PKCS#11 key, or nil
 }
 
@@ -242,10 +242,10 @@ func NewIoTProvider(opts IoTOptions) (*IoTProvider, error) {
 	}
 	switch {
 	case !roleAliasRE.MatchString(opts.RoleAlias):
-		return nil, validationError("role_alias", shortValue(opts.RoleAlias),
+		return nil, validationError("role_alias", cut(opts.RoleAlias, 128),
 			"role_alias must be 1 to 128 characters of letters, digits and _=,@-")
 	case opts.ThingName != "" && !thingNameRE.MatchString(opts.ThingName):
-		return nil, validationError("thing_name", shortValue(opts.ThingName),
+		return nil, validationError("thing_name", cut(opts.ThingName, 128),
 			"thing_name must be 1 to 128 characters of letters, digits and :_-")
 	case opts.DurationSeconds != 0 && (opts.DurationSeconds < MinIoTDuration || opts.DurationSeconds > MaxIoTDuration):
 		return nil, validationError("duration_seconds", strconv.Itoa(opts.DurationSeconds),
@@ -259,6 +259,8 @@ func NewIoTProvider(opts IoTOptions) (*IoTProvider, error) {
 		return nil, configurationError("private_key/pkcs11", "either private_key or pkcs11 must be provided")
 	case !opts.PrivateKey.IsZero() && opts.PKCS11 != nil:
 		return nil, configurationError("private_key/pkcs11", "only one of private_key or pkcs11 can be provided")
+	case opts.PKCS11 != nil && opts.PKCS11.Lib == "":
+		return nil, validationError("pkcs11.pkcs11_lib", "", "pkcs11.pkcs11_lib (the PKCS#11 module's path) is required")
 	}
 	timeout := opts.Timeout
 	if timeout == 0 {
@@ -328,7 +330,6 @@ func NewIoTProvider(opts IoTOptions) (*IoTProvider, error) {
 		thingName: opts.ThingName,
 		duration:  opts.DurationSeconds,
 		url:       "https://" + endpoint + "/role-aliases/" + url.PathEscape(opts.RoleAlias) + "/credentials",
-		transport: tr,
 		client: &http.Client{
 			Transport:     tr,
 			Timeout:       timeout,
@@ -401,7 +402,7 @@ func (p *IoTProvider) Identity(_ context.Context, _ Credentials) (map[string]any
 
 // Close drops idle connections and releases a PKCS#11 key.
 func (p *IoTProvider) Close() error {
-	p.transport.CloseIdleConnections()
+	p.client.CloseIdleConnections()
 	if p.closeKey != nil {
 		return p.closeKey() // safe to call twice
 	}
@@ -455,7 +456,7 @@ func parseIoTResponse(status int, body []byte) (Credentials, error) {
 	}
 	exp, err := ParseExpiry(c.Expiration)
 	if err != nil {
-		v := shortValue(c.Expiration)
+		v := cut(c.Expiration, 128)
 		return Credentials{}, &Error{Kind: KindCredential, Param: "credentials.expiration", Value: v,
 			Message: fmt.Sprintf("credentials.expiration %q is not an ISO 8601 timestamp", v)}
 	}
@@ -478,20 +479,11 @@ func cleanMessage(s string) string {
 	return s
 }
 
-// shortValue renders a non-secret value for an error: valid UTF-8, at
-// most 128 bytes.
-func shortValue(s string) string {
-	if len(s) > 128 {
-		s = s[:128] + "..."
-	}
-	return strings.ToValidUTF8(s, "?")
-}
-
 // parseIoTEndpoint checks an endpoint and returns the host[:port] to call
 // and whether it was rewritten from a data endpoint.
 func parseIoTEndpoint(endpoint string) (string, bool, error) {
 	bad := func(format string, args ...any) (string, bool, error) {
-		return "", false, validationError("endpoint", shortValue(endpoint), format, args...)
+		return "", false, validationError("endpoint", cut(endpoint, 128), format, args...)
 	}
 	if endpoint == "" {
 		return bad("endpoint is required")
@@ -507,7 +499,7 @@ func parseIoTEndpoint(endpoint string) (string, bool, error) {
 		}
 		host, port = h, p
 	} else if strings.Contains(endpoint, ":") {
-		return bad("endpoint %q is not a host name with an optional port", shortValue(endpoint))
+		return bad("endpoint %q is not a host name with an optional port", cut(endpoint, 128))
 	}
 	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
 		if port == "" {
@@ -516,7 +508,7 @@ func parseIoTEndpoint(endpoint string) (string, bool, error) {
 		return endpoint, false, nil
 	}
 	if !hostRE.MatchString(host) {
-		return bad("endpoint host %q is not a valid host name", shortValue(host))
+		return bad("endpoint host %q is not a valid host name", cut(host, 128))
 	}
 	switch {
 	case strings.Contains(host, ".credentials.iot."):
@@ -608,7 +600,7 @@ type iotConfig struct {
 	Endpoint        *string
 	RoleAlias       *string
 	Certificate     *string
-	ThingName       *string
+	ThingName       string
 	PrivateKey      *string
 	PKCS11          *pkcs11JSON
 	CA              *string
@@ -617,13 +609,14 @@ type iotConfig struct {
 	DurationSeconds *float64
 }
 
-// pkcs11JSON is the "pkcs11" object of the config.
+// pkcs11JSON is the "pkcs11" object of the config (null leaves a field
+// empty).
 type pkcs11JSON struct {
-	Lib             *string  `json:"pkcs11_lib"`
-	UserPIN         *string  `json:"user_pin"`
+	Lib             string   `json:"pkcs11_lib"`
+	UserPIN         string   `json:"user_pin"`
 	SlotID          *float64 `json:"slot_id"`
-	TokenLabel      *string  `json:"token_label"`
-	PrivateKeyLabel *string  `json:"private_key_label"`
+	TokenLabel      string   `json:"token_label"`
+	PrivateKeyLabel string   `json:"private_key_label"`
 }
 
 func init() {
@@ -657,10 +650,7 @@ func iotOptionsFromJSON(raw map[string]json.RawMessage) (IoTOptions, error) {
 			return IoTOptions{}, validationError(req.name, "", "%s is required for method iot", req.name)
 		}
 	}
-	opts := IoTOptions{Endpoint: *c.Endpoint, RoleAlias: *c.RoleAlias, Certificate: pemFromConfig(*c.Certificate)}
-	if c.ThingName != nil {
-		opts.ThingName = *c.ThingName
-	}
+	opts := IoTOptions{Endpoint: *c.Endpoint, RoleAlias: *c.RoleAlias, ThingName: c.ThingName, Certificate: pemFromConfig(*c.Certificate)}
 	for _, s := range [...]struct {
 		name string
 		v    *string
@@ -691,19 +681,7 @@ func iotOptionsFromJSON(raw map[string]json.RawMessage) (IoTOptions, error) {
 		opts.DurationSeconds = int(*d)
 	}
 	if p := c.PKCS11; p != nil {
-		if p.Lib == nil || *p.Lib == "" {
-			return IoTOptions{}, validationError("pkcs11.pkcs11_lib", "", "pkcs11.pkcs11_lib (the PKCS#11 module's path) is required")
-		}
-		o := PKCS11Options{Lib: *p.Lib}
-		if p.UserPIN != nil {
-			o.UserPIN = *p.UserPIN
-		}
-		if p.TokenLabel != nil {
-			o.TokenLabel = *p.TokenLabel
-		}
-		if p.PrivateKeyLabel != nil {
-			o.PrivateKeyLabel = *p.PrivateKeyLabel
-		}
+		o := PKCS11Options{Lib: p.Lib, UserPIN: p.UserPIN, TokenLabel: p.TokenLabel, PrivateKeyLabel: p.PrivateKeyLabel}
 		if s := p.SlotID; s != nil {
 			if *s != math.Trunc(*s) || *s < 0 || *s > math.MaxUint32 {
 				return IoTOptions{}, validationError("pkcs11.slot_id", fmt.Sprint(*s), "pkcs11.slot_id must be a whole number >= 0")

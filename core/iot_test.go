@@ -220,6 +220,27 @@ func (s *iotServer) options() IoTOptions {
 	}
 }
 
+// newTestIoTProvider builds a provider from opts, closed when the test ends.
+func newTestIoTProvider(t *testing.T, opts IoTOptions) *IoTProvider {
+	t.Helper()
+	p, err := NewIoTProvider(opts)
+	if err != nil {
+		t.Fatalf("NewIoTProvider: %v", err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// mustRetrieve fetches once with a new provider for opts.
+func mustRetrieve(t *testing.T, opts IoTOptions) Credentials {
+	t.Helper()
+	c, err := newTestIoTProvider(t, opts).Retrieve(context.Background())
+	if err != nil {
+		t.Fatalf("Retrieve: %v", err)
+	}
+	return c
+}
+
 func writeTemp(t *testing.T, name string, data []byte) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
@@ -293,12 +314,7 @@ func TestIoTProviderFetch(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := s.options()
 			tt.mod(&opts)
-			p, err := NewIoTProvider(opts)
-			if err != nil {
-				t.Fatalf("NewIoTProvider: %v", err)
-			}
-			defer p.Close()
-			c, err := p.Retrieve(context.Background())
+			c, err := newTestIoTProvider(t, opts).Retrieve(context.Background())
 			if tt.kind == KindUnknown {
 				if err != nil {
 					t.Fatalf("Retrieve: %v", err)
@@ -366,12 +382,7 @@ func TestIoTProviderAnswers(t *testing.T) {
 				w.WriteHeader(tt.status)
 				io.WriteString(w, tt.body)
 			})
-			p, err := NewIoTProvider(s.options())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			_, err = p.Retrieve(context.Background())
+			_, err := newTestIoTProvider(t, s.options()).Retrieve(context.Background())
 			e := wantError(t, err, tt.kind, tt.param, []string{tt.substr}, []byte("answer-secret\nanswer-token"))
 			if tt.kind == KindRequest && e.StatusCode != tt.status {
 				t.Errorf("StatusCode = %d, want %d", e.StatusCode, tt.status)
@@ -391,14 +402,7 @@ func TestIoTProviderHeadersAndTimeout(t *testing.T) {
 			fmt.Fprintf(w, `{"credentials":{"accessKeyId":"AKID","secretAccessKey":"s","sessionToken":"t","expiration":%q}}`,
 				time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
 		})
-		p, err := NewIoTProvider(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		if _, err := p.Retrieve(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		mustRetrieve(t, opts)
 		r := s.lastRequest(t)
 		if got := r.Header.Get("x-amzn-iot-credential-duration-seconds"); got != "3600" {
 			t.Errorf("x-amzn-iot-credential-duration-seconds = %q, want 3600", got)
@@ -419,12 +423,7 @@ func TestIoTProviderHeadersAndTimeout(t *testing.T) {
 		})
 		opts := s.options()
 		opts.Timeout = 200 * time.Millisecond
-		p, err := NewIoTProvider(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		_, err = p.Retrieve(context.Background())
+		_, err := newTestIoTProvider(t, opts).Retrieve(context.Background())
 		wantError(t, err, KindConnection, "endpoint", []string{"timed out", s.endpoint()})
 	})
 
@@ -437,12 +436,7 @@ func TestIoTProviderHeadersAndTimeout(t *testing.T) {
 		l.Close()
 		opts := s.options()
 		opts.Endpoint = addr
-		p, err := NewIoTProvider(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		_, err = p.Retrieve(context.Background())
+		_, err = newTestIoTProvider(t, opts).Retrieve(context.Background())
 		wantError(t, err, KindConnection, "endpoint", []string{addr})
 	})
 }
@@ -544,11 +538,7 @@ func TestIoTEndpoint(t *testing.T) {
 		opts := s.options()
 		opts.Endpoint = "a1b2c3-ats.iot.eu-west-1.amazonaws.com"
 		opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-		p, err := NewIoTProvider(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
+		p := newTestIoTProvider(t, opts)
 		if p.Endpoint() != "a1b2c3.credentials.iot.eu-west-1.amazonaws.com" {
 			t.Errorf("Endpoint() = %q", p.Endpoint())
 		}
@@ -615,14 +605,7 @@ func TestIoTOptionsValidation(t *testing.T) {
 	t.Run("SEC 1 key accepted", func(t *testing.T) {
 		opts := s.options()
 		opts.PrivateKey = PEMSource{Data: pemBlock("EC PRIVATE KEY", sec1)}
-		p, err := NewIoTProvider(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		if _, err := p.Retrieve(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		mustRetrieve(t, opts)
 	})
 
 	t.Run("String masks material", func(t *testing.T) {

@@ -116,11 +116,16 @@ func hookToken(fn func(ctx context.Context) (string, error)) mfaTokenFunc {
 // KindConfiguration errors naming mfa_token_provider, as in
 // boto3-refresh-session; they name the program but never quote its output.
 func commandToken(argv []string, o MFACommandOptions) mfaTokenFunc {
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = DefaultMFACommandTimeout
+	}
+	prog := cut(argv[0], 128)
+	fail := func(err error, format string, args ...any) error {
+		return &Error{Kind: KindConfiguration, Param: "mfa_token_provider", Value: prog, Err: err,
+			Message: fmt.Sprintf(format, args...)}
+	}
 	return func(ctx context.Context) (string, error) {
-		timeout := o.Timeout
-		if timeout <= 0 {
-			timeout = DefaultMFACommandTimeout
-		}
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
@@ -134,10 +139,6 @@ func commandToken(argv []string, o MFACommandOptions) mfaTokenFunc {
 		// Stderr goes nowhere: it may echo the code and is never shown.
 		cmd.WaitDelay = time.Second
 		killProcessGroup(cmd)
-		fail := func(err error, format string, args ...any) error {
-			return &Error{Kind: KindConfiguration, Param: "mfa_token_provider", Value: cut(argv[0], 128), Err: err,
-				Message: fmt.Sprintf(format, args...)}
-		}
 		if o.Dir != "" {
 			// Checked first: a missing directory fails the start with the
 			// same error as a missing program.
@@ -150,19 +151,19 @@ func commandToken(argv []string, o MFACommandOptions) mfaTokenFunc {
 		var exitErr *exec.ExitError
 		switch {
 		case ctx.Err() == context.DeadlineExceeded:
-			return "", fail(nil, "the MFA token command %q timed out after %s", cut(argv[0], 128), timeout)
+			return "", fail(nil, "the MFA token command %q timed out after %s", prog, timeout)
 		case errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist):
-			return "", fail(nil, "the MFA token command %q was not found", cut(argv[0], 128))
+			return "", fail(nil, "the MFA token command %q was not found", prog)
 		case errors.Is(err, fs.ErrPermission):
-			return "", fail(nil, "permission denied running the MFA token command %q", cut(argv[0], 128))
+			return "", fail(nil, "permission denied running the MFA token command %q", prog)
 		case errors.As(err, &exitErr):
-			return "", fail(nil, "the MFA token command %q failed with exit status %d", cut(argv[0], 128), exitErr.ExitCode())
+			return "", fail(nil, "the MFA token command %q failed with exit status %d", prog, exitErr.ExitCode())
 		case err != nil:
-			return "", fail(err, "the MFA token command %q could not run", cut(argv[0], 128))
+			return "", fail(err, "the MFA token command %q could not run", prog)
 		}
 		tokens := mfaTokenRe.FindAllString(strings.TrimSpace(out.String()), -1)
 		if len(tokens) == 0 {
-			return "", fail(nil, "the MFA token command %q printed no 6-digit token", cut(argv[0], 128))
+			return "", fail(nil, "the MFA token command %q printed no 6-digit token", prog)
 		}
 		return tokens[len(tokens)-1], nil
 	}

@@ -24,6 +24,7 @@ import (
 // per process, so sessions that use the same module share it, counted.
 type p11Module struct {
 	ctx  *pkcs11.Ctx
+	path string // absolute, symlinks resolved: the key in p11Modules
 	refs int
 }
 
@@ -34,50 +35,46 @@ var p11Modules = struct {
 
 // loadP11Module loads and initializes the module at path, or takes another
 // reference to it.
-func loadP11Module(path string) (*p11Module, string, error) {
-	bad := func(format string, args ...any) (*p11Module, string, error) {
-		return nil, "", validationError("pkcs11.pkcs11_lib", shortValue(path), format, args...)
+func loadP11Module(path string) (*p11Module, error) {
+	bad := func(format string, args ...any) (*p11Module, error) {
+		return nil, validationError("pkcs11.pkcs11_lib", cut(path, 128), format, args...)
 	}
 	abs, err := filepath.Abs(path)
 	if err == nil {
 		abs, err = filepath.EvalSymlinks(abs)
 	}
 	if err != nil {
-		return bad("pkcs11.pkcs11_lib %q is not a valid file path", shortValue(path))
+		return bad("pkcs11.pkcs11_lib %q is not a valid file path", cut(path, 128))
 	}
 	if fi, err := os.Stat(abs); err != nil || !fi.Mode().IsRegular() {
-		return bad("pkcs11.pkcs11_lib %q is not a valid file path", shortValue(path))
+		return bad("pkcs11.pkcs11_lib %q is not a valid file path", cut(path, 128))
 	}
 	p11Modules.Lock()
 	defer p11Modules.Unlock()
 	if m := p11Modules.m[abs]; m != nil {
 		m.refs++
-		return m, abs, nil
+		return m, nil
 	}
 	ctx := pkcs11.New(abs)
 	if ctx == nil {
-		return bad("pkcs11.pkcs11_lib %q could not be loaded as a PKCS#11 module", shortValue(path))
+		return bad("pkcs11.pkcs11_lib %q could not be loaded as a PKCS#11 module", cut(path, 128))
 	}
 	if err := ctx.Initialize(); err != nil && !errors.Is(err, pkcs11.Error(pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED)) {
 		ctx.Destroy()
-		return nil, "", &Error{Kind: KindValidation, Param: "pkcs11.pkcs11_lib", Value: shortValue(path), Err: err,
-			Message: fmt.Sprintf("the PKCS#11 module %q failed to initialize", shortValue(path))}
+		return nil, &Error{Kind: KindValidation, Param: "pkcs11.pkcs11_lib", Value: cut(path, 128), Err: err,
+			Message: fmt.Sprintf("the PKCS#11 module %q failed to initialize", cut(path, 128))}
 	}
-	m := &p11Module{ctx: ctx, refs: 1}
+	m := &p11Module{ctx: ctx, path: abs, refs: 1}
 	p11Modules.m[abs] = m
-	return m, abs, nil
+	return m, nil
 }
 
-// releaseP11Module drops a reference, finalizing the module with the last.
-func releaseP11Module(abs string) {
+// release drops a reference, finalizing the module with the last.
+func (m *p11Module) release() {
 	p11Modules.Lock()
 	defer p11Modules.Unlock()
-	m := p11Modules.m[abs]
-	if m == nil {
-		return
-	}
 	if m.refs--; m.refs == 0 {
-		delete(p11Modules.m, abs)
+		delete(p11Modules.m, m.path)
 		m.ctx.Finalize()
 		m.ctx.Destroy()
 	}
@@ -87,12 +84,10 @@ func releaseP11Module(abs string) {
 // It signs for TLS 1.2 and 1.3: RSA PKCS#1 v1.5, RSA-PSS and ECDSA.
 type pkcs11Key struct {
 	mu      sync.Mutex // a PKCS#11 session is used by one thread at a time
-	mod     *p11Module
-	modPath string
+	mod     *p11Module // nil once closed
 	session pkcs11.SessionHandle
 	handle  pkcs11.ObjectHandle
 	pub     crypto.PublicKey
-	closed  bool
 }
 
 var _ crypto.Signer = (*pkcs11Key)(nil)
@@ -106,14 +101,11 @@ func openPKCS11Key(o PKCS11Options, pub crypto.PublicKey) (*pkcs11Key, error) {
 	default:
 		return nil, validationError("certificate", "", "with pkcs11 the certificate's key must be RSA or ECDSA, not %T", pub)
 	}
-	if o.Lib == "" {
-		return nil, validationError("pkcs11.pkcs11_lib", "", "pkcs11.pkcs11_lib (the PKCS#11 module's path) is required")
-	}
-	mod, abs, err := loadP11Module(o.Lib)
+	mod, err := loadP11Module(o.Lib)
 	if err != nil {
 		return nil, err
 	}
-	k := &pkcs11Key{mod: mod, modPath: abs, pub: pub}
+	k := &pkcs11Key{mod: mod, pub: pub}
 	if err := k.open(o); err != nil {
 		k.Close()
 		return nil, err
@@ -175,11 +167,11 @@ func findP11Slot(ctx *pkcs11.Ctx, o PKCS11Options) (uint, error) {
 	case len(found) > 1:
 		return 0, configurationError("pkcs11.token_label", "%d PKCS#11 tokens match; set pkcs11.slot_id or pkcs11.token_label to choose one", len(found))
 	case o.SlotID != nil && o.TokenLabel != "":
-		return 0, validationError("pkcs11.token_label", shortValue(o.TokenLabel), "no initialized PKCS#11 token labelled %q in slot %d", shortValue(o.TokenLabel), *o.SlotID)
+		return 0, validationError("pkcs11.token_label", cut(o.TokenLabel, 128), "no initialized PKCS#11 token labelled %q in slot %d", cut(o.TokenLabel, 128), *o.SlotID)
 	case o.SlotID != nil:
 		return 0, validationError("pkcs11.slot_id", fmt.Sprint(*o.SlotID), "no initialized PKCS#11 token in slot %d", *o.SlotID)
 	case o.TokenLabel != "":
-		return 0, validationError("pkcs11.token_label", shortValue(o.TokenLabel), "no initialized PKCS#11 token labelled %q", shortValue(o.TokenLabel))
+		return 0, validationError("pkcs11.token_label", cut(o.TokenLabel, 128), "no initialized PKCS#11 token labelled %q", cut(o.TokenLabel, 128))
 	}
 	return 0, validationError("pkcs11", "", "the PKCS#11 module has no initialized token")
 }
@@ -205,7 +197,7 @@ func (k *pkcs11Key) findKey(label string) (pkcs11.ObjectHandle, error) {
 	case len(objs) > 1:
 		return 0, configurationError("pkcs11.private_key_label", "more than one private key on the PKCS#11 token matches; set pkcs11.private_key_label to choose one")
 	case label != "":
-		return 0, validationError("pkcs11.private_key_label", shortValue(label), "no private key labelled %q on the PKCS#11 token (is pkcs11.user_pin set?)", shortValue(label))
+		return 0, validationError("pkcs11.private_key_label", cut(label, 128), "no private key labelled %q on the PKCS#11 token (is pkcs11.user_pin set?)", cut(label, 128))
 	}
 	return 0, validationError("pkcs11.private_key_label", "", "no private key on the PKCS#11 token (is pkcs11.user_pin set?)")
 }
@@ -300,7 +292,7 @@ func (k *pkcs11Key) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.closed {
+	if k.mod == nil {
 		return nil, errors.New("gobrs: pkcs11: the key is closed")
 	}
 	if err := k.mod.ctx.SignInit(k.session, []*pkcs11.Mechanism{mech}, k.handle); err != nil {
@@ -334,11 +326,10 @@ func (k *pkcs11Key) Close() error {
 		return nil
 	}
 	var err error
-	if !k.closed && k.session != 0 {
+	if k.session != 0 {
 		err = k.mod.ctx.CloseSession(k.session)
 	}
-	k.closed = true
-	releaseP11Module(k.modPath)
+	k.mod.release()
 	k.mod = nil
 	return err
 }

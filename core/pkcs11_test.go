@@ -131,15 +131,7 @@ func TestPKCS11SoftHSM(t *testing.T) {
 				o := srv.options()
 				o.Certificate = PEMSource{Data: srv.ca.issue(t, "thing-1", tt.pub, false)}
 				o.PrivateKey, o.PKCS11 = PEMSource{}, &PKCS11Options{Lib: hsm.module, UserPIN: hsm.pin, TokenLabel: hsm.label, PrivateKeyLabel: tt.label}
-				p, err := NewIoTProvider(o)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer p.Close()
-				c, err := p.Retrieve(context.Background())
-				if err != nil {
-					t.Fatal(err)
-				}
+				c := mustRetrieve(t, o)
 				if !strings.HasPrefix(c.AccessKeyID, "ASIAIOTTEST") {
 					t.Fatalf("credentials = %v", c)
 				}
@@ -238,34 +230,20 @@ func TestPKCS11SoftHSM(t *testing.T) {
 	})
 
 	t.Run("only token, chosen without label or slot", func(t *testing.T) {
-		p, err := NewIoTProvider(opts(ecCert, PKCS11Options{Lib: hsm.module, UserPIN: hsm.pin, PrivateKeyLabel: "ec-key"}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		if _, err := p.Retrieve(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		mustRetrieve(t, opts(ecCert, PKCS11Options{Lib: hsm.module, UserPIN: hsm.pin, PrivateKeyLabel: "ec-key"}))
 	})
 
 	t.Run("token chosen by slot_id", func(t *testing.T) {
-		mod, abs, err := loadP11Module(hsm.module)
+		mod, err := loadP11Module(hsm.module)
 		if err != nil {
 			t.Fatal(err)
 		}
 		slot, err := findP11Slot(mod.ctx, PKCS11Options{TokenLabel: hsm.label})
-		releaseP11Module(abs)
+		mod.release()
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := NewIoTProvider(opts(rsaCert, PKCS11Options{Lib: hsm.module, UserPIN: hsm.pin, SlotID: &slot, PrivateKeyLabel: "rsa-key"}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		if _, err := p.Retrieve(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		mustRetrieve(t, opts(rsaCert, PKCS11Options{Lib: hsm.module, UserPIN: hsm.pin, SlotID: &slot, PrivateKeyLabel: "rsa-key"}))
 	})
 
 	t.Run("JSON config and a shared module", func(t *testing.T) {

@@ -85,7 +85,6 @@ type STSProvider struct {
 	input        sts.AssumeRoleInput // template, without TokenCode
 	paramsDigest [32]byte
 	settings     clientSettings
-	regionLazy   bool // the region comes from the default config, at first use
 	explicit     *aws.Credentials
 	sourceHook   func(ctx context.Context) (map[string]string, error)
 	mfa          mfaTokenFunc
@@ -133,14 +132,12 @@ func NewSTSProvider(o STSOptions) (*STSProvider, error) {
 		p.explicit = &aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Source: "sts_client_kwargs"}
 	}
 	p.settings = resolveClientSettings(&o.Client)
-	if p.settings.region == "" {
-		if p.explicit == nil && p.sourceHook == nil {
-			p.regionLazy = true
-		} else {
-			p.settings.region = defaultSTSRegion
-		}
+	if p.settings.region == "" && (p.explicit != nil || p.sourceHook != nil) {
+		p.settings.region = defaultSTSRegion
 	}
-	if !p.regionLazy {
+	// Without a region the client waits for the default config's region,
+	// at first use (stsClient).
+	if p.settings.region != "" {
 		c, err := sharedSTSClient(&p.settings)
 		if err != nil {
 			return nil, err
@@ -337,17 +334,13 @@ func (p *STSProvider) sourceCredentials(ctx context.Context) (aws.Credentials, e
 			return aws.Credentials{}, err
 		}
 		if len(m) > 0 {
-			for _, k := range [...]string{"access_key", "secret_key"} {
+			for _, k := range [...]string{"access_key", "secret_key", "token"} {
+				if k == "token" && m[k] == "" {
+					continue // the token is optional
+				}
 				if err := checkField(k, m[k]); err != nil {
 					e := err.(*Error)
 					e.Param, e.Message = "source_credentials."+k, "source credentials: "+e.Message
-					return aws.Credentials{}, e
-				}
-			}
-			if t := m["token"]; t != "" {
-				if err := checkField("token", t); err != nil {
-					e := err.(*Error)
-					e.Param, e.Message = "source_credentials.token", "source credentials: "+e.Message
 					return aws.Credentials{}, e
 				}
 			}

@@ -121,11 +121,13 @@ var stsRetryBackoff retry.BackoffDelayer
 
 // sharedSTSClient returns the cached client for s, building it on a miss.
 func sharedSTSClient(s *clientSettings) (*stsClient, error) {
-	return getOrAdd(stsClients, s.key(), func() (*stsClient, error) { return newSTSClient(s) })
+	key := s.key()
+	return getOrAdd(stsClients, key, func() (*stsClient, error) { return newSTSClient(s, key) })
 }
 
-// newSTSClient builds an STS client without loading any shared config.
-func newSTSClient(s *clientSettings) (*stsClient, error) {
+// newSTSClient builds an STS client, cached under key, without loading any
+// shared config.
+func newSTSClient(s *clientSettings, key string) (*stsClient, error) {
 	var tlsConf func(*tls.Config)
 	switch {
 	case s.insecure:
@@ -181,7 +183,7 @@ func newSTSClient(s *clientSettings) (*stsClient, error) {
 		})
 	}
 	opts := sts.Options{Region: s.region, HTTPClient: httpClient, Retryer: retryer}
-	c := &stsClient{key: s.key(), endpoint: "the STS endpoint of " + s.region}
+	c := &stsClient{key: key, endpoint: "the STS endpoint of " + s.region}
 	switch {
 	case s.endpoint != "":
 		opts.BaseEndpoint = aws.String(s.endpoint)

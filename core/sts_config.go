@@ -275,11 +275,11 @@ func (p *AssumeRoleParams) Validate() error {
 			return err
 		}
 		// Tag keys are case-insensitive in IAM: AWS refuses duplicates.
-		if k := strings.ToLower(t.Key); seen[k] {
+		k := strings.ToLower(t.Key)
+		if seen[k] {
 			return validationError(fmt.Sprintf("%sTags[%d].Key", pre, i), t.Key, "%sTags has the key %q twice", pre, t.Key)
-		} else {
-			seen[k] = true
 		}
+		seen[k] = true
 	}
 	if err := maxItems(pre+"TransitiveTagKeys", len(p.TransitiveTagKeys), 50); err != nil {
 		return err
@@ -447,16 +447,22 @@ func jsonKind(c byte) string {
 	}
 }
 
-// decodeList decodes a JSON array, each element with item(param[i], raw).
-func decodeList(param string, raw []byte, item func(param string, raw []byte) error) error {
+// decodeList decodes the JSON array raw (nothing when raw is nil) onto
+// *dst, each element with item(param[i], element, &value).
+func decodeList[T any](param string, raw []byte, dst *[]T, item func(param string, raw []byte, v *T) error) error {
+	if raw == nil {
+		return nil
+	}
 	var list []json.RawMessage
 	if err := DecodeJSON(param, raw, &list); err != nil {
 		return err
 	}
 	for i, r := range list {
-		if err := item(fmt.Sprintf("%s[%d]", param, i), r); err != nil {
+		var v T
+		if err := item(fmt.Sprintf("%s[%d]", param, i), r, &v); err != nil {
 			return err
 		}
+		*dst = append(*dst, v)
 	}
 	return nil
 }
@@ -504,47 +510,24 @@ func decodeAssumeRole(raw []byte, p *AssumeRoleParams) error {
 		d32 := int32(d)
 		p.DurationSeconds = &d32
 	}
-	if policyArns != nil {
-		if err := decodeList(param+".PolicyArns", policyArns, func(ip string, r []byte) error {
-			var a PolicyArn
-			err := decodeFields(ip, r, map[string]any{"arn": &a.Arn})
-			p.PolicyArns = append(p.PolicyArns, a)
-			return err
-		}); err != nil {
-			return err
-		}
+	if err := decodeList(param+".PolicyArns", policyArns, &p.PolicyArns, func(ip string, r []byte, a *PolicyArn) error {
+		return decodeFields(ip, r, map[string]any{"arn": &a.Arn})
+	}); err != nil {
+		return err
 	}
-	if tags != nil {
-		if err := decodeList(param+".Tags", tags, func(ip string, r []byte) error {
-			var t Tag
-			err := decodeFields(ip, r, map[string]any{"Key": &t.Key, "Value": &t.Value})
-			p.Tags = append(p.Tags, t)
-			return err
-		}); err != nil {
-			return err
-		}
+	if err := decodeList(param+".Tags", tags, &p.Tags, func(ip string, r []byte, t *Tag) error {
+		return decodeFields(ip, r, map[string]any{"Key": &t.Key, "Value": &t.Value})
+	}); err != nil {
+		return err
 	}
-	if tagKey != nil {
-		if err := decodeList(param+".TransitiveTagKeys", tagKey, func(ip string, r []byte) error {
-			var k string
-			err := DecodeJSON(ip, r, &k)
-			p.TransitiveTagKeys = append(p.TransitiveTagKeys, k)
-			return err
-		}); err != nil {
-			return err
-		}
+	if err := decodeList(param+".TransitiveTagKeys", tagKey, &p.TransitiveTagKeys, func(ip string, r []byte, k *string) error {
+		return DecodeJSON(ip, r, k)
+	}); err != nil {
+		return err
 	}
-	if ctxs != nil {
-		if err := decodeList(param+".ProvidedContexts", ctxs, func(ip string, r []byte) error {
-			var c ProvidedContext
-			err := decodeFields(ip, r, map[string]any{"ProviderArn": &c.ProviderArn, "ContextAssertion": &c.ContextAssertion})
-			p.ProvidedContexts = append(p.ProvidedContexts, c)
-			return err
-		}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return decodeList(param+".ProvidedContexts", ctxs, &p.ProvidedContexts, func(ip string, r []byte, c *ProvidedContext) error {
+		return decodeFields(ip, r, map[string]any{"ProviderArn": &c.ProviderArn, "ContextAssertion": &c.ContextAssertion})
+	})
 }
 
 // decodeClientConfig reads sts_client_kwargs.
@@ -639,23 +622,19 @@ func decodeClientConfig(raw []byte, c *STSClientConfig) error {
 // shell-like, without a shell) or an array of strings.
 func decodeMFACommand(raw []byte) ([]string, error) {
 	const param = "mfa_token_provider"
-	var s string
+	var (
+		s    string
+		argv []string
+	)
 	if err := DecodeJSON(param, raw, &s); err == nil {
-		argv, err := SplitCommand(s)
-		if err != nil {
+		if argv, err = SplitCommand(s); err != nil {
 			return nil, err
 		}
-		if argv == nil {
-			argv = []string{}
-		}
-		return argv, nil
-	}
-	var argv []string
-	if err := DecodeJSON(param, raw, &argv); err != nil {
+	} else if err := DecodeJSON(param, raw, &argv); err != nil {
 		return nil, validationError(param, "", "%s must be a command string or an array of strings", param)
 	}
 	if argv == nil {
-		argv = []string{}
+		argv = []string{} // given but empty: not "no command"
 	}
 	return argv, nil
 }
@@ -680,7 +659,7 @@ func decodeMFAOptions(raw []byte, o *MFACommandOptions) (bool, error) {
 		timeout *float64
 		env     map[string]string
 	)
-	if err := decodeFields(param, raw, map[string]any{"timeout": &timeout, "cwd": &o.Dir, "env": &env, "input": &o.Input}); err != nil {
+	if err := DecodeMembers(param, obj, map[string]any{"timeout": &timeout, "cwd": &o.Dir, "env": &env, "input": &o.Input}, true); err != nil {
 		return false, err
 	}
 	if timeout != nil {
