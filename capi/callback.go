@@ -75,11 +75,9 @@ func (b *binding) call(request C.int, param string) (map[string]string, error) {
 	id := nextResult.Add(1)
 	col := &collector{vals: map[string]string{}}
 	collectors.Store(id, col)
-	res := (*C.brs_result)(C.malloc(C.size_t(unsafe.Sizeof(C.struct_brs_result{}))))
-	if res == nil {
-		collectors.Delete(id)
-		return nil, &core.Error{Kind: core.KindUnknown, Param: param, Message: "out of memory calling the callback"}
-	}
+	// cgo's C.malloc never returns NULL (it aborts, as Go does, when out of
+	// memory).
+	res := (*C.brs_result)(C.malloc(C.sizeof_struct_brs_result))
 	res.id = C.uint64_t(id)
 	rc := C.brs_shim_invoke(b.cb, b.userData, request, res, C.uint64_t(b.session))
 	res.id = 0 // a stale pointer read before the memory is reused finds no collector

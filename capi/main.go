@@ -45,15 +45,10 @@ func lookup(h C.brs_session) (*core.Session, error) {
 	return nil, &core.Error{Kind: core.KindClosed, Message: "the session handle is closed or unknown"}
 }
 
-// logger sends every log line of the library (sessions and the method
-// builders, which log through slog.Default) to brs_set_logger's sink,
-// silent by default, never to stderr.
-var logger = slog.New(cHandler{})
-
-func init() { slog.SetDefault(logger) }
-
-// withLogger makes a session log through logger.
-func withLogger(o *core.Options) { o.Logger = logger }
+// Every log line of the library goes to brs_set_logger's sink, silent by
+// default, never to stderr: sessions and the method builders log through
+// slog.Default (core's default Options.Logger).
+func init() { slog.SetDefault(slog.New(cHandler{})) }
 
 //export brsgo_new_session
 func brsgo_new_session(config *C.char, cb, userData C.uintptr_t, out *C.brs_session, errOut *C.brs_error) (status C.int) {
@@ -74,7 +69,7 @@ func brsgo_new_session(config *C.char, cb, userData C.uintptr_t, out *C.brs_sess
 		b := &binding{cb: cb, userData: userData, session: h}
 		hooks = core.Hooks{Credentials: b.credentials, SourceCredentials: b.sourceCredentials, MFAToken: b.mfaToken}
 	}
-	s, err := core.NewSessionFromJSON(raw, hooks, withLogger)
+	s, err := core.NewSessionFromJSON(raw, hooks)
 	if err != nil {
 		return fail(errOut, err)
 	}
@@ -97,24 +92,21 @@ func brsgo_credentials(h C.brs_session, out *C.struct_brs_credentials, errOut *C
 	if err != nil {
 		return fail(errOut, err)
 	}
-	var (
-		c     core.Credentials
-		until time.Time
-	)
 	if refresh != 0 {
-		_, err = s.Refresh(context.Background())
+		if _, err := s.Refresh(context.Background()); err != nil {
+			return fail(errOut, err)
+		}
+		if out == nil {
+			return C.BRS_OK
+		}
 	}
-	if err == nil {
-		// After a refresh this is the fast path: the fresh credentials and
-		// the engine's own reuse deadline for them.
-		c, until, err = s.Lookup(context.Background())
-	}
+	// After a refresh this is the fast path: the fresh credentials and the
+	// engine's own reuse deadline for them.
+	c, until, err := s.Lookup(context.Background())
 	if err != nil {
 		return fail(errOut, err)
 	}
-	if out != nil {
-		fillCredentials(out, c, until, s.Options().Clock.Now())
-	}
+	fillCredentials(out, c, until, s.Options().Clock.Now())
 	return C.BRS_OK
 }
 

@@ -34,72 +34,71 @@ __attribute__((constructor)) static void brs_shim_init(void) {
 /* The session whose callback this thread is running, 0 if none. */
 static __thread uint64_t brs_in_callback = 0;
 
-/* Fill err (if any) with status and a static message; no Go involved. */
+/* Fill err (if any, already zeroed) with status and a static message; no
+ * Go involved. */
 static int brs_fail(brs_error *err, int status, const char *message) {
     if (err != NULL) {
-        memset(err, 0, sizeof *err);
         err->status = status;
         err->message = strdup(message);
     }
     return status;
 }
 
-static int brs_forked_fail(brs_error *err) {
-    return brs_fail(err, BRS_EFORKED,
-                    "libbrs cannot be used in a child forked after it was loaded; "
-                    "create sessions after fork, or exec");
-}
-
-static int brs_reentry_fail(brs_error *err) {
-    return brs_fail(err, BRS_ERROR,
-                    "a session's callback called back into the same session; "
-                    "this would deadlock (the call waits for the callback)");
+/*
+ * The entry check of every function that takes a session: zero err (when
+ * not NULL), then refuse the call in a forked child and from the session's
+ * own callback. BRS_OK lets the call go on into Go. Session 0 is never a
+ * handle (brs_new_session passes it), so it is never the callback's own.
+ */
+static int brs_enter(brs_session session, brs_error *err) {
+    if (err != NULL) memset(err, 0, sizeof *err);
+    if (brs_forked)
+        return brs_fail(err, BRS_EFORKED,
+                        "libbrs cannot be used in a child forked after it was loaded; "
+                        "create sessions after fork, or exec");
+    if (session != 0 && session == brs_in_callback)
+        return brs_fail(err, BRS_ERROR,
+                        "a session's callback called back into the same session; "
+                        "this would deadlock (the call waits for the callback)");
+    return BRS_OK;
 }
 
 BRS_API const char *brs_version(void) { return BRS_VERSION; }
 
 BRS_API int brs_new_session(const char *config_json, brs_callback callback, void *user_data,
                             brs_session *out, brs_error *err) {
-    if (err != NULL) memset(err, 0, sizeof *err);
-    if (brs_forked) return brs_forked_fail(err);
-    return brsgo_new_session((char *)config_json, (uintptr_t)callback, (uintptr_t)user_data,
-                             out, err);
+    int rc = brs_enter(0, err);
+    return rc != BRS_OK ? rc
+                        : brsgo_new_session((char *)config_json, (uintptr_t)callback,
+                                            (uintptr_t)user_data, out, err);
 }
 
 BRS_API int brs_credentials(brs_session session, struct brs_credentials *out, brs_error *err) {
-    if (err != NULL) memset(err, 0, sizeof *err);
     if (out != NULL) memset(out, 0, sizeof *out);
-    if (brs_forked) return brs_forked_fail(err);
-    if (session != 0 && session == brs_in_callback) return brs_reentry_fail(err);
-    return brsgo_credentials(session, out, err, 0);
+    int rc = brs_enter(session, err);
+    return rc != BRS_OK ? rc : brsgo_credentials(session, out, err, 0);
 }
 
 BRS_API int brs_refresh(brs_session session, struct brs_credentials *out, brs_error *err) {
-    if (err != NULL) memset(err, 0, sizeof *err);
     if (out != NULL) memset(out, 0, sizeof *out);
-    if (brs_forked) return brs_forked_fail(err);
-    if (session != 0 && session == brs_in_callback) return brs_reentry_fail(err);
-    return brsgo_credentials(session, out, err, 1);
+    int rc = brs_enter(session, err);
+    return rc != BRS_OK ? rc : brsgo_credentials(session, out, err, 1);
 }
 
 BRS_API int brs_whoami(brs_session session, char **json_out, brs_error *err) {
-    if (err != NULL) memset(err, 0, sizeof *err);
     if (json_out != NULL) *json_out = NULL;
-    if (brs_forked) return brs_forked_fail(err);
-    if (session != 0 && session == brs_in_callback) return brs_reentry_fail(err);
-    return brsgo_whoami(session, json_out, err);
+    int rc = brs_enter(session, err);
+    return rc != BRS_OK ? rc : brsgo_whoami(session, json_out, err);
 }
 
 BRS_API int brs_close_session(brs_session session) {
-    if (brs_forked) return BRS_EFORKED;
-    if (session != 0 && session == brs_in_callback) return BRS_ERROR;
-    return brsgo_close_session(session);
+    int rc = brs_enter(session, NULL);
+    return rc != BRS_OK ? rc : brsgo_close_session(session);
 }
 
 BRS_API int brs_on_refresh(brs_session session, brs_refresh_fn fn, void *user_data) {
-    if (brs_forked) return BRS_EFORKED;
-    if (session != 0 && session == brs_in_callback) return BRS_ERROR;
-    return brsgo_on_refresh(session, (uintptr_t)fn, (uintptr_t)user_data);
+    int rc = brs_enter(session, NULL);
+    return rc != BRS_OK ? rc : brsgo_on_refresh(session, (uintptr_t)fn, (uintptr_t)user_data);
 }
 
 BRS_API int brs_result_set(brs_result *result, const char *key, const char *value) {

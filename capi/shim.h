@@ -18,7 +18,7 @@ struct brs_result {
 };
 
 /* Call a brs_callback held as an integer, marking the thread as inside
- * `session`'s callback meanwhile (see brs_reentry_fail in shim.c). */
+ * `session`'s callback meanwhile (see brs_enter in shim.c). */
 __attribute__((visibility("hidden"))) int brs_shim_invoke(uintptr_t cb, uintptr_t user_data, int request, brs_result *result,
                                                          uint64_t session);
 

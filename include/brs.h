@@ -145,11 +145,11 @@ typedef struct brs_result brs_result;
  * run at the same time.
  *
  * Re-entry: a callback must not wait for its own session. A call of
- * brs_credentials(), brs_refresh(), brs_whoami() or brs_close_session() on
- * the callback's own session, from the thread running the callback,
- * returns BRS_ERROR at once ("would deadlock") instead of hanging. (Made
- * from another thread that the callback then waits for, it does deadlock.)
- * Other sessions may be used freely.
+ * brs_credentials(), brs_refresh(), brs_whoami(), brs_close_session() or
+ * brs_on_refresh() on the callback's own session, from the thread running
+ * the callback, returns BRS_ERROR at once ("would deadlock") instead of
+ * hanging. (Made from another thread that the callback then waits for, it
+ * does deadlock.) Other sessions may be used freely.
  *
  * Lifetime: user_data is yours; the library never dereferences it. The
  * callback is never called after brs_close_session() has returned.
@@ -264,7 +264,8 @@ int brs_close_session(brs_session session);
  * Python package does, need not ask again when its copy's valid_for_ms runs
  * out. Set it once, right after brs_new_session(); NULL removes it. A
  * listener replaced while a refresh completes may be called once more.
- * Returns BRS_OK, or BRS_ECLOSED.
+ * Returns BRS_OK, or BRS_ECLOSED; BRS_ERROR from the session's own callback
+ * or listener (see brs_callback), BRS_EFORKED in a forked child.
  */
 int brs_on_refresh(brs_session session, brs_refresh_fn fn, void *user_data);
 

@@ -59,7 +59,7 @@ static double reads(long n) {
     brs_error err;
     double t0 = now_ns();
     for (long i = 0; i < n; i++) {
-        memset(&err, 0, sizeof err);
+        /* no memset: brs_credentials zeroes creds and err on entry */
         if (brs_credentials(session, &creds, &err) != BRS_OK) {
             fprintf(stderr, "brs_credentials: %s\n", err.message ? err.message : "(no message)");
             brs_error_clear(&err);
