@@ -34,12 +34,8 @@ REGION = "us-east-1"
 def moto() -> Iterator[MotoServer]:
     """A moto server on a free loopback port, for the whole test run."""
 
-    server = MotoServer()
-    server.start()
-    try:
+    with MotoServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
