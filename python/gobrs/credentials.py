@@ -37,7 +37,7 @@ def _frozen_field(name: str, doc: str) -> property:
     field = attrgetter(name)
 
     def get(self: "GoRefreshableCredentials") -> str:
-        return field(self.get_frozen_credentials()) or ""
+        return field(self.get_frozen_credentials())  # type: ignore[no-any-return]
 
     return property(get, _read_only, doc=doc)
 
