@@ -65,7 +65,9 @@ def _present(module: str) -> bool:
 
 
 # names of methods not built into this version are left out of star imports
-__all__ = sorted(name for name, module in _EXPORTS.items() if _present(module))
+_built = {module for module in set(_EXPORTS.values()) if _present(module)}
+__all__ = sorted(name for name, module in _EXPORTS.items() if module in _built)
+del _built
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .cache import CacheError as CacheError
@@ -98,10 +100,6 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'gobrs' has no attribute {name!r}")
-    if name == "RefreshableSession":
-        # the factory finds methods by their module; importing the custom
-        # one here makes it available without a lookup
-        importlib.import_module("gobrs.custom")
     try:
         value = getattr(importlib.import_module(module), name)
     except ModuleNotFoundError as exc:

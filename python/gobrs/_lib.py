@@ -194,20 +194,16 @@ def load() -> ctypes.CDLL:
     """
 
     lib = _lib
-    if lib is not None:
-        if _loaded_pid != os.getpid():
-            raise BRSForkError(FORK_MESSAGE)
-        return lib
-    with _load_lock:
-        return _load_locked()
+    if lib is None:
+        with _load_lock:
+            lib = _lib if _lib is not None else _load_locked()
+    if forked():
+        raise BRSForkError(FORK_MESSAGE)
+    return lib
 
 
 def _load_locked() -> ctypes.CDLL:
     global _lib, _loaded_pid, _log_fn
-    if _lib is not None:
-        if _loaded_pid != os.getpid():
-            raise BRSForkError(FORK_MESSAGE)
-        return _lib
     path = library_path()
     if not os.path.exists(path):
         raise BRSConfigurationError(

@@ -15,6 +15,7 @@ __all__ = ["GoRefreshableCredentials"]
 
 import time
 from datetime import datetime, timezone
+from operator import attrgetter
 from typing import Any, Optional, Tuple
 
 from botocore.credentials import ReadOnlyCredentials, RefreshableCredentials
@@ -24,6 +25,21 @@ from . import _lib
 _monotonic = time.monotonic
 _NEVER = float("-inf")
 _EMPTY = ReadOnlyCredentials("", "", "", None)
+
+
+def _read_only(self: Any, value: Any) -> None:
+    raise AttributeError("gobrs credentials are read-only")
+
+
+def _frozen_field(name: str, doc: str) -> property:
+    """A read-only property: that field of the current frozen credentials."""
+
+    field = attrgetter(name)
+
+    def get(self: "GoRefreshableCredentials") -> str:
+        return field(self.get_frozen_credentials())  # type: ignore[no-any-return]
+
+    return property(get, _read_only, doc=doc)
 
 
 class GoRefreshableCredentials(RefreshableCredentials):
@@ -129,9 +145,9 @@ class GoRefreshableCredentials(RefreshableCredentials):
     def close(self) -> None:
         """Close the Go session. Later reads raise BRSClosedError."""
 
-        self._deadline = _NEVER
+        self._deadline = _NEVER  # readers during the close go to Go and get BRSClosedError
         self._native.close()
-        self._deadline = _NEVER
+        self._deadline = _NEVER  # a refresh push that raced the close may have set it again
 
     @property
     def closed(self) -> bool:
@@ -141,45 +157,12 @@ class GoRefreshableCredentials(RefreshableCredentials):
 
     # -- botocore's RefreshableCredentials surface ----------------------
 
-    @property
-    def access_key(self) -> str:
-        """The current access key (prefer :meth:`get_frozen_credentials`)."""
-
-        return self.get_frozen_credentials().access_key or ""
-
-    @access_key.setter
-    def access_key(self, value: str) -> None:
-        raise AttributeError("gobrs credentials are read-only")
-
-    @property
-    def secret_key(self) -> str:
-        """The current secret key (prefer :meth:`get_frozen_credentials`)."""
-
-        return self.get_frozen_credentials().secret_key or ""
-
-    @secret_key.setter
-    def secret_key(self, value: str) -> None:
-        raise AttributeError("gobrs credentials are read-only")
-
-    @property
-    def token(self) -> str:
-        """The current session token (prefer :meth:`get_frozen_credentials`)."""
-
-        return self.get_frozen_credentials().token or ""
-
-    @token.setter
-    def token(self, value: str) -> None:
-        raise AttributeError("gobrs credentials are read-only")
-
-    @property  # type: ignore[override]
-    def account_id(self) -> Optional[str]:
-        """The account id, which gobrs does not track: always None."""
-
-        return None
-
-    @account_id.setter
-    def account_id(self, value: Optional[str]) -> None:
-        raise AttributeError("gobrs credentials are read-only")
+    access_key = _frozen_field("access_key", "The current access key (prefer :meth:`get_frozen_credentials`).")
+    secret_key = _frozen_field("secret_key", "The current secret key (prefer :meth:`get_frozen_credentials`).")
+    token = _frozen_field("token", "The current session token (prefer :meth:`get_frozen_credentials`).")
+    account_id = property(  # type: ignore[assignment]
+        lambda self: None, _read_only, doc="The account id, which gobrs does not track: always None."
+    )
 
     def refresh_needed(self, refresh_in: Optional[int] = None) -> bool:
         """Whether the cached copy is due for a look at the Go session.
@@ -193,11 +176,7 @@ class GoRefreshableCredentials(RefreshableCredentials):
 
         if refresh_in is None:
             return not _monotonic() < self._deadline
-        expiry = self._expiry_time
-        if expiry is None:
-            return True
-        remaining = (expiry - datetime.now(timezone.utc)).total_seconds()
-        return remaining < refresh_in
+        return self._expiry_time is None or self._seconds_remaining() < refresh_in
 
     def _seconds_remaining(self) -> float:
         expiry = self._expiry_time

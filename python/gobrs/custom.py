@@ -40,16 +40,8 @@ def _call_getter(
             "The dict returned by custom_credentials_method is missing required key-value pairs.",
             details={"missing": sorted(missing)},
         )
-    answer: Dict[str, str] = {}
-    for key in ("access_key", "secret_key", "token"):
-        value = result[key]
-        if not isinstance(value, str):
-            # the value may be a secret: name its type only
-            raise BRSCredentialError(
-                f"{key!r} must be a string, not {type(value).__name__}",
-                param=key,
-            )
-        answer[key] = value
+    # the trampoline (gobrs._lib) checks that each value is a string
+    answer: Dict[str, str] = {key: result[key] for key in ("access_key", "secret_key", "token")}
     expiry = result["expiry_time"]
     if isinstance(expiry, datetime):
         # aware: its own offset; naive: read as UTC, like an ISO 8601

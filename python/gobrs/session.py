@@ -318,9 +318,9 @@ class BaseRefreshableSession(boto3.session.Session):
 
         frozen, expiry = self._creds().snapshot()
         return {
-            "access_key": frozen.access_key or "",
-            "secret_key": frozen.secret_key or "",
-            "token": frozen.token or "",
+            "access_key": frozen.access_key,
+            "secret_key": frozen.secret_key,
+            "token": frozen.token,
             "expiry_time": expiry,
         }
 

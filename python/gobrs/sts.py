@@ -266,7 +266,7 @@ def _client_config(config: Any) -> Dict[str, Any]:
 
 
 def _client_kwargs(client: STSClientConfig, region: Optional[str]) -> Dict[str, Any]:
-    out: Dict[str, Any] = {k: v for k, v in client.items() if v is not None}
+    out: Dict[str, Any] = dict(client)  # a _Config holds no None values
     if "config" in out:
         out["config"] = _client_config(out["config"])
     if "region_name" not in out and region:

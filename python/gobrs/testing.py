@@ -196,12 +196,8 @@ def moto_server(
         The endpoint URL, e.g. ``"http://127.0.0.1:54321"``.
     """
 
-    server = MotoServer(host=host, port=port, python=python, timeout=timeout)
-    server.start()
-    try:
+    with MotoServer(host=host, port=port, python=python, timeout=timeout) as server:
         yield server.endpoint_url
-    finally:
-        server.stop()
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -25,21 +25,25 @@ os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 for _var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
     os.environ.pop(_var, None)
 
+from gobrs import RefreshableSession  # noqa: E402
 from gobrs.testing import MotoServer  # noqa: E402
 
 REGION = "us-east-1"
+
+
+def custom_session(getter: Any, **kwargs: Any) -> Any:
+    """A ``custom`` session of ``getter`` in REGION (``kwargs`` may override it)."""
+
+    kwargs.setdefault("region_name", REGION)
+    return RefreshableSession(method="custom", custom_credentials_method=getter, **kwargs)
 
 
 @pytest.fixture(scope="session")
 def moto() -> Iterator[MotoServer]:
     """A moto server on a free loopback port, for the whole test run."""
 
-    server = MotoServer()
-    server.start()
-    try:
+    with MotoServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from typing import Any, Dict
 import boto3.session
 import botocore.credentials
 import pytest
+from conftest import custom_session as session
 
 from gobrs import (
     BRSClosedError,
@@ -41,11 +42,6 @@ def good(**overrides: Any) -> Dict[str, Any]:
     }
     creds.update(overrides)
     return creds
-
-
-def session(getter: Any, **kwargs: Any) -> CustomRefreshableSession:
-    kwargs.setdefault("region_name", REGION)
-    return RefreshableSession(method="custom", custom_credentials_method=getter, **kwargs)
 
 
 def parse_iso(text: str) -> datetime:

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from botocore.config import Config
-from conftest import record_access_keys
+from conftest import custom_session, record_access_keys
 
-from gobrs import BRSCredentialError, RefreshableSession
+from gobrs import BRSCredentialError
 
 S3_CONFIG = Config(s3={"addressing_style": "path"})
 
@@ -20,14 +20,7 @@ def short_session(getter: Any, **kwargs: Any):
     # short-lived credentials get both windows scaled down so that the
     # advisory one is a quarter of their life (2.5 s credentials: reusable
     # for ~1.9 s, then refreshed)
-    return RefreshableSession(
-        method="custom",
-        custom_credentials_method=getter,
-        region_name="us-east-1",
-        advisory_timeout=2,
-        mandatory_timeout=1,
-        **kwargs,
-    )
+    return custom_session(getter, advisory_timeout=2, mandatory_timeout=1, **kwargs)
 
 
 def wait_until(predicate, timeout: float = 15.0, step: float = 0.05) -> bool:
@@ -101,13 +94,7 @@ def test_advisory_window_failure_keeps_the_current_credentials(endpoint) -> None
         raise RuntimeError("source unavailable")
 
     # 6 s life: advisory window 1.5 s before expiry, mandatory 0.15 s before
-    s = RefreshableSession(
-        method="custom",
-        custom_credentials_method=getter,
-        region_name="us-east-1",
-        advisory_timeout=10,
-        mandatory_timeout=1,
-    )
+    s = custom_session(getter, advisory_timeout=10, mandatory_timeout=1)
     sts = s.client("sts", endpoint_url=endpoint)
     keys = record_access_keys(sts)
     sts.get_caller_identity()

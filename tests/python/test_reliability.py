@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List
 
 import pytest
+from conftest import custom_session as custom
 
 from gobrs import (
     BRSCredentialError,
@@ -61,11 +62,6 @@ class Counting:
     def __call__(self, **kwargs: Any) -> Any:
         self.calls += 1
         return self.result() if callable(self.result) else self.result
-
-
-def custom(getter: Any, **kwargs: Any) -> Any:
-    kwargs.setdefault("region_name", REGION)
-    return RefreshableSession(method="custom", custom_credentials_method=getter, **kwargs)
 
 
 def assert_short(exc: BaseException) -> None:

@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Any, List
 
-from gobrs import RefreshableSession
+from conftest import custom_session
 
 
 def run_threads(n: int, target) -> List[Any]:
@@ -32,13 +32,7 @@ def run_threads(n: int, target) -> List[Any]:
 
 def test_sixteen_threads_across_an_expiry_make_one_getter_call(make_getter) -> None:
     getter = make_getter(lifetimes=[1.0, 3600], delay=0.2)
-    s = RefreshableSession(
-        method="custom",
-        custom_credentials_method=getter,
-        region_name="us-east-1",
-        advisory_timeout=2,
-        mandatory_timeout=1,
-    )
+    s = custom_session(getter, advisory_timeout=2, mandatory_timeout=1)
     creds = s.get_credentials()
     assert creds.get_frozen_credentials().access_key == getter.access_key(1)
     assert getter.calls == 1
@@ -50,7 +44,7 @@ def test_sixteen_threads_across_an_expiry_make_one_getter_call(make_getter) -> N
 
 def test_sixteen_threads_at_first_use_make_one_getter_call(make_getter) -> None:
     getter = make_getter(delay=0.2)
-    s = RefreshableSession(method="custom", custom_credentials_method=getter, region_name="us-east-1")
+    s = custom_session(getter)
     results = run_threads(16, lambda: s.credentials["access_key"])
     assert results == [getter.access_key(1)] * 16
     assert getter.calls == 1
@@ -58,13 +52,7 @@ def test_sixteen_threads_at_first_use_make_one_getter_call(make_getter) -> None:
 
 def test_getter_never_overlaps_itself(make_getter) -> None:
     getter = make_getter(lifetime=0.6, delay=0.05)
-    s = RefreshableSession(
-        method="custom",
-        custom_credentials_method=getter,
-        region_name="us-east-1",
-        advisory_timeout=1,
-        mandatory_timeout=0.5,
-    )
+    s = custom_session(getter, advisory_timeout=1, mandatory_timeout=0.5)
     creds = s.get_credentials()
     stop = time.monotonic() + 2.0
 
@@ -84,7 +72,7 @@ def test_getter_never_overlaps_itself(make_getter) -> None:
 def test_go_calls_release_the_gil(make_getter) -> None:
     # While a reader waits in Go for a slow getter, other Python threads run.
     getter = make_getter(delay=1.0)
-    s = RefreshableSession(method="custom", custom_credentials_method=getter, region_name="us-east-1")
+    s = custom_session(getter)
     ticks = 0
     done = threading.Event()
 
