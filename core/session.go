@@ -221,20 +221,19 @@ func (s *Session) Retrieve(ctx context.Context) (aws.Credentials, error) {
 // a copy, like the Python layer, use it to avoid a call per request.
 func (s *Session) Lookup(ctx context.Context) (Credentials, time.Time, error) {
 	// Fast path, without the lock: fresh credentials. An entry's creds and
-	// window instants never change once it is published.
-	if e := s.cur.Load(); e != nil {
-		if s.opts.Clock.Now().Before(e.advisoryAt) {
-			return e.creds, e.advisoryAt, nil
-		}
+	// window instants never change once it is published. now is read once:
+	// the checks under the lock below use the same instant.
+	now := s.opts.Clock.Now()
+	if e := s.cur.Load(); e != nil && now.Before(e.advisoryAt) {
+		return e.creds, e.advisoryAt, nil
 	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return Credentials{}, time.Time{}, errClosed()
 	}
-	now := s.opts.Clock.Now()
 	e := s.cur.Load()
-	if e != nil && now.Before(e.advisoryAt) {
+	if e != nil && now.Before(e.advisoryAt) { // a refresh landed meanwhile
 		s.mu.Unlock()
 		return e.creds, e.advisoryAt, nil
 	}
@@ -245,12 +244,11 @@ func (s *Session) Lookup(ctx context.Context) (Credentials, time.Time, error) {
 			s.mu.Unlock()
 			return e.creds, due, nil
 		}
-		f := s.startLocked()
-		f.joined++
+		f := s.joinLocked()
 		s.mu.Unlock()
-		werr := wait(ctx, f)
-		if werr == nil && f.err == nil {
-			return f.e.creds, f.e.advisoryAt, nil
+		ne, err := f.await(ctx)
+		if err == nil {
+			return ne.creds, ne.advisoryAt, nil
 		}
 		// The refresh failed (it was logged) or the caller gave up on it.
 		// The current credentials stay in use unless the mandatory window
@@ -261,31 +259,22 @@ func (s *Session) Lookup(ctx context.Context) (Credentials, time.Time, error) {
 		due := s.dueLocked(e, now)
 		s.mu.Unlock()
 		if !now.Before(e.mandatoryAt) {
-			if werr != nil {
-				return Credentials{}, time.Time{}, werr
-			}
-			return Credentials{}, time.Time{}, f.err
+			return Credentials{}, time.Time{}, err
 		}
 		return e.creds, due, nil
 	}
 	// No credentials yet, or mandatory window: everyone waits for one refresh.
-	f := s.call
-	if f == nil {
-		f = s.startLocked()
-	}
-	f.joined++
+	f := s.joinLocked()
 	s.mu.Unlock()
-	if err := wait(ctx, f); err != nil {
+	ne, err := f.await(ctx)
+	if err != nil {
 		return Credentials{}, time.Time{}, err
 	}
-	if f.err != nil {
-		return Credentials{}, time.Time{}, f.err
-	}
-	if now := s.opts.Clock.Now(); !now.Before(f.e.creds.Expires) {
-		return Credentials{}, time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: f.e.creds.ExpiryString(),
+	if now := s.opts.Clock.Now(); !now.Before(ne.creds.Expires) {
+		return Credentials{}, time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: ne.creds.ExpiryString(),
 			Message: "credentials are still expired after a refresh"}
 	}
-	return f.e.creds, f.e.advisoryAt, nil
+	return ne.creds, ne.advisoryAt, nil
 }
 
 // Refresh forces a refresh now (joining one already in flight) and returns
@@ -296,19 +285,13 @@ func (s *Session) Refresh(ctx context.Context) (Credentials, error) {
 		s.mu.Unlock()
 		return Credentials{}, errClosed()
 	}
-	f := s.call
-	if f == nil {
-		f = s.startLocked()
-	}
-	f.joined++
+	f := s.joinLocked()
 	s.mu.Unlock()
-	if err := wait(ctx, f); err != nil {
+	e, err := f.await(ctx)
+	if err != nil {
 		return Credentials{}, err
 	}
-	if f.err != nil {
-		return Credentials{}, f.err
-	}
-	return f.e.creds, nil
+	return e.creds, nil
 }
 
 // Identity describes who the credentials belong to. Providers that
@@ -380,13 +363,14 @@ func (s *Session) dueLocked(e *entry, now time.Time) time.Time {
 
 func errClosed() *Error { return &Error{Kind: KindClosed, Message: "the session is closed"} }
 
-// wait blocks until f is done or ctx ends.
-func wait(ctx context.Context, f *flight) error {
+// await blocks until f is done or ctx ends, and returns f's entry or the
+// error that ended the wait (the refresh's, or the context's).
+func (f *flight) await(ctx context.Context) (*entry, error) {
 	select {
 	case <-f.done:
-		return nil
+		return f.e, f.err
 	case <-ctx.Done():
-		return &Error{Kind: KindCredential, Err: ctx.Err(), Message: "gave up waiting for a credential refresh"}
+		return nil, &Error{Kind: KindCredential, Err: ctx.Err(), Message: "gave up waiting for a credential refresh"}
 	}
 }
 
@@ -396,6 +380,18 @@ func (s *Session) startLocked() *flight {
 	s.call = f
 	s.wg.Add(1)
 	go s.run(f)
+	return f
+}
+
+// joinLocked returns the refresh in flight, starting one if there is none,
+// and counts the caller among its waiters; s.mu must be held and the
+// session open.
+func (s *Session) joinLocked() *flight {
+	f := s.call
+	if f == nil {
+		f = s.startLocked()
+	}
+	f.joined++
 	return f
 }
 
@@ -526,9 +522,7 @@ func (s *Session) background() {
 	defer s.wg.Done()
 	failures := 0
 	for {
-		s.mu.Lock()
 		e := s.cur.Load()
-		s.mu.Unlock()
 		var timer <-chan time.Time
 		switch {
 		case failures > 0:
@@ -582,10 +576,7 @@ func (s *Session) sleep(e *entry, timer <-chan time.Time) bool {
 		case <-timer:
 			return true
 		case <-s.updated:
-			s.mu.Lock()
-			changed := s.cur.Load() != e
-			s.mu.Unlock()
-			if changed {
+			if s.cur.Load() != e {
 				return false
 			}
 		}
