@@ -119,9 +119,8 @@ type flight struct {
 type Session struct {
 	provider Provider
 	opts     Options
-	ctx      context.Context
+	ctx      context.Context // the provider's; cancelled by Close
 	cancel   context.CancelFunc
-	closeCh  chan struct{}
 	updated  chan struct{}
 	wg       sync.WaitGroup
 
@@ -173,7 +172,7 @@ func NewSession(provider Provider, optFns ...func(*Options)) (*Session, error) {
 	if r, ok := provider.(OptionsReceiver); ok {
 		r.ReceiveOptions(opts)
 	}
-	s := &Session{provider: provider, opts: opts, closeCh: make(chan struct{}), updated: make(chan struct{}, 1)}
+	s := &Session{provider: provider, opts: opts, updated: make(chan struct{}, 1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if opts.BackgroundRefresh {
 		s.wg.Add(1)
@@ -326,7 +325,6 @@ func (s *Session) Close() error {
 	s.closed = true
 	s.cur.Store(nil)
 	s.cancel()
-	close(s.closeCh)
 	s.mu.Unlock()
 	s.wg.Wait()
 	if c, ok := s.provider.(Closer); ok {
@@ -400,8 +398,11 @@ func (s *Session) joinLocked() *flight {
 func (s *Session) run(f *flight) {
 	defer s.wg.Done()
 	creds, err := s.fetch()
+	now := s.opts.Clock.Now() // validates the result and places its windows
+	if err == nil {
+		err = creds.Validate(now)
+	}
 	s.mu.Lock()
-	now := s.opts.Clock.Now()
 	s.stats.Fetches++
 	s.call = nil
 	if err != nil {
@@ -466,8 +467,7 @@ func (s *Session) notify(e *entry) {
 	}
 }
 
-// fetch calls the provider once, turning a panic into a credential error,
-// and validates the result.
+// fetch calls the provider once, turning a panic into a credential error.
 func (s *Session) fetch() (creds Credentials, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -475,13 +475,10 @@ func (s *Session) fetch() (creds Credentials, err error) {
 		}
 	}()
 	creds, err = s.provider.Retrieve(s.ctx)
-	if err != nil {
-		if KindOf(err) == KindUnknown {
-			err = &Error{Kind: KindCredential, Err: err, Message: "the credential provider failed"}
-		}
-		return Credentials{}, err
+	if err != nil && KindOf(err) == KindUnknown {
+		err = &Error{Kind: KindCredential, Err: err, Message: "the credential provider failed"}
 	}
-	return creds, creds.Validate(s.opts.Clock.Now())
+	return creds, err
 }
 
 // Windows returns the advisory and mandatory windows used for credentials
@@ -552,7 +549,7 @@ func (s *Session) background() {
 		}
 		s.mu.Unlock()
 		select {
-		case <-s.closeCh:
+		case <-s.ctx.Done():
 			return
 		case <-f.done:
 		}
@@ -571,7 +568,7 @@ func (s *Session) background() {
 func (s *Session) sleep(e *entry, timer <-chan time.Time) bool {
 	for {
 		select {
-		case <-s.closeCh:
+		case <-s.ctx.Done():
 			return true
 		case <-timer:
 			return true
