@@ -100,7 +100,9 @@ func newFaultServer(t *testing.T, proto string, clock Clock) *faultServer {
 	default:
 		t.Fatalf("unknown protocol %q", proto)
 	}
-	f.iot.closeIfSet()
+	if f.iot != nil {
+		f.iot.Close() // only its certificates are used
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -123,14 +125,6 @@ func newFaultServer(t *testing.T, proto string, clock Clock) *faultServer {
 		f.stalled.Wait()
 	})
 	return f
-}
-
-// closeIfSet stops the iotServer's own listener: only its certificates
-// are used.
-func (s *iotServer) closeIfSet() {
-	if s != nil {
-		s.Close()
-	}
 }
 
 // serve starts an http.Server on l; f.mu must not be held.
