@@ -72,6 +72,22 @@ type commonConfig struct {
 	BackgroundRefresh *bool
 }
 
+// apply sets the options the config names.
+func (c *commonConfig) apply(o *Options) {
+	if c.DeferRefresh != nil {
+		o.DeferRefresh = *c.DeferRefresh
+	}
+	if c.BackgroundRefresh != nil {
+		o.BackgroundRefresh = *c.BackgroundRefresh
+	}
+	if c.AdvisoryTimeout != nil {
+		o.AdvisoryTimeout = time.Duration(*c.AdvisoryTimeout * float64(time.Second))
+	}
+	if c.MandatoryTimeout != nil {
+		o.MandatoryTimeout = time.Duration(*c.MandatoryTimeout * float64(time.Second))
+	}
+}
+
 // maxConfigLen bounds a JSON config (PEM material included).
 const maxConfigLen = 4 << 20
 
@@ -106,38 +122,19 @@ func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*
 	for k := range fields {
 		delete(raw, k)
 	}
-	opts := []func(*Options){}
-	if common.DeferRefresh != nil {
-		d := *common.DeferRefresh
-		opts = append(opts, func(o *Options) { o.DeferRefresh = d })
-	}
-	if common.BackgroundRefresh != nil {
-		b := *common.BackgroundRefresh
-		opts = append(opts, func(o *Options) { o.BackgroundRefresh = b })
-	}
 	for _, t := range []struct {
 		name string
 		v    *float64
-		set  func(*Options, time.Duration)
-	}{
-		{"advisory_timeout", common.AdvisoryTimeout, func(o *Options, d time.Duration) { o.AdvisoryTimeout = d }},
-		{"mandatory_timeout", common.MandatoryTimeout, func(o *Options, d time.Duration) { o.MandatoryTimeout = d }},
-	} {
-		if t.v == nil {
-			continue
+	}{{"advisory_timeout", common.AdvisoryTimeout}, {"mandatory_timeout", common.MandatoryTimeout}} {
+		if t.v != nil && !(*t.v >= 0 && *t.v <= 1e7) { // NaN fails too
+			return nil, validationError(t.name, fmt.Sprint(*t.v), "%s must be between 0 and 10000000 seconds", t.name)
 		}
-		secs := *t.v
-		if secs < 0 || secs > 1e7 || secs != secs {
-			return nil, validationError(t.name, fmt.Sprint(secs), "%s must be between 0 and 10000000 seconds", t.name)
-		}
-		set, d := t.set, time.Duration(secs*float64(time.Second))
-		opts = append(opts, func(o *Options) { set(o, d) })
 	}
 	provider, err := build(raw, hooks)
 	if err != nil {
 		return nil, err
 	}
-	s, err := NewSession(provider, append(opts, optFns...)...)
+	s, err := NewSession(provider, append([]func(*Options){common.apply}, optFns...)...)
 	if err != nil {
 		if c, ok := provider.(Closer); ok {
 			c.Close()

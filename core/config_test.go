@@ -198,11 +198,7 @@ func FuzzNewSessionFromJSON(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	hooks := Hooks{Credentials: func(context.Context) (map[string]string, error) {
-		m := goodMap()
-		m["expiry_time"] = time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
-		return m, nil
-	}}
+	hooks := countingHooks(new(atomic.Int64))
 	f.Fuzz(func(t *testing.T, config []byte) {
 		s, err := NewSessionFromJSON(config, hooks, func(o *Options) { o.Logger = discardLogger })
 		if err != nil {

@@ -139,11 +139,12 @@ func TestCredentialsFromMap(t *testing.T) {
 	set := func(k, v string) edit { return func(m map[string]string) { m[k] = v } }
 	del := func(k string) edit { return func(m map[string]string) { delete(m, k) } }
 	huge := strings.Repeat(secretMark, maxFieldLen/len(secretMark)+1)
-	cases := []struct {
+	type mapCase struct {
 		name  string
 		edit  edit
 		param string
-	}{
+	}
+	cases := []mapCase{
 		{"valid", func(map[string]string) {}, ""},
 		{"extra keys ignored", set("region", "us-east-1"), ""},
 		{"expiry with offset", set("expiry_time", "2030-01-02T06:04:05+02:00"), ""},
@@ -154,20 +155,12 @@ func TestCredentialsFromMap(t *testing.T) {
 		{"zero expiry", set("expiry_time", "0001-01-01T00:00:00Z"), "expiry_time"},
 	}
 	for _, k := range []string{"access_key", "secret_key", "token", "expiry_time"} {
-		cases = append(cases, struct {
-			name  string
-			edit  edit
-			param string
-		}{"missing " + k, del(k), k})
+		cases = append(cases, mapCase{"missing " + k, del(k), k})
 	}
 	for _, k := range []string{"access_key", "secret_key", "token"} {
 		for name, v := range map[string]string{"empty": "", "oversized": huge, "invalid UTF-8": secretMark + "\xc3\x28",
 			"NUL": secretMark + "\x00x", "newline": tokenMark + "\n"} {
-			cases = append(cases, struct {
-				name  string
-				edit  edit
-				param string
-			}{name + " " + k, set(k, v), k})
+			cases = append(cases, mapCase{name + " " + k, set(k, v), k})
 		}
 	}
 	for _, tc := range cases {

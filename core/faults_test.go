@@ -100,7 +100,9 @@ func newFaultServer(t *testing.T, proto string, clock Clock) *faultServer {
 	default:
 		t.Fatalf("unknown protocol %q", proto)
 	}
-	f.iot.closeIfSet()
+	if f.iot != nil {
+		f.iot.Close() // only its certificates are used
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -123,14 +125,6 @@ func newFaultServer(t *testing.T, proto string, clock Clock) *faultServer {
 		f.stalled.Wait()
 	})
 	return f
-}
-
-// closeIfSet stops the iotServer's own listener: only its certificates
-// are used.
-func (s *iotServer) closeIfSet() {
-	if s != nil {
-		s.Close()
-	}
 }
 
 // serve starts an http.Server on l; f.mu must not be held.
@@ -340,24 +334,6 @@ func faultCases(proto string) []faultCase {
 	}
 }
 
-// logBuffer collects a session's log lines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // faultSession opens a session on f with a FakeClock and the default
 // windows (advisory 900 s, mandatory 600 s).
 func faultSession(t *testing.T, f *faultServer, clock *FakeClock, logs io.Writer, optFns ...func(*Options)) *Session {
@@ -410,14 +386,13 @@ func assertNoFaultSecret(t *testing.T, text string) {
 // TestFaultsAcrossTheWindows drives every fault through the windows of a
 // real Session, for each endpoint kind.
 func TestFaultsAcrossTheWindows(t *testing.T) {
-	start := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, proto := range []string{"sts", "sts-tls", "iot"} {
 		for _, c := range faultCases(proto) {
 			t.Run(proto+"/"+c.mode.String(), func(t *testing.T) {
 				t.Parallel()
-				clock := NewFakeClock(start)
+				clock := NewFakeClock(t0)
 				f := newFaultServer(t, proto, clock)
-				logs := &logBuffer{}
+				logs := &syncBuffer{}
 				s := faultSession(t, f, clock, logs)
 				ctx := context.Background()
 
@@ -487,7 +462,7 @@ func TestFaultsBackgroundRefresh(t *testing.T) {
 	for _, proto := range []string{"sts", "iot"} {
 		t.Run(proto, func(t *testing.T) {
 			t.Parallel()
-			clock := NewFakeClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
+			clock := NewFakeClock(t0)
 			f := newFaultServer(t, proto, clock)
 			s := faultSession(t, f, clock, io.Discard, func(o *Options) {
 				o.BackgroundRefresh = true
@@ -535,7 +510,7 @@ func TestFaultsBackgroundRefresh(t *testing.T) {
 // one failing refresh all get its error (one endpoint call per attempt,
 // not one per reader), and all recover together.
 func TestFaultsConcurrentReadersInTheMandatoryWindow(t *testing.T) {
-	clock := NewFakeClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
+	clock := NewFakeClock(t0)
 	f := newFaultServer(t, "sts", clock)
 	s := faultSession(t, f, clock, io.Discard)
 	ctx := context.Background()
@@ -546,16 +521,21 @@ func TestFaultsConcurrentReadersInTheMandatoryWindow(t *testing.T) {
 	f.set(faultStall)
 	clock.Set(first.Expires.Add(-100 * time.Second))
 	hits := f.hits.Load()
-	var wg sync.WaitGroup
-	errs := make([]error, 32)
-	for i := range errs {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			_, errs[i] = s.Credentials(ctx)
-		}(i)
+	// readAll has 32 readers read at once and returns their errors.
+	readAll := func() []error {
+		var wg sync.WaitGroup
+		errs := make([]error, 32)
+		for i := range errs {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				_, errs[i] = s.Credentials(ctx)
+			}(i)
+		}
+		wg.Wait()
+		return errs
 	}
-	wg.Wait()
+	errs := readAll()
 	for i, err := range errs {
 		if KindOf(err) != KindConnection {
 			t.Fatalf("reader %d: %v, want a connection error", i, err)
@@ -566,14 +546,7 @@ func TestFaultsConcurrentReadersInTheMandatoryWindow(t *testing.T) {
 		t.Fatalf("the endpoint was called %d times for 32 readers", n)
 	}
 	f.set(faultOK)
-	for i := range errs {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			_, errs[i] = s.Credentials(ctx)
-		}(i)
-	}
-	wg.Wait()
+	errs = readAll()
 	for i, err := range errs {
 		if err != nil {
 			t.Fatalf("reader %d after healing: %v", i, err)
@@ -585,7 +558,7 @@ func TestFaultsConcurrentReadersInTheMandatoryWindow(t *testing.T) {
 // does not trust, or that refuses the client's certificate, is a
 // connection error naming no secret; fixing the trust is a new session.
 func TestFaultsTLSMisconfiguration(t *testing.T) {
-	clock := NewFakeClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
+	clock := NewFakeClock(t0)
 	f := newFaultServer(t, "iot", clock)
 	// the server trusts only another CA's clients
 	other := newIoTCA(t, "other CA")

@@ -152,11 +152,7 @@ func (s *Session) joinedForTest() int {
 }
 
 // curForTest returns the current entry.
-func (s *Session) curForTest() *entry {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cur.Load()
-}
+func (s *Session) curForTest() *entry { return s.cur.Load() }
 
 // lookupResult is what one concurrent Lookup returned.
 type lookupResult struct {

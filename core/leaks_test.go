@@ -2,8 +2,6 @@ package core
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"runtime"
 	"testing"
 	"time"
@@ -67,7 +65,7 @@ func checkFlat(t *testing.T, heapSlack uint64, batch func()) {
 	}
 }
 
-func quietLogger(o *Options) { o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quietLogger(o *Options) { o.Logger = discardLogger }
 
 // TestLeaksCustomSessions: 10,000 sessions, a third with background
 // refresh, some closed with a refresh in flight, some failing.

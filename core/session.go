@@ -119,9 +119,8 @@ type flight struct {
 type Session struct {
 	provider Provider
 	opts     Options
-	ctx      context.Context
+	ctx      context.Context // the provider's; cancelled by Close
 	cancel   context.CancelFunc
-	closeCh  chan struct{}
 	updated  chan struct{}
 	wg       sync.WaitGroup
 
@@ -173,7 +172,7 @@ func NewSession(provider Provider, optFns ...func(*Options)) (*Session, error) {
 	if r, ok := provider.(OptionsReceiver); ok {
 		r.ReceiveOptions(opts)
 	}
-	s := &Session{provider: provider, opts: opts, closeCh: make(chan struct{}), updated: make(chan struct{}, 1)}
+	s := &Session{provider: provider, opts: opts, updated: make(chan struct{}, 1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if opts.BackgroundRefresh {
 		s.wg.Add(1)
@@ -221,20 +220,19 @@ func (s *Session) Retrieve(ctx context.Context) (aws.Credentials, error) {
 // a copy, like the Python layer, use it to avoid a call per request.
 func (s *Session) Lookup(ctx context.Context) (Credentials, time.Time, error) {
 	// Fast path, without the lock: fresh credentials. An entry's creds and
-	// window instants never change once it is published.
-	if e := s.cur.Load(); e != nil {
-		if s.opts.Clock.Now().Before(e.advisoryAt) {
-			return e.creds, e.advisoryAt, nil
-		}
+	// window instants never change once it is published. now is read once:
+	// the checks under the lock below use the same instant.
+	now := s.opts.Clock.Now()
+	if e := s.cur.Load(); e != nil && now.Before(e.advisoryAt) {
+		return e.creds, e.advisoryAt, nil
 	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return Credentials{}, time.Time{}, errClosed()
 	}
-	now := s.opts.Clock.Now()
 	e := s.cur.Load()
-	if e != nil && now.Before(e.advisoryAt) {
+	if e != nil && now.Before(e.advisoryAt) { // a refresh landed meanwhile
 		s.mu.Unlock()
 		return e.creds, e.advisoryAt, nil
 	}
@@ -245,12 +243,11 @@ func (s *Session) Lookup(ctx context.Context) (Credentials, time.Time, error) {
 			s.mu.Unlock()
 			return e.creds, due, nil
 		}
-		f := s.startLocked()
-		f.joined++
+		f := s.joinLocked()
 		s.mu.Unlock()
-		werr := wait(ctx, f)
-		if werr == nil && f.err == nil {
-			return f.e.creds, f.e.advisoryAt, nil
+		ne, err := f.await(ctx)
+		if err == nil {
+			return ne.creds, ne.advisoryAt, nil
 		}
 		// The refresh failed (it was logged) or the caller gave up on it.
 		// The current credentials stay in use unless the mandatory window
@@ -261,31 +258,22 @@ func (s *Session) Lookup(ctx context.Context) (Credentials, time.Time, error) {
 		due := s.dueLocked(e, now)
 		s.mu.Unlock()
 		if !now.Before(e.mandatoryAt) {
-			if werr != nil {
-				return Credentials{}, time.Time{}, werr
-			}
-			return Credentials{}, time.Time{}, f.err
+			return Credentials{}, time.Time{}, err
 		}
 		return e.creds, due, nil
 	}
 	// No credentials yet, or mandatory window: everyone waits for one refresh.
-	f := s.call
-	if f == nil {
-		f = s.startLocked()
-	}
-	f.joined++
+	f := s.joinLocked()
 	s.mu.Unlock()
-	if err := wait(ctx, f); err != nil {
+	ne, err := f.await(ctx)
+	if err != nil {
 		return Credentials{}, time.Time{}, err
 	}
-	if f.err != nil {
-		return Credentials{}, time.Time{}, f.err
-	}
-	if now := s.opts.Clock.Now(); !now.Before(f.e.creds.Expires) {
-		return Credentials{}, time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: f.e.creds.ExpiryString(),
+	if now := s.opts.Clock.Now(); !now.Before(ne.creds.Expires) {
+		return Credentials{}, time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: ne.creds.ExpiryString(),
 			Message: "credentials are still expired after a refresh"}
 	}
-	return f.e.creds, f.e.advisoryAt, nil
+	return ne.creds, ne.advisoryAt, nil
 }
 
 // Refresh forces a refresh now (joining one already in flight) and returns
@@ -296,19 +284,13 @@ func (s *Session) Refresh(ctx context.Context) (Credentials, error) {
 		s.mu.Unlock()
 		return Credentials{}, errClosed()
 	}
-	f := s.call
-	if f == nil {
-		f = s.startLocked()
-	}
-	f.joined++
+	f := s.joinLocked()
 	s.mu.Unlock()
-	if err := wait(ctx, f); err != nil {
+	e, err := f.await(ctx)
+	if err != nil {
 		return Credentials{}, err
 	}
-	if f.err != nil {
-		return Credentials{}, f.err
-	}
-	return f.e.creds, nil
+	return e.creds, nil
 }
 
 // Identity describes who the credentials belong to. Providers that
@@ -343,7 +325,6 @@ func (s *Session) Close() error {
 	s.closed = true
 	s.cur.Store(nil)
 	s.cancel()
-	close(s.closeCh)
 	s.mu.Unlock()
 	s.wg.Wait()
 	if c, ok := s.provider.(Closer); ok {
@@ -380,13 +361,14 @@ func (s *Session) dueLocked(e *entry, now time.Time) time.Time {
 
 func errClosed() *Error { return &Error{Kind: KindClosed, Message: "the session is closed"} }
 
-// wait blocks until f is done or ctx ends.
-func wait(ctx context.Context, f *flight) error {
+// await blocks until f is done or ctx ends, and returns f's entry or the
+// error that ended the wait (the refresh's, or the context's).
+func (f *flight) await(ctx context.Context) (*entry, error) {
 	select {
 	case <-f.done:
-		return nil
+		return f.e, f.err
 	case <-ctx.Done():
-		return &Error{Kind: KindCredential, Err: ctx.Err(), Message: "gave up waiting for a credential refresh"}
+		return nil, &Error{Kind: KindCredential, Err: ctx.Err(), Message: "gave up waiting for a credential refresh"}
 	}
 }
 
@@ -399,13 +381,28 @@ func (s *Session) startLocked() *flight {
 	return f
 }
 
+// joinLocked returns the refresh in flight, starting one if there is none,
+// and counts the caller among its waiters; s.mu must be held and the
+// session open.
+func (s *Session) joinLocked() *flight {
+	f := s.call
+	if f == nil {
+		f = s.startLocked()
+	}
+	f.joined++
+	return f
+}
+
 // run performs one refresh for flight f. The failure is logged (outside
 // the lock) before the waiters are released.
 func (s *Session) run(f *flight) {
 	defer s.wg.Done()
 	creds, err := s.fetch()
+	now := s.opts.Clock.Now() // validates the result and places its windows
+	if err == nil {
+		err = creds.Validate(now)
+	}
 	s.mu.Lock()
-	now := s.opts.Clock.Now()
 	s.stats.Fetches++
 	s.call = nil
 	if err != nil {
@@ -470,8 +467,7 @@ func (s *Session) notify(e *entry) {
 	}
 }
 
-// fetch calls the provider once, turning a panic into a credential error,
-// and validates the result.
+// fetch calls the provider once, turning a panic into a credential error.
 func (s *Session) fetch() (creds Credentials, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -479,13 +475,10 @@ func (s *Session) fetch() (creds Credentials, err error) {
 		}
 	}()
 	creds, err = s.provider.Retrieve(s.ctx)
-	if err != nil {
-		if KindOf(err) == KindUnknown {
-			err = &Error{Kind: KindCredential, Err: err, Message: "the credential provider failed"}
-		}
-		return Credentials{}, err
+	if err != nil && KindOf(err) == KindUnknown {
+		err = &Error{Kind: KindCredential, Err: err, Message: "the credential provider failed"}
 	}
-	return creds, creds.Validate(s.opts.Clock.Now())
+	return creds, err
 }
 
 // Windows returns the advisory and mandatory windows used for credentials
@@ -526,9 +519,7 @@ func (s *Session) background() {
 	defer s.wg.Done()
 	failures := 0
 	for {
-		s.mu.Lock()
 		e := s.cur.Load()
-		s.mu.Unlock()
 		var timer <-chan time.Time
 		switch {
 		case failures > 0:
@@ -558,7 +549,7 @@ func (s *Session) background() {
 		}
 		s.mu.Unlock()
 		select {
-		case <-s.closeCh:
+		case <-s.ctx.Done():
 			return
 		case <-f.done:
 		}
@@ -577,15 +568,12 @@ func (s *Session) background() {
 func (s *Session) sleep(e *entry, timer <-chan time.Time) bool {
 	for {
 		select {
-		case <-s.closeCh:
+		case <-s.ctx.Done():
 			return true
 		case <-timer:
 			return true
 		case <-s.updated:
-			s.mu.Lock()
-			changed := s.cur.Load() != e
-			s.mu.Unlock()
-			if changed {
+			if s.cur.Load() != e {
 				return false
 			}
 		}

@@ -853,9 +853,12 @@ func TestBackgroundRefreshDeferred(t *testing.T) {
 	waitFor(t, "the background refresh", func() bool { return p.Calls() == 2 })
 }
 
-// After failures the background retries with exponential backoff between
-// RetryMin/2..RetryMin, doubling, capped at RetryMax; a success resets it.
-func TestBackgroundRefreshBackoff(t *testing.T) {
+// failingBackgroundSession opens an eager session with background refresh
+// (RetryMin 1 s, RetryMax 4 s) whose getter fails while healthy is false,
+// turns healthy off and moves the clock to the first entry's renewal, and
+// waits for that (failed) refresh. It returns the first entry.
+func failingBackgroundSession(t *testing.T) (*FakeClock, *fakeProvider, *Session, *atomic.Bool, *entry) {
+	t.Helper()
 	clock := NewFakeClock(t0)
 	p := newFakeProvider(clock, time.Hour)
 	var healthy atomic.Bool
@@ -873,7 +876,14 @@ func TestBackgroundRefreshBackoff(t *testing.T) {
 	e := s.curForTest()
 	waitArmed(t, clock, e.renewAt)
 	clock.Set(e.renewAt)
-	waitFor(t, "the first background refresh", func() bool { return p.Calls() == 2 })
+	waitFor(t, "the first background refresh (failing)", func() bool { return p.Calls() == 2 })
+	return clock, p, s, &healthy, e
+}
+
+// After failures the background retries with exponential backoff between
+// RetryMin/2..RetryMin, doubling, capped at RetryMax; a success resets it.
+func TestBackgroundRefreshBackoff(t *testing.T) {
+	clock, p, s, healthy, e := failingBackgroundSession(t)
 	for i, b := range []struct{ lo, hi time.Duration }{
 		{500 * time.Millisecond, time.Second},
 		{time.Second, 2 * time.Second},
@@ -909,24 +919,7 @@ func TestBackgroundRefreshBackoff(t *testing.T) {
 // A reader's successful refresh ends the background backoff: the next
 // timer is the new entry's renewal.
 func TestBackgroundBackoffEndsOnReaderRefresh(t *testing.T) {
-	clock := NewFakeClock(t0)
-	p := newFakeProvider(clock, time.Hour)
-	var healthy atomic.Bool
-	healthy.Store(true)
-	p.fail = func(int) error {
-		if healthy.Load() {
-			return nil
-		}
-		return errBoom
-	}
-	s := newTestSession(t, p, clock, func(o *Options) {
-		o.DeferRefresh, o.BackgroundRefresh, o.RetryMin, o.RetryMax = false, true, time.Second, 4*time.Second
-	})
-	healthy.Store(false)
-	e := s.curForTest()
-	waitArmed(t, clock, e.renewAt)
-	clock.Set(e.renewAt)
-	waitFor(t, "the failed background refresh", func() bool { return p.Calls() == 2 })
+	clock, p, s, healthy, e := failingBackgroundSession(t)
 	waitFor(t, "the backoff timer", func() bool { return clock.Waiters() == 1 })
 	healthy.Store(true)
 	if _, err := s.Refresh(context.Background()); err != nil {
