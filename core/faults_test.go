@@ -213,6 +213,9 @@ func (f *faultServer) handle(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 		case <-stop:
 		}
+		// A stalled endpoint never answers: drop the connection rather
+		// than let the handler's return send an empty HTTP 200.
+		panic(http.ErrAbortHandler)
 	case fault500:
 		f.failure(w, 500, "InternalFailure", "internal failure")
 	case fault503:
