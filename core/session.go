@@ -142,13 +142,9 @@ type Stats struct {
 
 var _ aws.CredentialsProvider = (*Session)(nil)
 
-// NewSession wraps provider in a refreshing Session. With DeferRefresh
-// false it fetches once before returning and returns that error, if any.
-func NewSession(provider Provider, optFns ...func(*Options)) (*Session, error) {
-	if provider == nil {
-		return nil, validationError("provider", "", "a credential provider is required")
-	}
-	opts := Options{
+// defaultOptions are a Session's options before its option functions run.
+func defaultOptions() Options {
+	return Options{
 		DeferRefresh:     true,
 		AdvisoryTimeout:  900 * time.Second,
 		MandatoryTimeout: 600 * time.Second,
@@ -157,15 +153,29 @@ func NewSession(provider Provider, optFns ...func(*Options)) (*Session, error) {
 		Clock:            SystemClock{},
 		Logger:           slog.Default(),
 	}
+}
+
+// fillNil puts the defaults back into a nil Clock or Logger.
+func (o *Options) fillNil() {
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// NewSession wraps provider in a refreshing Session. With DeferRefresh
+// false it fetches once before returning and returns that error, if any.
+func NewSession(provider Provider, optFns ...func(*Options)) (*Session, error) {
+	if provider == nil {
+		return nil, validationError("provider", "", "a credential provider is required")
+	}
+	opts := defaultOptions()
 	for _, fn := range optFns {
 		fn(&opts)
 	}
-	if opts.Clock == nil {
-		opts.Clock = SystemClock{}
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
+	opts.fillNil()
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}

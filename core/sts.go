@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -263,10 +262,6 @@ func digestParams(ar *AssumeRoleParams) [32]byte {
 	return sha256.Sum256(b)
 }
 
-func defaultOptions() Options {
-	return Options{AdvisoryTimeout: 900 * time.Second, MandatoryTimeout: 600 * time.Second, Clock: SystemClock{}, Logger: slog.Default()}
-}
-
 // ReceiveOptions implements OptionsReceiver: the provider uses the
 // session's clock, logger and windows (a shared credential is handed out
 // only while it is not yet inside the session's advisory window).
@@ -274,12 +269,7 @@ func (p *STSProvider) ReceiveOptions(o Options) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.opts = o
-	if p.opts.Clock == nil {
-		p.opts.Clock = SystemClock{}
-	}
-	if p.opts.Logger == nil {
-		p.opts.Logger = slog.Default()
-	}
+	p.opts.fillNil()
 }
 
 func (p *STSProvider) options() Options {
