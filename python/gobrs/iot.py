@@ -8,41 +8,15 @@ __all__ = ["IOTX509RefreshableSession", "PKCS11"]
 import math
 import os
 import re
-from typing import Any, Dict, Mapping, Optional, TypedDict, Union
+from typing import Any, Dict, Mapping, Optional, Union
 
 from .exceptions import BRSValidationError, BRSWarning
 from .session import BaseRefreshableSession
-from .utils.typing import Identity
+from .utils.typing import PKCS11, Identity
 
 #: A certificate, key or CA bundle: a path (``str`` or path-like) or the PEM
 #: itself (``bytes``).
 PEMInput = Union[str, bytes, bytearray, "os.PathLike[str]"]
-
-
-class PKCS11(TypedDict, total=False):
-    """A private key held by a PKCS#11 token.
-
-    Attributes
-    ----------
-    pkcs11_lib : str
-        Required. The path of the PKCS#11 module (``.so``).
-    user_pin : str | None
-        The user PIN; None skips the login.
-    slot_id : int | None
-        Choose the token by slot.
-    token_label : str | None
-        Choose the token by label. With neither ``slot_id`` nor
-        ``token_label`` the module must have exactly one initialized token.
-    private_key_label : str | None
-        Choose the key by label. Without it the token must hold exactly one
-        private key.
-    """
-
-    pkcs11_lib: str
-    user_pin: Optional[str]
-    slot_id: Optional[int]
-    token_label: Optional[str]
-    private_key_label: Optional[str]
 
 
 _PKCS11_TYPES: Dict[str, type | tuple[type, ...]] = {
