@@ -322,6 +322,8 @@ class BaseRefreshableSession(CachedSession):
 def _session_class(method: Any) -> type[BaseRefreshableSession]:
     """Return the session class of ``method``, importing its module."""
 
+    if isinstance(method, str) and method in _registry:
+        return _registry[method]
     if not isinstance(method, str) or method not in _METHOD_MODULES:
         choices = ", ".join(repr(m) for m in sorted(_METHOD_MODULES))
         raise BRSValidationError(
