@@ -18,7 +18,7 @@ CTEST_TIMEOUT ?= 600
 # the fuzzing harness, not of the code.
 FUZZTIME ?= 3000x
 
-.PHONY: all lib venv install test test-go test-c test-python example-c fuzz fuzz-short demo bench clean
+.PHONY: all lib venv install test test-go test-c test-python check-pyversion example-c fuzz fuzz-short demo bench clean
 
 all: lib
 
@@ -48,7 +48,13 @@ $(VENV)/.installed: $(VENV)/.deps $(LIB) pyproject.toml setup.py $(shell find py
 
 install: $(VENV)/.installed
 
-test: test-go test-c test-python
+test: check-pyversion test-go test-c test-python
+
+# The oldest Python the code needs, as vermin reports it, must be the
+# `requires-python` of pyproject.toml (3.10, boto3-refresh-session's floor).
+PYMIN := $(shell sed -n 's/^requires-python = ">=\([0-9.]*\)"/\1/p' pyproject.toml)
+check-pyversion: $(VENV)/.deps
+	$(VENV)/bin/vermin --no-tips --violations --eval-annotations -t=$(PYMIN)- python/gobrs examples/python tests/python bench
 
 # MOTO_PYTHON: a python with moto[server], for the Go and C tests that run
 # STS against a local moto server (core/sts_moto_test.go, tests/c/test_sts.c).
