@@ -338,3 +338,27 @@ def test_https_endpoint_reaches_the_server_in_gobrs(tmp_path: Any) -> None:
         assert theirs.endpoint.startswith("https://")
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("what", ["session", "credentials"])
+def test_deepcopy_and_pickle_are_refused(what: str) -> None:
+    """docs/compat.md: boto3-refresh-session fails there with TypeError
+    (deepcopy: a lock) or AttributeError (pickle); gobrs says why, with
+    BRSForkError: the Go session cannot follow a copy."""
+
+    import pickle
+
+    theirs = _session(brs)
+    mine = _session(gobrs)
+    try:
+        objs = {"brs": theirs, "gobrs": mine}
+        if what == "credentials":
+            objs = {k: v.get_credentials() for k, v in objs.items()}
+        with pytest.raises(TypeError):
+            copy.deepcopy(objs["brs"])
+        with pytest.raises(gobrs.BRSForkError):
+            copy.deepcopy(objs["gobrs"])
+        with pytest.raises(gobrs.BRSForkError):
+            pickle.dumps(objs["gobrs"])
+    finally:
+        mine.close()

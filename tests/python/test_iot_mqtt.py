@@ -177,3 +177,32 @@ def test_mqtt_bad_arguments(broker: Broker, kwargs: Dict[str, Any], error: type,
             session.mqtt(endpoint="127.0.0.1", client_id=THING, **kwargs)
         assert info.value.param == param
         assert "PRIVATE KEY" not in str(info.value)
+
+
+def test_iot_needs_no_extra_but_mqtt_does(broker: Broker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/compat.md: boto3-refresh-session needs the ``iot`` extra for the
+    whole method; gobrs only for ``mqtt()``."""
+
+    import gobrs.utils.extras as extras
+    from gobrs import RefreshableSession
+
+    monkeypatch.setattr(extras, "IOT_EXTRA_INSTALLED", False)
+    assert "iot" in RefreshableSession.get_available_methods()
+    with _session(broker) as session:
+        with pytest.raises(BRSConfigurationError) as info:
+            session.mqtt(endpoint="127.0.0.1", client_id=THING)
+        assert info.value.param == "mqtt"
+
+
+def test_awscrt_log_level_has_no_effect(broker: Broker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/compat.md: boto3-refresh-session starts the AWS CRT's logging to
+    stdout; gobrs accepts the value and does nothing with it."""
+
+    import awscrt.io
+
+    def no_logging(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("awscrt logging was started")
+
+    monkeypatch.setattr(awscrt.io, "init_logging", no_logging)
+    with _session(broker, awscrt_log_level=awscrt.io.LogLevel.Trace) as session:
+        assert session.refresh_method == "iot-x509"
