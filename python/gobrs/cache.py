@@ -287,30 +287,9 @@ class CachedSession(boto3_client_cache.Session):
         **kwargs: Any,
     ) -> ServiceResource:
         """Returns the cached resource for these arguments, creating and
-        caching it on the first call.
-
-        Parameters
-        ----------
-        eviction_policy : EvictionPolicy, optional
-            The cache to use, "LRU" or "LFU". Case sensitive. Defaults to
-            "LRU".
-        max_size : int | None, optional
-            The new maximum size of that cache. If None, its size is left as
-            it is; a new cache holds 10. A smaller value evicts at once.
-            Default None.
-        *args, **kwargs
-            The arguments of :meth:`boto3.session.Session.resource`; the key
-            is ``ResourceCacheKey(*args, **kwargs)``.
-
-        Returns
-        -------
-        ServiceResource
-            The cached resource.
-
-        Raises
-        ------
-        ResourceCacheError
-            If ``eviction_policy`` is invalid.
+        caching it on the first call: :meth:`client` for resources, keyed by
+        ``ResourceCacheKey(*args, **kwargs)``; its errors are
+        ``ResourceCacheError`` and subclasses.
         """
 
         if max_size is None:  # the fast path (see the module's documentation)

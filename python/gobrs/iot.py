@@ -334,9 +334,21 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
         self._start(config)
         # what mqtt() connects with, as boto3-refresh-session keeps them
         self.certificate: Optional[bytes] = _read_bytes("certificate", certificate)
-        self.private_key: Optional[bytes] = _read_bytes("private_key", private_key)
+        self.private_key = _read_bytes("private_key", private_key)
         self.ca: Optional[bytes] = _read_bytes("ca", ca)
         self.pkcs11: Optional[Dict[str, Any]] = None if pkcs11 is None else _check_pkcs11(pkcs11)
+
+    @property
+    def private_key(self) -> Optional[bytes]:
+        """The PEM of the private key (read from its file if a path was
+        given), which :meth:`mqtt` connects with; kept out of reprs."""
+
+        hidden = self.__dict__.get("_private_key")
+        return None if hidden is None else hidden.value
+
+    @private_key.setter
+    def private_key(self, value: Optional[bytes]) -> None:
+        self.__dict__["_private_key"] = None if value is None else _Hidden(value)
 
     def get_identity(self) -> Identity:
         """Returns metadata about the current caller identity.
@@ -480,6 +492,18 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
                 **common,
             )
         return mqtt_connection_builder.mtls_from_bytes(cert_bytes=cert_bytes, pri_key_bytes=key_bytes, **common)
+
+
+class _Hidden:
+    """Holds a secret; its repr shows nothing of it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bytes) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "'****'"
 
 
 def _read_bytes(name: str, value: Any, default: Optional[bytes] = None) -> Optional[bytes]:

@@ -22,6 +22,7 @@ from boto3_client_cache import ClientCacheKey, ResourceCacheKey
 from botocore.config import Config
 
 import gobrs
+from test_dropin_modules import device  # noqa: F401 - the fixture
 
 LIBS = {"brs": brs, "gobrs": gobrs}
 REGION = "us-east-1"
@@ -250,17 +251,6 @@ def test_copy_of_credentials_reads_the_same_credentials() -> None:
 
 
 # ----------------------------------------------------------- IoT inputs ---
-
-
-@pytest.fixture(scope="module")
-def device(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
-    from test_iot import CA
-
-    ca = CA("diff CA")
-    cert, key = ca.issue("thing")
-    tmp = tmp_path_factory.mktemp("diffdevice")
-    (tmp / "cert.pem").write_bytes(cert)
-    return {"certificate": str(tmp / "cert.pem"), "private_key": key}
 
 
 def _log_levels() -> List[Any]:
