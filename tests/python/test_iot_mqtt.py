@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, List
 
 import pytest
 from test_iot import CA, ROLE_ALIAS, THING
@@ -206,3 +206,23 @@ def test_awscrt_log_level_has_no_effect(broker: Broker, monkeypatch: pytest.Monk
     monkeypatch.setattr(awscrt.io, "init_logging", no_logging)
     with _session(broker, awscrt_log_level=awscrt.io.LogLevel.Trace) as session:
         assert session.refresh_method == "iot-x509"
+
+
+def test_mqtt_over_websockets_is_signed_with_the_session_credentials(broker: Broker) -> None:
+    """transport="ws": a connection SigV4-signed with the session's current
+    credentials. (Debian's mosquitto cannot open a WebSockets listener
+    here, so this checks the connection object and its credentials, not a
+    round trip.)"""
+
+    from awscrt import mqtt
+
+    from gobrs.iot import _crt_credentials
+
+    with _session(broker) as session:
+        creds = session.get_credentials()
+        creds._frozen = creds._frozen._replace(access_key="AKIAWSTEST", secret_key="s", token="t")
+        creds._deadline = float("inf")  # the copy stays current: no fetch
+        connection = session.mqtt(endpoint="127.0.0.1", client_id="ws-client", transport="ws", region="us-east-1")
+        assert isinstance(connection, mqtt.Connection)
+        signed = _crt_credentials(session._creds())
+        assert (signed.access_key_id, signed.secret_access_key, signed.session_token) == ("AKIAWSTEST", "s", "t")
