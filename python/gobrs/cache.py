@@ -300,6 +300,15 @@ class CachedSession(boto3_client_cache.Session):
         _remember(self._resource_hits, self.cache.resource, ResourceCacheKey, eviction_policy, args, kwargs, obj)
         return obj
 
+    def __copy__(self) -> "CachedSession":
+        """A shallow copy, as boto3-refresh-session's: a second session object
+        sharing this one's botocore session, credentials and caches."""
+
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        _SESSIONS.add(twin)
+        return twin
+
     def _clear_cache(self) -> None:
         """Empty every cache of the session and the fast path's tables."""
 

@@ -305,14 +305,6 @@ class BaseRefreshableSession(CachedSession):
         # the Go session cannot follow a copy into another process
         return _lib.refuse_pickle()
 
-    def __copy__(self) -> "BaseRefreshableSession":
-        """A shallow copy, as boto3-refresh-session's: a second session object
-        sharing this one's botocore session, credentials and caches."""
-
-        twin = type(self).__new__(type(self))
-        twin.__dict__.update(self.__dict__)
-        return twin
-
     def __repr__(self) -> str:
         # only non-secret settings: never keys or tokens
         parts = [f"method={self._brs_method!r}"]
