@@ -101,6 +101,7 @@ _SIMPLE = frozenset({str, int, float, bool, bytes, type(None)})
 #: starts over (the next calls take the slow path once each).
 _MAX_SPELLINGS = 256
 
+
 class _Store(OrderedDict):  # type: ignore[type-arg]
     """The storage of a boto3-client-cache LRU cache, counting the changes
     of its membership (``gen``), so that the fast path knows without a
