@@ -10,7 +10,6 @@ in a later 10.x fails here until gobrs has it.
 
 from __future__ import annotations
 
-import copy
 import importlib
 import inspect
 import os
@@ -20,8 +19,7 @@ import sys
 import textwrap
 import types
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any, Dict, Iterator, List, Set, Tuple
+from typing import Any, Dict, List, Set, Tuple
 
 import boto3_refresh_session as brs
 import pytest
@@ -141,15 +139,17 @@ def device(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     return {"certificate": str(tmp / "cert.pem"), "private_key": key}
 
 
-def _sessions(lib: Any, device: Dict[str, Any]) -> Iterator[Tuple[str, Any]]:
-    yield "custom", lib.RefreshableSession(method="custom", custom_credentials_method=_creds, region_name="us-east-1")
-    yield "sts", lib.RefreshableSession(
-        method="sts",
-        assume_role_kwargs={"RoleArn": "arn:aws:iam::123456789012:role/names", "RoleSessionName": "names"},
-        sts_client_kwargs={"endpoint_url": "http://127.0.0.1:9", "region_name": "us-east-1"},
-        region_name="us-east-1",
-    )
-    yield "iot", lib.RefreshableSession(
+def _session_of(lib: Any, method: str, device: Dict[str, Any]) -> Any:
+    if method == "custom":
+        return lib.RefreshableSession(method="custom", custom_credentials_method=_creds, region_name="us-east-1")
+    if method == "sts":
+        return lib.RefreshableSession(
+            method="sts",
+            assume_role_kwargs={"RoleArn": "arn:aws:iam::123456789012:role/names", "RoleSessionName": "names"},
+            sts_client_kwargs={"endpoint_url": "http://127.0.0.1:9", "region_name": "us-east-1"},
+            region_name="us-east-1",
+        )
+    return lib.RefreshableSession(
         method="iot",
         endpoint="abc123.credentials.iot.us-east-1.amazonaws.com",
         role_alias="alias",
@@ -165,8 +165,8 @@ def _public(names: Any) -> Set[str]:
 
 @pytest.mark.parametrize("method", ["custom", "sts", "iot"])
 def test_session_classes_carry_what_the_reference_carries(method: str, device: Dict[str, Any]) -> None:
-    theirs = dict(_sessions(brs, device))[method]
-    mine = dict(_sessions(gobrs, device))[method]
+    theirs = _session_of(brs, method, device)
+    mine = _session_of(gobrs, method, device)
     try:
         assert _public(dir(type(theirs))) - _public(dir(type(mine))) == set()
         assert _public(vars(theirs)) - _public(dir(mine)) == set()
