@@ -445,6 +445,14 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
             hsm = self.pkcs11
         elif isinstance(pkcs11, dict):
             hsm = _check_pkcs11(pkcs11)
+            if "pkcs11_lib" not in hsm:
+                raise BRSConfigurationError(
+                    "PKCS#11 library path must be provided as 'pkcs11_lib' in 'pkcs11'.", param="pkcs11_lib"
+                )
+            if not os.path.isfile(os.path.expanduser(hsm["pkcs11_lib"])):
+                raise BRSValidationError(
+                    "'pkcs11_lib' in 'pkcs11' is not a file.", param="pkcs11_lib", value=hsm["pkcs11_lib"]
+                )
         else:
             raise BRSValidationError(
                 "Invalid PKCS#11 configuration provided.", param="pkcs11", value=type(pkcs11).__name__

@@ -11,6 +11,7 @@ keys: making clients needs no network.
 from __future__ import annotations
 
 import copy
+import os
 import random
 import warnings
 from datetime import datetime, timedelta, timezone
@@ -352,3 +353,37 @@ def test_deepcopy_and_pickle_are_refused(what: str) -> None:
             pickle.dumps(objs["gobrs"])
     finally:
         mine.close()
+
+
+MQTT_CASES: List[Tuple[str, Dict[str, Any]]] = [
+    ("bad transport", {"transport": "tcp"}),
+    ("pkcs11 not a dict", {"pkcs11": "lib.so"}),
+    ("certificate not bytes or path", {"certificate": 42}),
+    ("private key file missing", {"private_key": "/no/such/key.pem"}),
+    ("ca file missing", {"ca": "/no/such/ca.pem"}),
+    ("key and pkcs11", {"pkcs11": {"pkcs11_lib": os.__file__}}),
+    ("pkcs11 without its library", {"pkcs11": {"user_pin": "1234"}}),
+    ("pkcs11 library missing", {"pkcs11": {"pkcs11_lib": "/no/such/lib.so"}, "private_key": None}),
+]
+
+
+@pytest.mark.parametrize(("name", "extra"), MQTT_CASES, ids=[c[0] for c in MQTT_CASES])
+def test_mqtt_refuses_arguments_alike(name: str, extra: Dict[str, Any], device: Dict[str, Any]) -> None:
+    outcomes = {}
+    for lib_name, lib in LIBS.items():
+        session = lib.RefreshableSession(
+            method="iot",
+            endpoint="abc123.credentials.iot.us-east-1.amazonaws.com",
+            role_alias="alias",
+            region_name=REGION,
+            **device,
+        )
+        try:
+            session.mqtt(endpoint="127.0.0.1", client_id="thing", **extra)
+            outcomes[lib_name] = ("ok",)
+        except Exception as exc:
+            outcomes[lib_name] = ("error", type(exc).__name__, getattr(exc, "param", None))
+        finally:
+            if lib is gobrs:
+                session.close()
+    assert outcomes["gobrs"] == outcomes["brs"]
