@@ -18,17 +18,74 @@ CTEST_TIMEOUT ?= 600
 # the fuzzing harness, not of the code.
 FUZZTIME ?= 3000x
 
-.PHONY: all lib venv install test test-go test-c test-python example-c fuzz fuzz-short demo bench clean
+# The one version of gobrs is the file VERSION. include/brsver.h (the C
+# macros, compiled into brs_version()) and python/gobrs/_version.py
+# (gobrs.__version__) are generated from it by `make version` and
+# committed; setup.py refuses to build when they disagree with VERSION, and
+# tests/python/test_version.py checks every place.
+VERSION_STR := $(strip $(file <VERSION))
+# The C library's soname follows the major version: libbrs.so.0 for 0.x.y.
+SONAME      := libbrs.so.$(firstword $(subst ., ,$(VERSION_STR)))
+# -s -w: no symbol table, no DWARF (Go's tracebacks need neither).
+GO_LDFLAGS  := -s -w -extldflags=-Wl,-soname,$(SONAME)
+
+.PHONY: all lib version venv venv-install install uninstall test test-go test-c test-python example-c fuzz fuzz-short demo bench clean
 
 all: lib
 
 lib: $(LIB)
 
-$(LIB): $(GOSRC) include/brs.h
+version: include/brsver.h python/gobrs/_version.py
+
+include/brsver.h: VERSION
+	@set -e; set -- $$(echo "$(VERSION_STR)" | tr . ' '); \
+	case "$(VERSION_STR)" in [0-9]*.[0-9]*.[0-9]*) ;; *) echo "VERSION must be MAJOR.MINOR.PATCH"; exit 1;; esac; \
+	{ echo '/*'; \
+	  echo ' * brsver.h — the version of gobrs (libbrs.so) for the preprocessor.'; \
+	  echo ' *'; \
+	  echo ' * Generated from the file VERSION by `make version`: do not edit. brs.h'; \
+	  echo ' * includes it. These macros tell the version of the header a program was'; \
+	  echo ' * compiled against; brs_version() tells the version of the library loaded'; \
+	  echo ' * at run time (the library returns the BRS_VERSION it was built with).'; \
+	  echo ' *'; \
+	  echo ' *   #if BRS_AT_LEAST_VERSION(0, 2, 0)'; \
+	  echo ' *   ... code that needs gobrs 0.2.0 or later ...'; \
+	  echo ' *   #endif'; \
+	  echo ' */'; \
+	  echo '#ifndef BRSVER_H'; \
+	  echo '#define BRSVER_H'; \
+	  echo ''; \
+	  echo '/* The version as a string, "MAJOR.MINOR.PATCH". */'; \
+	  echo "#define BRS_VERSION \"$(VERSION_STR)\""; \
+	  echo ''; \
+	  echo '/* The version as numbers. */'; \
+	  echo "#define BRS_VERSION_MAJOR $$1"; \
+	  echo "#define BRS_VERSION_MINOR $$2"; \
+	  echo "#define BRS_VERSION_PATCH $$3"; \
+	  echo ''; \
+	  echo '/* The version as one number, 0xXXYYZZ: 8 bits each for major, minor and'; \
+	  echo ' * patch (0.1.0 is 0x000100). A later release always has a larger number. */'; \
+	  printf '#define BRS_VERSION_NUM 0x%02x%02x%02x\n' $$1 $$2 $$3; \
+	  echo ''; \
+	  echo '/* True when this header is version x.y.z or later. */'; \
+	  echo '#define BRS_AT_LEAST_VERSION(x, y, z) \'; \
+	  echo '    (BRS_VERSION_NUM >= (((x) << 16) | ((y) << 8) | (z)))'; \
+	  echo ''; \
+	  echo '#endif /* BRSVER_H */'; \
+	} > $@.tmp && mv $@.tmp $@
+
+python/gobrs/_version.py: VERSION
+	@printf '"""The version of gobrs (generated from VERSION by `make version`: do not edit)."""\n\n__version__ = "%s"\n' "$(VERSION_STR)" > $@.tmp && mv $@.tmp $@
+
+# build/libbrs.so is the library every test, the Python package and
+# `make install` use; programs linked with -lbrs record its soname, which
+# the link build/libbrs.so.0 answers.
+$(LIB): $(GOSRC) include/brs.h include/brsver.h
 	@mkdir -p $(BUILD)
-	$(GO) build -trimpath -buildmode=c-shared -o $(LIB) ./capi
+	$(GO) build -trimpath -buildmode=c-shared -ldflags '$(GO_LDFLAGS)' -o $(LIB) ./capi
 	rm -f $(BUILD)/libbrs.h
-	cp include/brs.h $(BUILD)/brs.h
+	ln -sf libbrs.so $(BUILD)/$(SONAME)
+	cp include/brs.h include/brsver.h $(BUILD)/
 
 # The virtualenv holds the test and demo dependencies; gobrs itself is
 # installed by `pip install .`, which builds libbrs.so with Go.
@@ -46,7 +103,36 @@ $(VENV)/.installed: $(VENV)/.deps $(LIB) pyproject.toml setup.py $(shell find py
 	GOBRS_PREBUILT_LIBRARY=$(abspath $(LIB)) $(PY) -m pip install -q --no-deps --no-build-isolation --force-reinstall .
 	touch $@
 
-install: $(VENV)/.installed
+venv-install: $(VENV)/.installed
+
+# `make install PREFIX=/usr/local` (DESTDIR too): the C library, its
+# headers and brs.pc, so that `pkg-config --cflags --libs brs` finds them.
+# libbrs.so -> libbrs.so.MAJOR -> libbrs.so.MAJOR.MINOR.PATCH.
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+
+$(BUILD)/brs.pc: VERSION Makefile
+	@mkdir -p $(BUILD)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+	  'Name: brs' \
+	  'Description: gobrs: refreshable temporary AWS credentials (C interface of libbrs)' \
+	  'Version: $(VERSION_STR)' \
+	  'Libs: -L$${libdir} -lbrs' \
+	  'Libs.private: -lpthread' \
+	  'Cflags: -I$${includedir}' > $@
+
+install: $(LIB) $(BUILD)/brs.pc
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+	install -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libbrs.so.$(VERSION_STR)
+	ln -sfn libbrs.so.$(VERSION_STR) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sfn $(SONAME) $(DESTDIR)$(LIBDIR)/libbrs.so
+	install -m 644 include/brs.h include/brsver.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(BUILD)/brs.pc $(DESTDIR)$(LIBDIR)/pkgconfig/brs.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libbrs.so $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libbrs.so.$(VERSION_STR) \
+	  $(DESTDIR)$(INCLUDEDIR)/brs.h $(DESTDIR)$(INCLUDEDIR)/brsver.h $(DESTDIR)$(LIBDIR)/pkgconfig/brs.pc
 
 test: test-go test-c test-python
 
@@ -83,17 +169,18 @@ C_LINK  := -L$(BUILD) -lbrs -lpthread -Wl,--enable-new-dtags,-rpath,'$$ORIGIN/..
 $(VGLIB): $(GOSRC) include/brs.h
 	@mkdir -p $(dir $@)
 	GOEXPERIMENT=nodwarf5 CGO_CFLAGS='-O2 -g -gdwarf-4' \
-	  $(GO) build -tags valgrind -buildmode=c-shared -o $@ ./capi
+	  $(GO) build -tags valgrind -buildmode=c-shared -ldflags '-extldflags=-Wl,-soname,$(SONAME)' -o $@ ./capi
 	rm -f $(BUILD)/valgrind/libbrs.h
+	ln -sf libbrs.so $(dir $@)$(SONAME)
 
-$(BUILD)/tests/%: tests/c/%.c tests/c/harness.h include/brs.h $(LIB)
+$(BUILD)/tests/%: tests/c/%.c tests/c/harness.h include/brs.h include/brsver.h $(LIB)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(C_LINK)
 
 # The C example: built (and run) by test-c so it cannot rot.
 example-c: $(BUILD)/examples/example-c
 
-$(BUILD)/examples/example-c: examples/c/example.c include/brs.h $(LIB)
+$(BUILD)/examples/example-c: examples/c/example.c include/brs.h include/brsver.h $(LIB)
 	@mkdir -p $(BUILD)/examples
 	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(C_LINK)
 
@@ -110,10 +197,10 @@ test-c: $(C_TESTS) $(VGLIB) $(BUILD)/examples/example-c $(VENV)/.deps
 
 # The Python tests start their own moto server on 127.0.0.1 and build a
 # wheel with Go once (tests/python/test_packaging.py).
-test-python: install
+test-python: venv-install
 	$(PY) -m pytest -q tests/python
 
-demo: install
+demo: venv-install
 	$(PY) examples/python/demo.py
 
 # `make bench`: gobrs against pure-Python boto3-refresh-session (bench/README.md).

@@ -1,0 +1,79 @@
+"""One version: the file VERSION, and every place that tells it —
+gobrs.__version__, the installed distribution, brs_version() of the loaded
+library, and the C macros of include/brsver.h (BRS_VERSION,
+BRS_VERSION_MAJOR/MINOR/PATCH, BRS_VERSION_NUM, BRS_AT_LEAST_VERSION)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import gobrs
+from gobrs import _lib
+
+REPO = Path(__file__).resolve().parents[2]
+VERSION = (REPO / "VERSION").read_text().strip()
+
+
+def _parts() -> tuple[int, int, int]:
+    m = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", VERSION)
+    assert m, f"VERSION must be MAJOR.MINOR.PATCH, not {VERSION!r}"
+    major, minor, patch = (int(x) for x in m.groups())
+    assert max(major, minor, patch) < 256, "BRS_VERSION_NUM has 8 bits per part"
+    return major, minor, patch
+
+
+def test_python_package_and_distribution_say_version() -> None:
+    _parts()
+    assert gobrs.__version__ == VERSION
+    assert importlib.metadata.version("gobrs") == VERSION
+    assert f'__version__ = "{VERSION}"' in (REPO / "python" / "gobrs" / "_version.py").read_text()
+
+
+def test_the_loaded_library_says_version() -> None:
+    assert _lib.version() == VERSION
+
+
+PROGRAM = r"""
+#include <stdio.h>
+#include <string.h>
+#include "brs.h"
+
+#if !BRS_AT_LEAST_VERSION(BRS_VERSION_MAJOR, BRS_VERSION_MINOR, BRS_VERSION_PATCH)
+#error BRS_AT_LEAST_VERSION is false for its own version
+#endif
+#if BRS_AT_LEAST_VERSION(BRS_VERSION_MAJOR, BRS_VERSION_MINOR, BRS_VERSION_PATCH + 1)
+#error BRS_AT_LEAST_VERSION is true for the next patch release
+#endif
+#if BRS_AT_LEAST_VERSION(BRS_VERSION_MAJOR + 1, 0, 0)
+#error BRS_AT_LEAST_VERSION is true for the next major release
+#endif
+#if BRS_VERSION_NUM != ((BRS_VERSION_MAJOR << 16) | (BRS_VERSION_MINOR << 8) | BRS_VERSION_PATCH)
+#error BRS_VERSION_NUM does not match its parts
+#endif
+
+int main(void) {
+    printf("%s %d %d %d 0x%06x %s %d\n", BRS_VERSION, BRS_VERSION_MAJOR, BRS_VERSION_MINOR,
+           BRS_VERSION_PATCH, BRS_VERSION_NUM, brs_version(), strcmp(BRS_VERSION, brs_version()) == 0);
+    return 0;
+}
+"""
+
+
+def test_c_macros_and_brs_version_agree(tmp_path: Path) -> None:
+    major, minor, patch = _parts()
+    src = tmp_path / "version.c"
+    src.write_text(PROGRAM)
+    exe = tmp_path / "version"
+    lib = REPO / "build"
+    cc = os.environ.get("CC", "cc")
+    subprocess.run(
+        [cc, "-Wall", "-Wextra", "-Werror", "-std=c11", f"-I{REPO / 'include'}", "-o", str(exe), str(src),
+         f"-L{lib}", "-lbrs", f"-Wl,-rpath,{lib}"],
+        check=True, timeout=120,
+    )
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True, timeout=60).stdout.split()
+    assert out == [VERSION, str(major), str(minor), str(patch), f"0x{major:02x}{minor:02x}{patch:02x}", VERSION, "1"]
