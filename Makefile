@@ -29,7 +29,7 @@ SONAME      := libbrs.so.$(firstword $(subst ., ,$(VERSION_STR)))
 # -s -w: no symbol table, no DWARF (Go's tracebacks need neither).
 GO_LDFLAGS  := -s -w -extldflags=-Wl,-soname,$(SONAME)
 
-.PHONY: all lib version venv venv-install install uninstall test test-go test-c test-python example-c fuzz fuzz-short demo bench clean
+.PHONY: all lib version venv venv-install install uninstall wheel sdist test test-go test-c test-python example-c fuzz fuzz-short demo bench clean
 
 all: lib
 
@@ -153,6 +153,62 @@ fuzz-short:
 
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=$(if $(filter 3000x,$(FUZZTIME)),2m,$(FUZZTIME))
+
+# `make wheel`: binary wheels in dist/ for each GOARCH of WHEEL_GOARCHS,
+# tagged manylinux_2_17 (manylinux2014: glibc 2.17, Linux 3.10). That is
+# the oldest policy Go allows: Go >= 1.24 needs Linux >= 3.2, which rules
+# out manylinux1 and manylinux2010 (CentOS 5 and 6, Linux 2.6), although
+# the library's glibc symbols alone would pass for manylinux_2_5 on x86_64.
+# A library linked on this machine needs its glibc (2.34 on Debian 12), so
+# the C parts are compiled and linked by zig (PyPI's ziglang) against glibc
+# $(WHEEL_GLIBC), for either GOARCH from one machine. WHEEL_CC=gcc uses the
+# host gcc instead (aarch64-linux-gnu-gcc for arm64, skipped when it is not
+# installed), and the wheel gets the policy `auditwheel show` finds, that of
+# the host glibc. `auditwheel show` checks every wheel: a wheel that needs
+# a shared library outside the policy fails the build (there is nothing to
+# graft, so `auditwheel repair` would leave it unchanged).
+WHEEL_GOARCHS ?= amd64 arm64
+WHEEL_GLIBC   ?= 2.17
+WHEEL_CC      ?= zig
+WHEEL_TOOLS   := $(VENV)/.wheel-tools
+
+$(WHEEL_TOOLS): $(VENV)/.deps
+	$(PY) -m pip install -q 'auditwheel>=6.1' 'build>=1.2' $(if $(filter zig,$(WHEEL_CC)),'ziglang>=0.13')
+	touch $@
+
+wheel: $(WHEEL_TOOLS)
+	@mkdir -p dist && rm -f dist/gobrs-$(VERSION_STR)-*.whl
+	@for a in $(WHEEL_GOARCHS); do $(MAKE) --no-print-directory wheel-$$a || exit 1; done
+
+wheel-%: $(WHEEL_TOOLS) $(GOSRC) include/brs.h include/brsver.h
+	@set -e; goarch=$*; \
+	case $$goarch in amd64) arch=x86_64;; arm64) arch=aarch64;; *) echo "wheel: GOARCH $$goarch is not supported"; exit 1;; esac; \
+	if [ "$(WHEEL_CC)" = zig ]; then \
+	  cc="$(abspath $(PY)) -m ziglang cc -target $$arch-linux-gnu.$(WHEEL_GLIBC)"; plat=manylinux_$(subst .,_,$(WHEEL_GLIBC))_$$arch; \
+	else \
+	  if [ $$goarch = "$$($(GO) env GOHOSTARCH)" ]; then cc=$${CC:-gcc}; else cc=$$arch-linux-gnu-gcc; fi; plat=linux_$$arch; \
+	  if ! command -v $$cc >/dev/null; then \
+	    echo "wheel: SKIPPED linux/$$goarch: $$cc is not installed (Debian: apt-get install gcc-$$arch-linux-gnu)"; exit 0; fi; \
+	fi; \
+	out=$(BUILD)/wheel/$$goarch; rm -rf $$out; mkdir -p $$out; \
+	echo "wheel: linux/$$goarch, CC=$$cc"; \
+	CGO_ENABLED=1 GOOS=linux GOARCH=$$goarch CC="$$cc" $(GO) build -trimpath -buildmode=c-shared -ldflags '-s -w' -o $$out/libbrs.so ./capi; \
+	rm -f $$out/libbrs.h; \
+	GOBRS_PREBUILT_LIBRARY=$(CURDIR)/$$out/libbrs.so GOBRS_PLAT_NAME=$$plat \
+	  $(PY) -m pip wheel -q --no-deps --no-build-isolation -w $$out .; \
+	whl=$$(ls $$out/gobrs-$(VERSION_STR)-*.whl); \
+	show=$$($(PY) -m auditwheel show $$whl 2>&1 | tr '\n' ' ' | sed 's/  */ /g'); echo "auditwheel show: $$show"; \
+	policy=$$(echo "$$show" | sed -n 's/.*consistent with the following platform tag: "\([a-z0-9_]*\)".*/\1/p'); \
+	case "$$show" in *"external shared libraries are required"*) echo "wheel: needs shared libraries outside the policy"; exit 1;; esac; \
+	[ -n "$$policy" ] || { echo "wheel: auditwheel found no manylinux policy"; exit 1; }; \
+	if [ $$plat = linux_$$arch ]; then $(PY) -m wheel tags --remove --platform-tag $$policy $$whl >/dev/null; whl=$$(ls $$out/gobrs-$(VERSION_STR)-*$$policy.whl); fi; \
+	mv $$whl dist/; \
+	echo "wheel: dist/$$(basename $$whl): $$(du -k dist/$$(basename $$whl) | cut -f1) KiB; libbrs.so $$(du -k $$out/libbrs.so | cut -f1) KiB (stripped)"
+
+# `make sdist`: dist/gobrs-VERSION.tar.gz; `pip install` of it builds
+# libbrs.so with Go (setup.py).
+sdist: $(WHEEL_TOOLS)
+	$(PY) -m build --sdist --no-isolation -o dist .
 
 # The C tests run under valgrind memcheck against a second build of the
 # library made for it: Go's `-tags valgrind` describes goroutine stacks and
