@@ -169,6 +169,7 @@ fuzz:
 # graft, so `auditwheel repair` would leave it unchanged).
 WHEEL_GOARCHS ?= amd64 arm64
 WHEEL_GLIBC   ?= 2.17
+DIST          ?= dist
 WHEEL_CC      ?= zig
 WHEEL_TOOLS   := $(VENV)/.wheel-tools
 
@@ -177,7 +178,7 @@ $(WHEEL_TOOLS): $(VENV)/.deps
 	touch $@
 
 wheel: $(WHEEL_TOOLS)
-	@mkdir -p dist && rm -f dist/gobrs-$(VERSION_STR)-*.whl
+	@mkdir -p $(DIST) && rm -f $(DIST)/gobrs-$(VERSION_STR)-*.whl
 	@for a in $(WHEEL_GOARCHS); do $(MAKE) --no-print-directory wheel-$$a || exit 1; done
 
 wheel-%: $(WHEEL_TOOLS) $(GOSRC) include/brs.h include/brsver.h
@@ -202,13 +203,13 @@ wheel-%: $(WHEEL_TOOLS) $(GOSRC) include/brs.h include/brsver.h
 	case "$$show" in *"external shared libraries are required"*) echo "wheel: needs shared libraries outside the policy"; exit 1;; esac; \
 	[ -n "$$policy" ] || { echo "wheel: auditwheel found no manylinux policy"; exit 1; }; \
 	if [ $$plat = linux_$$arch ]; then $(PY) -m wheel tags --remove --platform-tag $$policy $$whl >/dev/null; whl=$$(ls $$out/gobrs-$(VERSION_STR)-*$$policy.whl); fi; \
-	mv $$whl dist/; \
-	echo "wheel: dist/$$(basename $$whl): $$(du -k dist/$$(basename $$whl) | cut -f1) KiB; libbrs.so $$(du -k $$out/libbrs.so | cut -f1) KiB (stripped)"
+	mkdir -p $(DIST); mv $$whl $(DIST)/; whl=$(DIST)/$$(basename $$whl); \
+	echo "wheel: $$whl: $$(du -k $$whl | cut -f1) KiB; libbrs.so $$(du -k $$out/libbrs.so | cut -f1) KiB (stripped)"
 
 # `make sdist`: dist/gobrs-VERSION.tar.gz; `pip install` of it builds
 # libbrs.so with Go (setup.py).
 sdist: $(WHEEL_TOOLS)
-	$(PY) -m build --sdist --no-isolation -o dist .
+	$(PY) -m build --sdist --no-isolation -o $(DIST) .
 
 # The C tests run under valgrind memcheck against a second build of the
 # library made for it: Go's `-tags valgrind` describes goroutine stacks and
