@@ -112,23 +112,19 @@ PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 
-$(BUILD)/brs.pc: VERSION Makefile
-	@mkdir -p $(BUILD)
-	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
-	  'Name: brs' \
-	  'Description: gobrs: refreshable temporary AWS credentials (C interface of libbrs)' \
-	  'Version: $(VERSION_STR)' \
-	  'Libs: -L$${libdir} -lbrs' \
-	  'Libs.private: -lpthread' \
-	  'Cflags: -I$${includedir}' > $@
-
-install: $(LIB) $(BUILD)/brs.pc
+install: $(LIB)
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
 	install -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libbrs.so.$(VERSION_STR)
 	ln -sfn libbrs.so.$(VERSION_STR) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sfn $(SONAME) $(DESTDIR)$(LIBDIR)/libbrs.so
 	install -m 644 include/brs.h include/brsver.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 $(BUILD)/brs.pc $(DESTDIR)$(LIBDIR)/pkgconfig/brs.pc
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+	  'Name: brs' \
+	  'Description: gobrs: refreshable temporary AWS credentials (C interface of libbrs)' \
+	  'Version: $(VERSION_STR)' \
+	  'Libs: -L$${libdir} -lbrs' \
+	  'Libs.private: -lpthread' \
+	  'Cflags: -I$${includedir}' > $(DESTDIR)$(LIBDIR)/pkgconfig/brs.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libbrs.so $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libbrs.so.$(VERSION_STR) \
