@@ -29,7 +29,7 @@ SONAME      := libbrs.so.$(firstword $(subst ., ,$(VERSION_STR)))
 # -s -w: no symbol table, no DWARF (Go's tracebacks need neither).
 GO_LDFLAGS  := -s -w -extldflags=-Wl,-soname,$(SONAME)
 
-.PHONY: all lib version venv venv-install install uninstall wheel sdist test test-go test-c test-python example-c fuzz fuzz-short demo bench clean
+.PHONY: all lib version venv venv-install install uninstall wheel sdist lint lint-python lint-go lint-c test test-go test-c test-python example-c fuzz fuzz-short demo bench clean
 
 all: lib
 
@@ -255,6 +255,37 @@ test-python: venv-install
 
 demo: venv-install
 	$(PY) examples/python/demo.py
+
+# `make lint`: style and types (run by .ci/run). ruff and mypy come from
+# requirements-dev.txt (pinned); staticcheck from the Go module proxy at a
+# pinned version; cppcheck from Debian. The C of capi/ is also compiled
+# with -Wall -Wextra -Werror against the header cgo generates (the tests,
+# example and bench are, by their own rules).
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# a leading "_" keeps the generated Go files out of `go ... ./...`
+CGO_LINT    := $(BUILD)/_cgo_lint
+C_SOURCES   := capi/shim.c $(wildcard tests/c/*.c examples/c/*.c bench/c/*.c)
+
+lint: lint-python lint-go lint-c
+
+lint-python: $(VENV)/.deps
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+lint-go:
+	$(GO) vet ./...
+	$(GO) mod tidy -diff
+	$(GO) run $(STATICCHECK) ./...
+
+lint-c: include/brsver.h
+	@rm -rf $(CGO_LINT) && mkdir -p $(CGO_LINT)
+	cd capi && $(GO) tool cgo -objdir $(abspath $(CGO_LINT)) -- -I../include $$(grep -l '^import "C"' $$(ls *.go | grep -v _test.go))
+	@for f in $(C_SOURCES); do \
+	  $(CC) -fsyntax-only $(CFLAGS) -Iinclude -Icapi -I$(CGO_LINT) -Itests/c $$f || exit 1; \
+	done
+	cppcheck --enable=warning,style,performance,portability --std=c11 --error-exitcode=1 --inline-suppr -q \
+	  --suppress=missingIncludeSystem -Iinclude -Icapi -I$(CGO_LINT) -Itests/c $(C_SOURCES)
 
 # `make bench`: gobrs against pure-Python boto3-refresh-session (bench/README.md).
 # Its own virtualenv, bench/.venv: the latest boto3-refresh-session from PyPI,

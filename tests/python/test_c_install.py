@@ -22,7 +22,10 @@ def prefix(tmp_path_factory: pytest.TempPathFactory) -> Path:
     prefix = tmp_path_factory.mktemp("prefix") / "usr"
     proc = subprocess.run(
         ["make", "--no-print-directory", "install", f"PREFIX={prefix}"],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return prefix
@@ -58,9 +61,21 @@ def test_example_builds_with_pkg_config_against_the_installed_tree(prefix: Path,
     # the repository's include/ and build/ are not on the command line:
     # only what pkg-config says
     subprocess.run(
-        [cc, "-Wall", "-Wextra", "-Werror", "-std=c11", "-D_GNU_SOURCE", "-o", str(exe),
-         str(REPO / "examples" / "c" / "example.c"), *flags],
-        check=True, timeout=120, cwd=tmp_path,
+        [
+            cc,
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-std=c11",
+            "-D_GNU_SOURCE",
+            "-o",
+            str(exe),
+            str(REPO / "examples" / "c" / "example.c"),
+            *flags,
+        ],
+        check=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     needed = subprocess.run(["readelf", "-d", str(exe)], capture_output=True, text=True, check=True).stdout
     assert f"Shared library: [libbrs.so.{MAJOR}]" in needed
@@ -70,17 +85,20 @@ def test_example_builds_with_pkg_config_against_the_installed_tree(prefix: Path,
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith(f"libbrs {VERSION}\n"), proc.stdout
     assert "example-secret-never-printed" not in proc.stdout + proc.stderr
-    loaded = subprocess.run(
-        ["ldd", str(exe)], capture_output=True, text=True, env=run_env, check=True
-    ).stdout
+    loaded = subprocess.run(["ldd", str(exe)], capture_output=True, text=True, env=run_env, check=True).stdout
     assert f"{prefix / 'lib'}/libbrs.so.{MAJOR}" in loaded
 
 
 def test_uninstall_removes_what_install_put(prefix: Path, tmp_path: Path) -> None:
     other = tmp_path / "usr"
     for target in ("install", "uninstall"):
-        subprocess.run(["make", "--no-print-directory", target, f"PREFIX={other}"], cwd=REPO,
-                       capture_output=True, check=True, timeout=600)
+        subprocess.run(
+            ["make", "--no-print-directory", target, f"PREFIX={other}"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+            timeout=600,
+        )
         if target == "install":
             assert f"prefix={other}\n" in (other / "lib" / "pkgconfig" / "brs.pc").read_text()
     left = [p for p in other.rglob("*") if not p.is_dir()]

@@ -132,15 +132,17 @@ class Checker:
             return
         if c in _SCALARS:
             assert decl is _SCALARS[c] or (
-                isinstance(decl, type) and issubclass(decl, ctypes._SimpleCData)
-                and ctypes.sizeof(decl) == ctypes.sizeof(_SCALARS[c]) and decl._type_ == _SCALARS[c]._type_
+                isinstance(decl, type)
+                and issubclass(decl, ctypes._SimpleCData)
+                and ctypes.sizeof(decl) == ctypes.sizeof(_SCALARS[c])
+                and decl._type_ == _SCALARS[c]._type_
             ), f"{where}: brs.h says {ctype}, ctypes says {decl!r}"
             return
         if c in self.h.fntypes:
             self.check_function(self.h.fntypes[c], decl, where, callback=True)
             return
         assert c.endswith("*"), f"{where}: no ctypes rule for the C type {ctype!r}"
-        pointee = c[: -1].strip()
+        pointee = c[:-1].strip()
         if decl is ctypes.c_void_p:
             return  # any data pointer may be passed opaquely
         if pointee == "char":
@@ -167,7 +169,7 @@ class Checker:
         assert [f[0] for f in declared] == [f[0] for f in fields], (
             f"{where}: struct {name} fields: brs.h {[f[0] for f in fields]}, ctypes {[f[0] for f in declared]}"
         )
-        for (fname, ftype), (_n, fdecl) in zip(fields, declared):
+        for (fname, ftype), (_n, fdecl) in zip(fields, declared, strict=True):
             self.check(ftype, fdecl, f"{where}: struct {name}.{fname}")
 
     def check_function(self, sig: Tuple[str, List[str]], decl: Any, where: str, callback: bool = False) -> None:
@@ -181,7 +183,7 @@ class Checker:
             restype, argtypes = decl.restype, list(decl.argtypes)
         self.check(ret, restype, f"{where} result")
         assert len(argtypes) == len(params), f"{where}: brs.h has {len(params)} parameters, ctypes {len(argtypes)}"
-        for i, (ptype, adecl) in enumerate(zip(params, argtypes)):
+        for i, (ptype, adecl) in enumerate(zip(params, argtypes, strict=True)):
             self.check(ptype, adecl, f"{where} parameter {i + 1}")
 
 
@@ -206,7 +208,9 @@ def declared() -> Dict[str, Any]:
 def test_the_header_parses() -> None:
     h = parse_header()
     # a few names the parser must find, whatever else brs.h holds
-    assert {"brs_version", "brs_new_session", "brs_credentials", "brs_close_session", "brs_error_clear"} <= set(h.functions)
+    assert {"brs_version", "brs_new_session", "brs_credentials", "brs_close_session", "brs_error_clear"} <= set(
+        h.functions
+    )
     assert h.functions["brs_version"] == ("const char *", [])
     assert h.structs["brs_credentials"] and h.structs["brs_error"]
     assert h.structs["brs_result"] is None  # opaque

@@ -36,7 +36,11 @@ def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sdist")
     proc = subprocess.run(
         [sys.executable, "-m", "build", "--sdist", "--no-isolation", "-o", str(out), str(REPO)],
-        cwd=REPO, env=_env(), capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     found = list(out.glob("gobrs-*.tar.gz"))
@@ -52,7 +56,11 @@ def wheel(sdist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheelhouse")
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", str(sdist), "--no-deps", "--no-build-isolation", "-q", "-w", str(out)],
-        cwd=out, env=_env(), capture_output=True, text=True, timeout=840,
+        cwd=out,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=840,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     wheels = list(out.glob("gobrs-*.whl"))
@@ -63,7 +71,11 @@ def wheel(sdist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _make_wheel(goarch: str, dist: Path) -> tuple[Path, str]:
     proc = subprocess.run(
         ["make", "--no-print-directory", "wheel", "WHEEL_CC=gcc", f"WHEEL_GOARCHS={goarch}", f"DIST={dist}"],
-        cwd=REPO, env=_env(), capture_output=True, text=True, timeout=840,
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=840,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     wheels = list(dist.glob("gobrs-*.whl"))
@@ -89,9 +101,21 @@ def _elf_sections(data: bytes, tmp: Path) -> set[str]:
 def test_sdist_carries_what_a_go_build_needs(sdist: Path) -> None:
     with tarfile.open(sdist) as tf:
         names = {n.split("/", 1)[1] for n in tf.getnames() if "/" in n}
-    need = {"VERSION", "go.mod", "go.sum", "setup.py", "pyproject.toml", "include/brs.h", "include/brsver.h",
-            "capi/main.go", "capi/shim.c", "capi/shim.h", "core/session.go", "python/gobrs/_version.py",
-            "python/gobrs/py.typed"}
+    need = {
+        "VERSION",
+        "go.mod",
+        "go.sum",
+        "setup.py",
+        "pyproject.toml",
+        "include/brs.h",
+        "include/brsver.h",
+        "capi/main.go",
+        "capi/shim.c",
+        "capi/shim.h",
+        "core/session.go",
+        "python/gobrs/_version.py",
+        "python/gobrs/py.typed",
+    }
     assert need <= names, sorted(need - names)
     assert not any(n.endswith((".so", ".whl")) for n in names), sorted(names)
 

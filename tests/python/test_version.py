@@ -71,9 +71,22 @@ def test_c_macros_and_brs_version_agree(tmp_path: Path) -> None:
     lib = REPO / "build"
     cc = os.environ.get("CC", "cc")
     subprocess.run(
-        [cc, "-Wall", "-Wextra", "-Werror", "-std=c11", f"-I{REPO / 'include'}", "-o", str(exe), str(src),
-         f"-L{lib}", "-lbrs", f"-Wl,-rpath,{lib}"],
-        check=True, timeout=120,
+        [
+            cc,
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-std=c11",
+            f"-I{REPO / 'include'}",
+            "-o",
+            str(exe),
+            str(src),
+            f"-L{lib}",
+            "-lbrs",
+            f"-Wl,-rpath,{lib}",
+        ],
+        check=True,
+        timeout=120,
     )
     out = subprocess.run([str(exe)], capture_output=True, text=True, check=True, timeout=60).stdout.split()
     assert out == [VERSION, str(major), str(minor), str(patch), f"0x{major:02x}{minor:02x}{patch:02x}", VERSION, "1"]
