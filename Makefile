@@ -29,7 +29,7 @@ SONAME      := libbrs.so.$(firstword $(subst ., ,$(VERSION_STR)))
 # -s -w: no symbol table, no DWARF (Go's tracebacks need neither).
 GO_LDFLAGS  := -s -w -extldflags=-Wl,-soname,$(SONAME)
 
-.PHONY: all lib version venv venv-install install uninstall wheel sdist lint lint-python lint-go lint-c test test-go test-c test-python example-c fuzz fuzz-short demo bench clean
+.PHONY: prereqs all lib version venv venv-install install uninstall wheel sdist lint lint-python lint-go lint-c test test-go test-c test-python example-c fuzz fuzz-short demo bench clean
 
 all: lib
 
@@ -130,11 +130,28 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libbrs.so $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libbrs.so.$(VERSION_STR) \
 	  $(DESTDIR)$(INCLUDEDIR)/brs.h $(DESTDIR)$(INCLUDEDIR)/brsver.h $(DESTDIR)$(LIBDIR)/pkgconfig/brs.pc
 
+# `make prereqs`: what `make test` needs from the system, checked before
+# anything runs; one line names what is missing (.ci/run installs it).
+prereqs:
+	@missing=""; \
+	v=$$($(GO) env GOVERSION 2>/dev/null | sed 's/^go//'); \
+	case "$$v" in 1.2[6-9]*|1.[3-9][0-9]*|[2-9].*) ;; *) missing="$$missing Go>=1.26($${v:-none})";; esac; \
+	$(PYTHON) -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || missing="$$missing python3>=3.11+venv(python3-venv)"; \
+	command -v $(CC) >/dev/null || missing="$$missing gcc"; \
+	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
+	command -v softhsm2-util >/dev/null || missing="$$missing softhsm2"; \
+	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	command -v readelf >/dev/null || missing="$$missing binutils"; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: missing prerequisites:$$missing — install them (Debian/Ubuntu: apt-get install -y <name>; Go from its release archive) or run .ci/run, which does"; \
+	  exit 1; \
+	fi
+
 test: test-go test-c test-python
 
 # MOTO_PYTHON: a python with moto[server], for the Go and C tests that run
 # STS against a local moto server (core/sts_moto_test.go, tests/c/test_sts.c).
-test-go: $(VENV)/.deps
+test-go: prereqs $(VENV)/.deps
 	$(GO) vet ./...
 	MOTO_PYTHON=$(abspath $(PY)) $(GO) test -race -count=1 ./...
 	$(MAKE) fuzz-short
@@ -237,7 +254,7 @@ $(BUILD)/examples/example-c: examples/c/example.c include/brs.h include/brsver.h
 	@mkdir -p $(BUILD)/examples
 	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(C_LINK)
 
-test-c: $(C_TESTS) $(VGLIB) $(BUILD)/examples/example-c $(VENV)/.deps
+test-c: prereqs $(C_TESTS) $(VGLIB) $(BUILD)/examples/example-c $(VENV)/.deps
 	@for t in $(C_TESTS) $(BUILD)/examples/example-c; do \
 	  echo "== $$t (valgrind)"; \
 	  GOGC=off LD_LIBRARY_PATH=$(abspath $(BUILD)/valgrind) MOTO_PYTHON=$(abspath $(PY)) \
@@ -250,7 +267,7 @@ test-c: $(C_TESTS) $(VGLIB) $(BUILD)/examples/example-c $(VENV)/.deps
 
 # The Python tests start their own moto server on 127.0.0.1 and build a
 # wheel with Go once (tests/python/test_packaging.py).
-test-python: venv-install
+test-python: prereqs venv-install
 	$(PY) -m pytest -q tests/python
 
 demo: venv-install
@@ -279,6 +296,7 @@ lint-go:
 	$(GO) run $(STATICCHECK) ./...
 
 lint-c: include/brsver.h
+	@command -v cppcheck >/dev/null || { echo "make lint: cppcheck is missing — apt-get install -y cppcheck (.ci/run does)"; exit 1; }
 	@rm -rf $(CGO_LINT) && mkdir -p $(CGO_LINT)
 	cd capi && $(GO) tool cgo -objdir $(abspath $(CGO_LINT)) -- -I../include $$(grep -l '^import "C"' $$(ls *.go | grep -v _test.go))
 	@for f in $(C_SOURCES); do \
