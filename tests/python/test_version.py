@@ -8,7 +8,9 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import gobrs
@@ -90,3 +92,17 @@ def test_c_macros_and_brs_version_agree(tmp_path: Path) -> None:
     )
     out = subprocess.run([str(exe)], capture_output=True, text=True, check=True, timeout=60).stdout.split()
     assert out == [VERSION, str(major), str(minor), str(patch), f"0x{major:02x}{minor:02x}{patch:02x}", VERSION, "1"]
+
+
+def test_setup_py_refuses_a_stale_generated_file(tmp_path: Path) -> None:
+    (tmp_path / "include").mkdir()
+    (tmp_path / "python" / "gobrs").mkdir(parents=True)
+    shutil.copy(REPO / "setup.py", tmp_path)
+    shutil.copy(REPO / "include" / "brsver.h", tmp_path / "include")
+    shutil.copy(REPO / "python" / "gobrs" / "_version.py", tmp_path / "python" / "gobrs")
+    (tmp_path / "VERSION").write_text("99.0.0\n")
+    proc = subprocess.run(
+        [sys.executable, "setup.py", "--version"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode != 0
+    assert "does not say version 99.0.0 (VERSION): run `make version`" in proc.stderr
