@@ -285,10 +285,9 @@ C_SOURCES   := capi/shim.c $(wildcard tests/c/*.c examples/c/*.c bench/c/*.c)
 
 lint: lint-python lint-go lint-c
 
+# each tool runs even when one before it failed, so one run shows all
 lint-python: $(VENV)/.deps
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
-	$(PY) -m mypy
+	@rc=0; set -x; $(PY) -m ruff check . || rc=1; $(PY) -m ruff format --check . || rc=1; $(PY) -m mypy || rc=1; exit $$rc
 
 lint-go:
 	$(GO) vet ./...
