@@ -1,5 +1,6 @@
-# gobrs — build, test, bench, demo. `make demo` and `make test` are the
-# contract with a new user (README.md).
+# gobrs — build, test, lint, bench, demo, and packaging (`make wheel`,
+# `make sdist`, `make install` for C). `make demo` and `make test` are the
+# contract with a new user (README.md); CONTRIBUTING.md lists the targets.
 
 GO      ?= go
 PYTHON  ?= python3
