@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from cbuild import compile_c
+
 REPO = Path(__file__).resolve().parents[2]
 VERSION = (REPO / "VERSION").read_text().strip()
 MAJOR = VERSION.split(".")[0]
@@ -57,26 +59,9 @@ def test_example_builds_with_pkg_config_against_the_installed_tree(prefix: Path,
     ).stdout.split()
     assert f"-I{prefix / 'include'}" in flags and f"-L{prefix / 'lib'}" in flags and "-lbrs" in flags
     exe = tmp_path / "example"
-    cc = os.environ.get("CC", "cc")
     # the repository's include/ and build/ are not on the command line:
     # only what pkg-config says
-    subprocess.run(
-        [
-            cc,
-            "-Wall",
-            "-Wextra",
-            "-Werror",
-            "-std=c11",
-            "-D_GNU_SOURCE",
-            "-o",
-            str(exe),
-            str(REPO / "examples" / "c" / "example.c"),
-            *flags,
-        ],
-        check=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    compile_c(REPO / "examples" / "c" / "example.c", exe, *flags)
     needed = subprocess.run(["readelf", "-d", str(exe)], capture_output=True, text=True, check=True).stdout
     assert f"Shared library: [libbrs.so.{MAJOR}]" in needed
     run_env = {k: v for k, v in os.environ.items() if k not in ("GOBRS_LIBRARY",)}

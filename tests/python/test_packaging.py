@@ -24,25 +24,20 @@ VERSION = (REPO / "VERSION").read_text().strip()
 pytestmark = pytest.mark.timeout(900)
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("GOBRS_PREBUILT_LIBRARY", None)
-    env.pop("GOBRS_PLAT_NAME", None)
-    return env
+def _build(cmd: list[str], cwd: Path) -> str:
+    """Run a build command (without the packaging variables of the calling
+    make); fail with its output unless it succeeds; return its stdout."""
+
+    env = {k: v for k, v in os.environ.items() if k not in ("GOBRS_PREBUILT_LIBRARY", "GOBRS_PLAT_NAME")}
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=840)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
 
 
 @pytest.fixture(scope="module")
 def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sdist")
-    proc = subprocess.run(
-        [sys.executable, "-m", "build", "--sdist", "--no-isolation", "-o", str(out), str(REPO)],
-        cwd=REPO,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    _build([sys.executable, "-m", "build", "--sdist", "--no-isolation", "-o", str(out), str(REPO)], REPO)
     found = list(out.glob("gobrs-*.tar.gz"))
     assert [p.name for p in found] == [f"gobrs-{VERSION}.tar.gz"]
     return found[0]
@@ -54,33 +49,22 @@ def wheel(sdist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     assert shutil.which("go"), "building the wheel needs the Go toolchain on PATH"
     out = tmp_path_factory.mktemp("wheelhouse")
-    proc = subprocess.run(
+    _build(
         [sys.executable, "-m", "pip", "wheel", str(sdist), "--no-deps", "--no-build-isolation", "-q", "-w", str(out)],
-        cwd=out,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=840,
+        out,
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
     wheels = list(out.glob("gobrs-*.whl"))
     assert len(wheels) == 1, wheels
     return wheels[0]
 
 
 def _make_wheel(goarch: str, dist: Path) -> tuple[Path, str]:
-    proc = subprocess.run(
-        ["make", "--no-print-directory", "wheel", "WHEEL_CC=gcc", f"WHEEL_GOARCHS={goarch}", f"DIST={dist}"],
-        cwd=REPO,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=840,
+    log = _build(
+        ["make", "--no-print-directory", "wheel", "WHEEL_CC=gcc", f"WHEEL_GOARCHS={goarch}", f"DIST={dist}"], REPO
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
     wheels = list(dist.glob("gobrs-*.whl"))
-    assert len(wheels) == 1, (wheels, proc.stdout)
-    return wheels[0], proc.stdout
+    assert len(wheels) == 1, (wheels, log)
+    return wheels[0], log
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ BRS_VERSION_MAJOR/MINOR/PATCH, BRS_VERSION_NUM, BRS_AT_LEAST_VERSION)."""
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import re
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ import sys
 from pathlib import Path
 
 import gobrs
+from cbuild import compile_c
 from gobrs import _lib
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,25 +71,7 @@ def test_c_macros_and_brs_version_agree(tmp_path: Path) -> None:
     src.write_text(PROGRAM)
     exe = tmp_path / "version"
     lib = REPO / "build"
-    cc = os.environ.get("CC", "cc")
-    subprocess.run(
-        [
-            cc,
-            "-Wall",
-            "-Wextra",
-            "-Werror",
-            "-std=c11",
-            f"-I{REPO / 'include'}",
-            "-o",
-            str(exe),
-            str(src),
-            f"-L{lib}",
-            "-lbrs",
-            f"-Wl,-rpath,{lib}",
-        ],
-        check=True,
-        timeout=120,
-    )
+    compile_c(src, exe, f"-I{REPO / 'include'}", f"-L{lib}", "-lbrs", f"-Wl,-rpath,{lib}")
     out = subprocess.run([str(exe)], capture_output=True, text=True, check=True, timeout=60).stdout.split()
     assert out == [VERSION, str(major), str(minor), str(patch), f"0x{major:02x}{minor:02x}{patch:02x}", VERSION, "1"]
 
