@@ -22,7 +22,7 @@ import importlib
 import importlib.util
 from typing import TYPE_CHECKING, Any, Dict, List
 
-__version__ = "0.1.0"
+from ._version import __version__ as __version__
 
 # public name -> module that defines it (imported on first access)
 _EXPORTS: Dict[str, str] = {
