@@ -23,11 +23,13 @@ __all__ = [
     "CallbackState",
     "Handler",
     "NativeSession",
+    "Sealed",
     "forked",
     "library_path",
     "load",
     "refuse_pickle",
     "track",
+    "unseal",
     "version",
 ]
 
@@ -96,6 +98,31 @@ PICKLE_MESSAGE = (
     "it to another process, say): its Go session belongs to this process; "
     "create a session in each process that needs one"
 )
+
+
+class Sealed:
+    """A value that may hold secrets (a config with a key, a PIN...), passed
+    around without showing it: its repr is masked, so that error trackers
+    and traceback formatters that capture the locals of frames (Sentry, rich)
+    see no secret. :func:`unseal` returns the value.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def __repr__(self) -> str:
+        return "<gobrs sealed value>"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return refuse_pickle()
+
+
+def unseal(value: Any) -> Any:
+    """The value inside a :class:`Sealed`, or ``value`` itself."""
+
+    return value._value if isinstance(value, Sealed) else value
 
 
 def refuse_pickle() -> Any:
@@ -493,8 +520,9 @@ class NativeSession:
 
     Parameters
     ----------
-    config : Mapping[str, Any]
-        The JSON config of ``brs_new_session`` (include/brs.h).
+    config : Mapping[str, Any] | Sealed
+        The JSON config of ``brs_new_session`` (include/brs.h), sealed
+        when it holds secrets.
     handler : Handler, optional
         Answers the library's callback requests; None for no callback.
     param : str, optional
@@ -507,9 +535,9 @@ class NativeSession:
         self._closed = False
         lib = load()
         try:
-            data = json.dumps(dict(config), allow_nan=False).encode("utf-8")
+            data = Sealed(json.dumps(dict(unseal(config)), allow_nan=False).encode("utf-8"))
         except (TypeError, ValueError) as exc:
-            where, bad = _unencodable(dict(config), "")
+            where, bad = _unencodable(dict(unseal(config)), "")
             raise BRSValidationError(
                 f"{where or 'the session configuration'} must be text, a number, a bool, a list or a dict, "
                 f"not {type(bad).__name__}" + (f" {bad!r}" if isinstance(bad, float) else ""),
@@ -520,7 +548,7 @@ class NativeSession:
         callback = _make_callback(state) if state is not None else CALLBACK()
         handle = c_uint64(0)
         err = BrsError()
-        rc = _interruptibly(lib.brs_new_session, data, callback, None, byref(handle), byref(err))
+        rc = _interruptibly(_new_session, lib, data, callback, byref(handle), byref(err))
         del data
         if rc != OK:
             _raise_status(lib, rc, err, state)
@@ -662,6 +690,12 @@ class NativeSession:
         self._closed = True
         if self._finalizer.detach() is not None:
             _close_handle(self._lib, self._handle)
+
+
+def _new_session(lib: ctypes.CDLL, data: Sealed, callback: Any, handle: Any, err: Any) -> int:
+    """``brs_new_session`` of the sealed JSON config ``data``."""
+
+    return lib.brs_new_session(unseal(data), callback, None, handle, err)  # type: ignore[no-any-return]
 
 
 def _unencodable(value: Any, path: str) -> Tuple[str, Any]:

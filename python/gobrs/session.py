@@ -88,6 +88,14 @@ class BaseRefreshableSession(boto3.session.Session):
         gobrs's extra: renew the credentials from a Go thread shortly
         before the advisory window opens, so that no caller ever waits for
         a refresh. Default False.
+    refresh_timeout : int | float | None = None, optional
+        gobrs's extra: seconds after which a caller waiting for a refresh
+        gives up with :class:`~gobrs.exceptions.BRSCredentialError` (in the
+        advisory window it keeps the current credentials instead) while the
+        refresh goes on and is used once it lands. The way out of a getter
+        that never returns, such as one waiting for a thread that reads
+        this same session. Default None: wait as long as the refresh takes,
+        as boto3-refresh-session does.
 
     Attributes
     ----------
@@ -157,6 +165,7 @@ class BaseRefreshableSession(boto3.session.Session):
         advisory_timeout: Optional[float] = 900,
         mandatory_timeout: Optional[float] = 600,
         background_refresh: bool = False,
+        refresh_timeout: Optional[float] = None,
         **kwargs: Any,
     ) -> None:
         if "refresh_method" in kwargs:
@@ -173,6 +182,9 @@ class BaseRefreshableSession(boto3.session.Session):
             600 if mandatory_timeout is None else _check_seconds("mandatory_timeout", mandatory_timeout)
         )
         self.background_refresh: bool = _check_bool("background_refresh", background_refresh)
+        self.refresh_timeout: Optional[float] = (
+            None if refresh_timeout is None else _check_seconds("refresh_timeout", refresh_timeout)
+        )
         self.refresh_method: str = self._refresh_method
         self._credentials: Optional[GoRefreshableCredentials] = None
         self.cache: SessionCache = SessionCache(self)
@@ -283,15 +295,18 @@ class BaseRefreshableSession(boto3.session.Session):
             The user parameter the handler stands for, named in errors.
         """
 
-        full: Dict[str, Any] = dict(config)
-        full.update(
+        common: Dict[str, Any] = dict(
             method=self._brs_method,
             defer_refresh=self.defer_refresh,
             advisory_timeout=self.advisory_timeout,
             mandatory_timeout=self.mandatory_timeout,
             background_refresh=self.background_refresh,
         )
-        native = _lib.NativeSession(full, handler, param)
+        if self.refresh_timeout is not None:
+            common["refresh_timeout"] = self.refresh_timeout
+        # The config (which may hold secrets) is passed on unnamed and never
+        # kept in a local of this frame, which a traceback may show.
+        native = _lib.NativeSession(_lib.Sealed({**_lib.unseal(config), **common}), handler, param)
         credentials = GoRefreshableCredentials(native, self._refresh_method)
         self._credentials = credentials
         # botocore reads credentials from its own session; clients made from
@@ -299,7 +314,7 @@ class BaseRefreshableSession(boto3.session.Session):
         self._session._credentials = credentials  # type: ignore[attr-defined]
 
     def _creds(self) -> GoRefreshableCredentials:
-        credentials = self._credentials
+        credentials = getattr(self, "_credentials", None)
         if credentials is None:
             raise BRSConfigurationError(f"{type(self).__name__} was not started (its __init__ did not finish)")
         return credentials
@@ -369,15 +384,19 @@ class BaseRefreshableSession(boto3.session.Session):
         every client made from it are gone, or at exit.
         """
 
-        if self._credentials is not None:
-            self._credentials.close()
-        self.cache.clear()
+        credentials = getattr(self, "_credentials", None)
+        if credentials is not None:
+            credentials.close()
+        cache = getattr(self, "cache", None)
+        if cache is not None:
+            cache.clear()
 
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called."""
 
-        return self._credentials is None or self._credentials.closed
+        credentials = getattr(self, "_credentials", None)  # None on a half-built session
+        return credentials is None or credentials.closed
 
     def __enter__(self) -> "BaseRefreshableSession":
         return self
@@ -390,14 +409,15 @@ class BaseRefreshableSession(boto3.session.Session):
         return _lib.refuse_pickle()
 
     def __repr__(self) -> str:
-        # only non-secret settings: never keys or tokens
+        # only non-secret settings: never keys or tokens; safe on a session
+        # whose __init__ failed half-way (traceback formatters repr locals)
         parts = [f"method={self._brs_method!r}"]
         try:
             parts.append(f"region_name={self.region_name!r}")
             profile = self._session.profile
             if profile is not None:
                 parts.append(f"profile_name={profile!r}")
-        except Exception:  # pragma: no cover - half-built session
+        except Exception:
             pass
         parts.append(f"closed={self.closed!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
