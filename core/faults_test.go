@@ -330,7 +330,7 @@ func faultCases(proto string) []faultCase {
 		{fault503, KindRequest, 503, ""},
 		{faultThrottle, KindRequest, throttle, ""},
 		{faultMalformed, KindCredential, 0, ""},
-		{faultTruncated, -1, 0, ""}, // connection or credential: the body ends early
+		{faultTruncated, KindConnection, 0, ""}, // the body ends early: a transport failure
 		noCreds,
 		expired,
 		{faultSecretBody, KindRequest, 500, ""},
@@ -610,4 +610,24 @@ func FuzzIoTErrorHoldsNoSecret(f *testing.F) {
 			t.Fatalf("status %d: the error holds the secret %q: %v", status, secret, err)
 		}
 	})
+}
+
+// TestFaultsTruncatedAnswerIsRetried: an STS answer cut off mid-body is a
+// transport failure, retried like a reset (every attempt is made) and a
+// KindConnection error once the attempts run out.
+func TestFaultsTruncatedAnswerIsRetried(t *testing.T) {
+	for _, proto := range []string{"sts", "sts-tls"} {
+		t.Run(proto, func(t *testing.T) {
+			clock := NewFakeClock(t0)
+			f := newFaultServer(t, proto, clock)
+			s := faultSession(t, f, clock, io.Discard)
+			f.set(faultTruncated)
+			hits := f.hits.Load()
+			_, err := s.Credentials(context.Background())
+			checkFault(t, err, faultCase{faultTruncated, KindConnection, 0, ""})
+			if n := f.hits.Load() - hits; n != 2 { // total_max_attempts 2 (faultServer.config)
+				t.Fatalf("%d attempts, want 2: a truncated answer was not retried", n)
+			}
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -444,8 +445,9 @@ func (s staticCredentials) Retrieve(context.Context) (aws.Credentials, error) {
 }
 
 // stsError maps an SDK error: a service error is KindRequest with its HTTP
-// status and AWS code; no answer (refused, reset, timed out, TLS) is
-// KindConnection; an unreadable answer is KindCredential. The texts come
+// status and AWS code; no answer or a partial one (refused, reset, timed
+// out, TLS, cut off mid-body) is KindConnection; a complete answer that
+// cannot be read is KindCredential. The texts come
 // from the SDK and the service and hold no secret of ours.
 func stsError(op string, c *stsClient, err error) error {
 	status := 0
@@ -477,5 +479,11 @@ func stsError(op string, c *stsClient, err error) error {
 func isConnectionError(err error) bool {
 	var ne net.Error
 	var send interface{ ConnectionError() bool }
-	return errors.As(err, &send) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
+	return errors.As(err, &send) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || isTruncated(err)
+}
+
+// isTruncated reports whether err is an answer cut off before its end (the
+// connection closed mid-body): a transport failure, not a bad answer.
+func isTruncated(err error) bool {
+	return errors.Is(err, io.ErrUnexpectedEOF)
 }

@@ -172,6 +172,14 @@ func newSTSClient(s *clientSettings, key string) (*stsClient, error) {
 		if s.attempts > 0 {
 			o.MaxAttempts = s.attempts
 		}
+		// An answer cut off mid-body is a transport failure: retried like a
+		// reset (the SDK's own rules see a deserialization error).
+		o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if isTruncated(err) {
+				return aws.TrueTernary
+			}
+			return aws.UnknownTernary
+		})}, o.Retryables...)
 		if stsRetryBackoff != nil {
 			o.Backoff = stsRetryBackoff
 		}
