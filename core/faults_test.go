@@ -631,3 +631,39 @@ func TestFaultsTruncatedAnswerIsRetried(t *testing.T) {
 		})
 	}
 }
+
+// TestSTSDefaultTimeoutsBoundAStall: with sts_client_kwargs setting no
+// timeout and no retries, a stalled STS fails a read within
+// DefaultSTSCallTimeout (30 s) in total: the attempts' own timeouts add up
+// to less (3 x read + the SDK's backoff under 2 s + 4 s), and the whole
+// call is bounded by a deadline on top, which the stall here meets
+// (shortened for the test). Setting any timeout or retries lifts it.
+func TestSTSDefaultTimeoutsBoundAStall(t *testing.T) {
+	s := resolveClientSettings(&STSClientConfig{})
+	if worst := 3*s.read + 6*time.Second; s.callTimeout != DefaultSTSCallTimeout || worst > DefaultSTSCallTimeout ||
+		3*s.connect+6*time.Second > DefaultSTSCallTimeout {
+		t.Fatalf("defaults %+v: a stall may last %v, more than %v", s, worst, DefaultSTSCallTimeout)
+	}
+	one := 1
+	for _, c := range []ClientConfig{{ReadTimeout: time.Minute}, {ConnectTimeout: time.Minute}, {Retries: RetryConfig{TotalMaxAttempts: &one}}} {
+		if s := resolveClientSettings(&STSClientConfig{Config: c}); s.callTimeout != 0 {
+			t.Errorf("%+v: the overall bound stays (%v)", c, s.callTimeout)
+		}
+	}
+
+	clock := NewFakeClock(t0)
+	f := newFaultServer(t, "sts", clock)
+	p, err := NewSTSProvider(STSOptions{AssumeRole: AssumeRoleParams{RoleArn: testRoleArn},
+		Client: STSClientConfig{RegionName: "us-east-1", EndpointURL: "http://" + f.addr,
+			AccessKeyID: testSourceKey, SecretAccessKey: testSourceSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.settings.callTimeout = 200 * time.Millisecond // the default's mechanism, shortened
+	f.set(faultStall)
+	_, err = p.Retrieve(context.Background())
+	checkFault(t, err, faultCase{faultStall, KindConnection, 0, ""})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("error %v: not the call deadline", err)
+	}
+}

@@ -92,6 +92,7 @@ type clientSettings struct {
 	adaptive         bool
 	attempts         int // 0: the SDK default
 	connect, read    time.Duration
+	callTimeout      time.Duration // bounds a whole call, retries included; 0: none (not part of the key)
 }
 
 // key renders the settings canonically; it is the client cache key.
