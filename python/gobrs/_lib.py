@@ -41,7 +41,6 @@ import logging
 import os
 import queue
 import threading
-import time
 import weakref
 from ctypes import POINTER, byref, c_char_p, c_int, c_int64, c_uint64, c_void_p
 from pathlib import Path
@@ -570,11 +569,10 @@ class NativeSession:
         self._finalizer.atexit = False
         lib.brs_on_refresh(self._handle, pushed, None)
 
-    def listen(self, fn: Callable[[CredentialsTuple, float], Any]) -> None:
+    def listen(self, fn: Callable[[CredentialsTuple], Any]) -> None:
         """Have every refreshed set pushed to ``fn`` (``brs_on_refresh``).
 
-        ``fn(values, monotonic_time)`` gets what :meth:`credentials` returns
-        and the monotonic clock at the push. It runs on a library thread; it
+        ``fn(values)`` gets what :meth:`credentials` returns. It runs on a library thread; it
         is held weakly (a bound method does not keep its object alive) and
         its exceptions are swallowed.
         """
@@ -751,7 +749,7 @@ def _make_listener(holder: _Listener) -> Any:
             ref = holder.target
             fn = ref() if ref is not None else None
             if fn is not None:
-                fn(_decode(creds.contents), time.monotonic())
+                fn(_decode(creds.contents))
         except BaseException:  # nothing may propagate into C
             _logger.debug("gobrs: a refresh push could not be applied")
 

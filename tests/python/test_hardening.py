@@ -63,7 +63,7 @@ def test_sessions_left_to_the_collector_during_background_pushes(tmp_path: Path)
             gc.collect()  # the collector runs on the Go thread calling the getter
             return creds(1.0)
 
-        def on_push(values, when):
+        def on_push(values):
             global pushes
             pushes += 1
             gc.collect()  # ... and on the Go thread pushing a refresh
@@ -98,3 +98,45 @@ def test_sessions_left_to_the_collector_during_background_pushes(tmp_path: Path)
     )
     assert proc.returncode == 0, f"exit status {proc.returncode}\n{proc.stdout}\n{proc.stderr[-3000:]}"
     assert "made" in proc.stdout
+
+
+def test_copy_never_used_past_expiry_by_the_wall_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18.6: the Python copy's deadline is on the wall clock, which
+    a suspend does not stop: with the clock moved past the expiry (a
+    suspend of an hour, while time.monotonic stood still) the copy is not
+    handed out; the read goes to Go."""
+
+    from datetime import datetime, timedelta, timezone
+
+    from gobrs import credentials as credmod
+    from gobrs.custom import CustomRefreshableSession
+
+    expiry = datetime.now(timezone.utc) + timedelta(hours=1)
+
+    def getter() -> dict:
+        return {"access_key": "ASIAWALLCLOCK", "secret_key": "s", "token": "t", "expiry_time": expiry.isoformat()}
+
+    class Counting:
+        def __init__(self, native: object) -> None:
+            self.native, self.calls = native, 0
+
+        def credentials(self, refresh: bool = False) -> object:
+            self.calls += 1
+            return self.native.credentials(refresh)  # type: ignore[attr-defined]
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.native, name)
+
+    with CustomRefreshableSession(custom_credentials_method=getter, region_name="us-east-1") as session:
+        creds = session.get_credentials()
+        creds.get_frozen_credentials()
+        counting = Counting(creds._native)
+        creds._native = counting
+        now = time.time()
+        monkeypatch.setattr(credmod, "_now", lambda: now + 120)  # two minutes on: the copy is used
+        assert creds.get_frozen_credentials().access_key == "ASIAWALLCLOCK"
+        assert counting.calls == 0
+        monkeypatch.setattr(credmod, "_now", lambda: expiry.timestamp() + 1)  # resumed past the expiry
+        creds.get_frozen_credentials()
+        assert counting.calls == 1, "the copy was handed out past its expiry by the wall clock"
+        assert creds._deadline <= expiry.timestamp()
