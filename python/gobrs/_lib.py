@@ -188,7 +188,7 @@ _closer_pid: Optional[int] = None
 _exiting = False
 #: How long interpreter exit waits for the Go sessions to close (a
 #: callback that never returns must not hold the exit).
-EXIT_CLOSE_SECONDS = 1.5
+EXIT_CLOSE_SECONDS = 1.0
 
 #: Per thread: the handle of the session whose callback the thread runs.
 _tls = threading.local()

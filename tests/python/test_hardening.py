@@ -140,3 +140,163 @@ def test_copy_never_used_past_expiry_by_the_wall_clock(monkeypatch: pytest.Monke
         creds.get_frozen_credentials()
         assert counting.calls == 1, "the copy was handed out past its expiry by the wall clock"
         assert creds._deadline <= expiry.timestamp()
+
+
+# A callback that never returns, in its three shapes: the custom getter,
+# the MFA callable and the source-credentials callable of the sts method
+# (the source credentials are botocore's, read through a provider that hangs).
+HANGING = {
+    "getter": """
+        def hang(**kwargs):
+            entered.set()
+            threading.Event().wait()
+        session = gobrs.RefreshableSession(method="custom", custom_credentials_method=hang, region_name="us-east-1")
+    """,
+    "mfa": """
+        def hang(**kwargs):
+            entered.set()
+            threading.Event().wait()
+        session = gobrs.RefreshableSession(
+            method="sts",
+            assume_role_kwargs={"RoleArn": "arn:aws:iam::123456789012:role/demo", "SerialNumber": "arn:aws:iam::123456789012:mfa/me"},
+            mfa_token_provider=hang, aws_access_key_id="testing", aws_secret_access_key="testing",
+            sts_client_kwargs={"endpoint_url": "http://127.0.0.1:9"}, region_name="us-east-1")
+    """,
+    "source credentials": """
+        from botocore.credentials import RefreshableCredentials
+        class Hanging(RefreshableCredentials):
+            def __init__(self):
+                pass
+            def get_frozen_credentials(self):
+                entered.set()
+                threading.Event().wait()
+        import boto3.session, botocore.session
+        core = botocore.session.Session()
+        core._credentials = Hanging()
+        session = gobrs.RefreshableSession(
+            method="sts", assume_role_kwargs={"RoleArn": "arn:aws:iam::123456789012:role/demo"},
+            sts_client_kwargs={"endpoint_url": "http://127.0.0.1:9"}, botocore_session=core, region_name="us-east-1")
+    """,
+}
+
+
+@pytest.mark.parametrize("callback", sorted(HANGING))
+def test_exit_does_not_wait_for_a_hanging_callback(tmp_path: Path, callback: str) -> None:
+    """Issue 18.3: the interpreter exits (within 2 s; measured and printed
+    here, the subprocess timeout catches a hang) while a callback never
+    returns and another thread waits for it."""
+
+    proc = run_script(
+        tmp_path,
+        "entered = threading.Event()\n"
+        + textwrap.dedent(HANGING[callback])
+        + textwrap.dedent(
+            """
+        reader = threading.Thread(target=lambda: session.get_credentials().get_frozen_credentials(), daemon=True)
+        reader.start()
+        assert entered.wait(60), "the callback was never called"
+        import atexit
+        atexit.register(lambda: print("exit-started", time.monotonic(), flush=True))
+        """
+        ),
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    start = float(proc.stdout.split("exit-started")[1].split()[0])
+    print(f"{callback}: exit took {time.monotonic() - start:.2f} s after the last atexit hook")
+
+
+def test_ctrl_c_reaches_a_reader_waiting_for_a_slow_refresh(tmp_path: Path) -> None:
+    """Issue 18.8: the main thread waiting for a refresh that does not end
+    gets KeyboardInterrupt at once (the time is printed; a hang is caught
+    by the subprocess timeout), and a thread of its own afterwards still
+    reads once the getter is released."""
+
+    proc = run_script(
+        tmp_path,
+        """
+        import signal
+        entered, release = threading.Event(), threading.Event()
+        def slow():
+            entered.set()
+            release.wait()
+            return creds()
+        session = gobrs.RefreshableSession(method="custom", custom_credentials_method=slow, region_name="us-east-1")
+        def interrupt():
+            entered.wait()
+            global sent
+            sent = time.monotonic()
+            os.kill(os.getpid(), signal.SIGINT)
+        threading.Thread(target=interrupt, daemon=True).start()
+        try:
+            session.get_credentials().get_frozen_credentials()
+            print("no interrupt")
+        except KeyboardInterrupt:
+            print(f"interrupted after {time.monotonic() - sent:.3f} s")
+        release.set()
+        assert session.get_credentials().get_frozen_credentials().access_key == "ASIAHARDEN"
+        session.close()
+        print("read after the interrupt")
+        """,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "interrupted after" in proc.stdout and "read after the interrupt" in proc.stdout, proc.stdout
+    print(proc.stdout)
+
+
+def test_sessions_whose_getters_read_each_other_fail_at_once(tmp_path: Path) -> None:
+    """Issue 18.4: getters of two sessions reading each other (A -> B -> A)
+    are detected: BRSError at once instead of a deadlock."""
+
+    proc = run_script(
+        tmp_path,
+        """
+        from gobrs.exceptions import BRSError
+        sessions = {}
+        def getter(other):
+            def get():
+                sessions[other].get_credentials().get_frozen_credentials()
+                return creds()
+            return get
+        sessions["a"] = gobrs.RefreshableSession(method="custom", custom_credentials_method=getter("b"), region_name="us-east-1")
+        sessions["b"] = gobrs.RefreshableSession(method="custom", custom_credentials_method=getter("a"), region_name="us-east-1")
+        try:
+            sessions["a"].get_credentials().get_frozen_credentials()
+            print("no error")
+        except BRSError as exc:
+            print("raised", type(exc).__name__, exc)
+        """,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "raised" in proc.stdout and "deadlock" in proc.stdout, proc.stdout
+
+
+def test_getter_reading_its_own_session_from_a_helper_thread_times_out(tmp_path: Path) -> None:
+    """Issue 18.4: a getter that waits for a thread reading its own session
+    cannot be told from a slow one; with refresh_timeout both the waiting
+    reader and the helper give up with BRSCredentialError, the getter is not
+    stuck for ever, and exit is prompt."""
+
+    proc = run_script(
+        tmp_path,
+        """
+        from concurrent.futures import ThreadPoolExecutor
+        from gobrs.exceptions import BRSCredentialError
+        pool = ThreadPoolExecutor(1)
+        def getter():
+            return pool.submit(lambda: session.get_credentials().get_frozen_credentials()).result()
+        session = gobrs.RefreshableSession(method="custom", custom_credentials_method=getter,
+                                           region_name="us-east-1", refresh_timeout=0.5)
+        try:
+            session.get_credentials().get_frozen_credentials()
+            print("no error")
+        except BRSCredentialError as exc:
+            assert exc.param in ("refresh_timeout", "custom_credentials_method"), exc.param
+            print("raised", type(exc).__name__, exc)
+        """,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "raised BRSCredentialError" in proc.stdout, proc.stdout
