@@ -83,6 +83,7 @@ from boto3.resources.base import ServiceResource
 from botocore.client import BaseClient
 from botocore.config import Config
 
+from ._reprs import safe_repr
 from .exceptions import BRSError
 from .utils.typing import EvictionPolicy
 
@@ -247,6 +248,7 @@ class CacheKey:
             return NotImplemented
         return self._norm == other._norm  # type: ignore[attr-defined]
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.label})"
 
@@ -838,6 +840,7 @@ class _PolicyCache(Generic[_T]):
                     clone._aliases[args] = (*spellings, (kwargs, twin))
         return clone
 
+    @safe_repr
     def __repr__(self) -> str:
         kind = self._kind.name.capitalize()
         keys = ", ".join(k.label for k in self.keys())
@@ -943,6 +946,7 @@ class CacheFamily(Generic[_T]):
         self.LRU.clear()
         self.LFU.clear()
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"CacheFamily(LRU={self.LRU!r}, LFU={self.LFU!r})"
 
@@ -1065,6 +1069,7 @@ class SessionCache:
         self.client.clear()
         self.resource.clear()
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"SessionCache(client={self.client!r}, resource={self.resource!r})"
 

@@ -25,6 +25,7 @@ from typing import Any, Optional, Tuple
 from botocore.credentials import ReadOnlyCredentials, RefreshableCredentials
 
 from . import _lib
+from ._reprs import safe_repr
 
 #: The clock of the deadline: the wall clock, which (unlike
 #: ``time.monotonic``) goes on while the machine is suspended. Tests replace it.
@@ -209,6 +210,7 @@ class GoRefreshableCredentials(RefreshableCredentials):
         # the Go session cannot follow a copy into another process
         return _lib.refuse_pickle()
 
+    @safe_repr
     def __repr__(self) -> str:
         frozen, expiry = self._snapshot
         return (

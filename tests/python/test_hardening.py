@@ -300,3 +300,99 @@ def test_getter_reading_its_own_session_from_a_helper_thread_times_out(tmp_path:
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "raised BRSCredentialError" in proc.stdout, proc.stdout
+
+
+def _repr_classes() -> List[type]:
+    import inspect
+
+    import gobrs
+    from gobrs import _lib, cache, credentials, custom, exceptions, iot, session, sts
+
+    found = []
+    for module in (gobrs, _lib, cache, credentials, custom, exceptions, iot, session, sts):
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__.startswith("gobrs") and any("__repr__" in vars(k) for k in cls.__mro__ if k.__module__.startswith("gobrs")):
+                found.append(cls)
+    return sorted(set(found), key=lambda c: c.__qualname__)
+
+
+@pytest.mark.parametrize("cls", _repr_classes(), ids=lambda c: c.__qualname__)
+def test_every_repr_is_safe_on_a_half_built_object(cls: type) -> None:
+    """Issue 18.7: repr of an object whose __init__ never ran (or failed
+    half-way) does not raise."""
+
+    obj = cls.__new__(cls)
+    assert isinstance(repr(obj), str)
+
+
+def test_sts_client_config_repr_masks_credentials_in_urls() -> None:
+    """Issue 18.7: a proxy's (or an endpoint's) user and password are masked."""
+
+    from gobrs.sts import STSClientConfig
+
+    config = STSClientConfig(
+        endpoint_url="http://alice:s3cret@127.0.0.1:1",
+        config={"proxies": {"https": "http://bob:hunter2@proxy:3128", "http": "socks5://carol:pw0rd@p:1080"}},
+        aws_secret_access_key="SECRETKEY",
+    )
+    shown = repr(config)
+    for secret in ("hunter2", "bob:", "s3cret", "pw0rd", "SECRETKEY"):
+        assert secret not in shown, shown
+    assert "proxy:3128" in shown
+
+
+def _walk(value: object, depth: int = 0) -> List[str]:
+    """Every string a locals-capturing error tracker could show of value:
+    its repr, and for containers (walked as Sentry does) their items."""
+
+    out = [repr(value)]
+    if depth < 4 and isinstance(value, dict):
+        for k, v in value.items():
+            out += _walk(k, depth + 1) + _walk(v, depth + 1)
+    elif depth < 4 and isinstance(value, (list, tuple, set)):
+        for v in value:
+            out += _walk(v, depth + 1)
+    return out
+
+
+def _secrets_in_frames(exc: BaseException, secrets: List[str]) -> List[str]:
+    found, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        tb = exc.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            if "test_hardening" not in frame.f_code.co_filename:
+                for name, value in frame.f_locals.items():
+                    if any(s in text for text in _walk(value) for s in secrets):
+                        found.append(f"{frame.f_code.co_name}:{name}")
+            tb = tb.tb_next
+        exc = exc.__cause__ or exc.__context__
+    return found
+
+
+def test_no_secret_in_the_locals_of_a_failed_constructor(tmp_path: Path) -> None:
+    """Issue 18.7: when a session cannot be built, no frame of the
+    traceback (as Sentry or rich would capture it) holds the key PEM, the
+    PIN, the secret key or the MFA code it was given."""
+
+    from gobrs import RefreshableSession
+    from gobrs.exceptions import BRSError
+
+    key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSECRETKEYBODY\n-----END PRIVATE KEY-----\n"
+    cases = [
+        ("iot key", ["SECRETKEYBODY"], dict(method="iot", endpoint="127.0.0.1:9", role_alias="alias",
+                                            certificate=b"not a certificate", private_key=key.encode())),
+        ("iot pin", ["PIN-987654"], dict(method="iot", endpoint="127.0.0.1:9", role_alias="alias", certificate="/nonexistent",
+                                         pkcs11={"pkcs11_lib": "/nonexistent.so", "user_pin": "PIN-987654"})),
+        ("sts secret key", ["SECRETACCESSKEY42"], dict(method="sts", assume_role_kwargs={"RoleArn": "short"},
+                                                        aws_access_key_id="AKIDX", aws_secret_access_key="SECRETACCESSKEY42")),
+        ("sts mfa code", ["913457"], dict(method="sts", assume_role_kwargs={
+            "RoleArn": "arn:aws:iam::123456789012:role/demo", "TokenCode": "913457"})),
+        ("sts client secret", ["CLIENTSECRET42"], dict(method="sts", assume_role_kwargs={"RoleArn": "bad"},
+                                                       sts_client_kwargs={"aws_secret_access_key": "CLIENTSECRET42"})),
+    ]
+    for name, secrets, kwargs in cases:
+        with pytest.raises(BRSError) as info:
+            RefreshableSession(region_name="us-east-1", **kwargs)
+        assert _secrets_in_frames(info.value, secrets) == [], name
