@@ -28,7 +28,6 @@ __all__ = [
     "library_path",
     "load",
     "refuse_pickle",
-    "scrub_locals",
     "track",
     "unseal",
     "version",
@@ -37,7 +36,6 @@ __all__ = [
 import _thread
 import atexit
 import ctypes
-import functools
 import json
 import logging
 import os
@@ -118,46 +116,6 @@ class Sealed:
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return refuse_pickle()
-
-
-def scrub_locals(init: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a constructor so that a failure leaves no secret in frame locals.
-
-    Error trackers and traceback formatters that capture the locals of
-    every frame (Sentry, rich) would find the key PEM, PIN, secret key or
-    MFA code a constructor was given, in its own frame and in every gobrs
-    frame beneath it. When ``init`` raises, the frames it ran (finished by
-    then) are cleared, and so are those of the exceptions chained to it;
-    the error itself, its message and its traceback's lines are unchanged.
-    """
-
-    @functools.wraps(init)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return init(*args, **kwargs)
-        except BaseException as exc:
-            del args, kwargs  # this frame's own locals
-            _clear_frames(exc, set())
-            raise
-
-    return wrapper
-
-
-def _clear_frames(exc: Optional[BaseException], seen: set) -> None:
-    """Clear the locals of the finished frames of ``exc`` and its chain."""
-
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        tb = exc.__traceback__
-        tb = tb.tb_next if tb is not None else None  # not the wrapper's own frame
-        while tb is not None:
-            try:
-                tb.tb_frame.clear()
-            except RuntimeError:  # still running (not one of ours): left alone
-                pass
-            tb = tb.tb_next
-        _clear_frames(exc.__cause__, seen)
-        exc = exc.__context__
 
 
 def unseal(value: Any) -> Any:

@@ -24,7 +24,7 @@ import reprlib
 import warnings
 from typing import Any, Dict, List, Tuple
 
-from ._reprs import safe_repr
+from ._reprs import safe_repr, warning_stacklevel
 
 _repr = reprlib.Repr()
 _repr.maxstring = _repr.maxother = _repr.maxlong = 200
@@ -187,4 +187,4 @@ class BRSWarning(UserWarning):
             method).
         """
 
-        warnings.warn(cls(message), stacklevel=stacklevel)
+        warnings.warn(cls(message), stacklevel=warning_stacklevel(stacklevel))

@@ -15,7 +15,7 @@ from boto3.resources.base import ServiceResource
 from botocore.client import BaseClient
 
 from . import _lib
-from ._reprs import safe_repr
+from ._reprs import safe_repr, scrub_locals
 from .cache import SessionCache, _hit
 from .credentials import GoRefreshableCredentials
 from .exceptions import BRSConfigurationError, BRSValidationError, BRSWarning, _show
@@ -155,7 +155,7 @@ class BaseRefreshableSession(boto3.session.Session):
     def __init_subclass__(cls, registry_key: Optional[str] = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "__init__" in cls.__dict__:  # a failed constructor leaves no secret in frame locals
-            cls.__init__ = _lib.scrub_locals(cls.__dict__["__init__"])  # type: ignore[method-assign]
+            cls.__init__ = scrub_locals(cls.__dict__["__init__"])  # type: ignore[method-assign]
         if registry_key is not None:
             if registry_key in _registry and _registry[registry_key] is not cls:
                 BRSWarning.warn(f"{registry_key!r} already registered. Overwriting.")
@@ -505,7 +505,7 @@ class RefreshableSession:
     >>> session.client("s3").list_buckets()
     """
 
-    @_lib.scrub_locals
+    @scrub_locals
     def __new__(cls, method: Method = "sts", **kwargs: Any) -> BaseRefreshableSession:  # type: ignore[misc]
         return _session_class(method)(**kwargs)
 

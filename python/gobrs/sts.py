@@ -19,7 +19,7 @@ import threading
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from . import _lib
-from ._reprs import safe_repr
+from ._reprs import safe_repr, scrub_locals
 from .exceptions import BRSConfigurationError, BRSCredentialError, BRSValidationError, BRSWarning
 from .session import BaseRefreshableSession
 from .utils.typing import Identity
@@ -42,7 +42,7 @@ class _Config(Dict[str, Any]):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "__init__" in cls.__dict__:  # a failed constructor leaves no secret in frame locals
-            cls.__init__ = _lib.scrub_locals(cls.__dict__["__init__"])  # type: ignore[method-assign]
+            cls.__init__ = scrub_locals(cls.__dict__["__init__"])  # type: ignore[method-assign]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__()
