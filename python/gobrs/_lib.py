@@ -809,7 +809,8 @@ def _interruptibly(fn: Callable[..., Any], *args: Any) -> Any:
     Python runs signal handlers on the main thread only, between bytecodes:
     a main thread blocked in a Go call would see Ctrl-C only when the call
     returns. There the call runs on a helper thread while the main thread
-    waits on a lock, which signals interrupt. Other threads call directly.
+    waits on a lock, waking every 50 ms for signals delivered to another
+    thread. Other threads call directly.
     The per-request path (a valid Python-side copy) never comes here.
     """
 
@@ -819,7 +820,11 @@ def _interruptibly(fn: Callable[..., Any], *args: Any) -> Any:
     _jobs.put(job)
     if _idle_helpers.acquire(False) is False:
         threading.Thread(target=_helper, name="gobrs-call", daemon=True).start()
-    job.done.acquire()  # KeyboardInterrupt leaves the helper to finish alone
+    # KeyboardInterrupt leaves the helper to finish alone. The timeout: a
+    # signal the kernel delivered to another thread (a Go thread, say) is
+    # run by this one only when it next wakes.
+    while not job.done.acquire(timeout=0.05):
+        pass
     if job.exc is not None:
         try:
             raise job.exc

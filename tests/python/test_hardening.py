@@ -216,6 +216,9 @@ def test_ctrl_c_reaches_a_reader_waiting_for_a_slow_refresh(tmp_path: Path) -> N
         tmp_path,
         """
         import signal
+        # Python's own handler, even when started with SIGINT ignored (as a
+        # shell's background job is)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         entered, release = threading.Event(), threading.Event()
         def slow():
             entered.set()
