@@ -816,10 +816,13 @@ def _interruptibly(fn: Callable[..., Any], *args: Any) -> Any:
 
     if _thread.get_ident() != threading.main_thread().ident:
         return fn(*args)
+    if not _idle_helpers.acquire(False):
+        try:
+            threading.Thread(target=_helper, name="gobrs-call", daemon=True).start()
+        except RuntimeError:  # no new thread at interpreter exit: call here
+            return fn(*args)
     job = _Job(fn, args)
     _jobs.put(job)
-    if _idle_helpers.acquire(False) is False:
-        threading.Thread(target=_helper, name="gobrs-call", daemon=True).start()
     # KeyboardInterrupt leaves the helper to finish alone. The timeout: a
     # signal the kernel delivered to another thread (a Go thread, say) is
     # run by this one only when it next wakes.
