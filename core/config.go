@@ -70,6 +70,7 @@ type commonConfig struct {
 	AdvisoryTimeout   *float64
 	MandatoryTimeout  *float64
 	BackgroundRefresh *bool
+	RefreshTimeout    *float64
 }
 
 // apply sets the options the config names.
@@ -85,6 +86,9 @@ func (c *commonConfig) apply(o *Options) {
 	}
 	if c.MandatoryTimeout != nil {
 		o.MandatoryTimeout = time.Duration(*c.MandatoryTimeout * float64(time.Second))
+	}
+	if c.RefreshTimeout != nil {
+		o.RefreshTimeout = time.Duration(*c.RefreshTimeout * float64(time.Second))
 	}
 }
 
@@ -110,6 +114,7 @@ func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*
 	fields := map[string]any{
 		"method": &method, "defer_refresh": &common.DeferRefresh, "advisory_timeout": &common.AdvisoryTimeout,
 		"mandatory_timeout": &common.MandatoryTimeout, "background_refresh": &common.BackgroundRefresh,
+		"refresh_timeout": &common.RefreshTimeout,
 	}
 	if err := DecodeMembers("", raw, fields, false); err != nil {
 		return nil, err
@@ -129,6 +134,9 @@ func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*
 		if t.v != nil && !(*t.v >= 0 && *t.v <= 1e7) { // NaN fails too
 			return nil, validationError(t.name, fmt.Sprint(*t.v), "%s must be between 0 and 10000000 seconds", t.name)
 		}
+	}
+	if t := common.RefreshTimeout; t != nil && !(*t >= 0.001 && *t <= 1e7) {
+		return nil, validationError("refresh_timeout", fmt.Sprint(*t), "refresh_timeout must be between 0.001 and 10000000 seconds, or null for none")
 	}
 	provider, err := build(raw, hooks)
 	if err != nil {

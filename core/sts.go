@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -21,12 +22,23 @@ import (
 	json "github.com/goccy/go-json"
 )
 
-// The STS client defaults, as botocore's.
+// The STS client defaults. botocore waits 60 s to connect and 60 s per
+// read, so a stalled STS holds a mandatory-window read for 3 x 60 s; gobrs
+// fails it within DefaultSTSCallTimeout instead: 5 s to connect (and for
+// the TLS handshake), 7 s per read, the SDK's 3 attempts (backoff under
+// 2 s + 4 s), at most 3 x 7 + 6 = 27 s for a stall, and the whole call
+// bounded by DefaultSTSCallTimeout whatever stalls. sts_client_kwargs
+// (connect_timeout, read_timeout, retries) changes them; setting any of
+// them lifts the overall bound.
 const (
 	defaultSTSRegion         = "us-east-1"
-	defaultSTSConnectTimeout = 60 * time.Second
-	defaultSTSReadTimeout    = 60 * time.Second
+	defaultSTSConnectTimeout = 5 * time.Second
+	defaultSTSReadTimeout    = 7 * time.Second
 )
+
+// DefaultSTSCallTimeout bounds one AssumeRole call, retries included, when
+// sts_client_kwargs sets neither timeouts nor retries.
+const DefaultSTSCallTimeout = 30 * time.Second
 
 func init() {
 	RegisterMethod("sts", func(raw map[string]json.RawMessage, hooks Hooks) (Provider, error) {
@@ -183,8 +195,9 @@ func (p *STSProvider) configureMFA(o *STSOptions) error {
 	return nil
 }
 
-// resolveClientSettings fills the defaults botocore would: endpoint from
-// the environment, region from the environment, 60 s timeouts.
+// resolveClientSettings fills the defaults: endpoint and region from the
+// environment as botocore does, gobrs's own timeouts (see
+// defaultSTSConnectTimeout).
 func resolveClientSettings(c *STSClientConfig) clientSettings {
 	s := clientSettings{
 		region:   c.RegionName,
@@ -208,6 +221,10 @@ func resolveClientSettings(c *STSClientConfig) clientSettings {
 	}
 	if s.region == "" {
 		s.region = os.Getenv("AWS_DEFAULT_REGION")
+	}
+	r := c.Config.Retries
+	if s.connect == 0 && s.read == 0 && r.MaxAttempts == nil && r.TotalMaxAttempts == nil {
+		s.callTimeout = DefaultSTSCallTimeout
 	}
 	if s.connect == 0 {
 		s.connect = defaultSTSConnectTimeout
@@ -403,6 +420,11 @@ func (p *STSProvider) assumeRole(ctx context.Context, client *stsClient, src aws
 	if code != "" {
 		in.TokenCode = aws.String(code)
 	}
+	if p.settings.callTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.settings.callTimeout)
+		defer cancel()
+	}
 	out, err := client.api.AssumeRole(ctx, &in, signWith(src))
 	if err != nil {
 		return Credentials{}, stsError("AssumeRole", client, err)
@@ -444,8 +466,9 @@ func (s staticCredentials) Retrieve(context.Context) (aws.Credentials, error) {
 }
 
 // stsError maps an SDK error: a service error is KindRequest with its HTTP
-// status and AWS code; no answer (refused, reset, timed out, TLS) is
-// KindConnection; an unreadable answer is KindCredential. The texts come
+// status and AWS code; no answer or a partial one (refused, reset, timed
+// out, TLS, cut off mid-body) is KindConnection; a complete answer that
+// cannot be read is KindCredential. The texts come
 // from the SDK and the service and hold no secret of ours.
 func stsError(op string, c *stsClient, err error) error {
 	status := 0
@@ -477,5 +500,11 @@ func stsError(op string, c *stsClient, err error) error {
 func isConnectionError(err error) bool {
 	var ne net.Error
 	var send interface{ ConnectionError() bool }
-	return errors.As(err, &send) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
+	return errors.As(err, &send) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || isTruncated(err)
+}
+
+// isTruncated reports whether err is an answer cut off before its end (the
+// connection closed mid-body): a transport failure, not a bad answer.
+func isTruncated(err error) bool {
+	return errors.Is(err, io.ErrUnexpectedEOF)
 }

@@ -92,6 +92,7 @@ type clientSettings struct {
 	adaptive         bool
 	attempts         int // 0: the SDK default
 	connect, read    time.Duration
+	callTimeout      time.Duration // bounds a whole call, retries included; 0: none (not part of the key)
 }
 
 // key renders the settings canonically; it is the client cache key.
@@ -172,6 +173,14 @@ func newSTSClient(s *clientSettings, key string) (*stsClient, error) {
 		if s.attempts > 0 {
 			o.MaxAttempts = s.attempts
 		}
+		// An answer cut off mid-body is a transport failure: retried like a
+		// reset (the SDK's own rules see a deserialization error).
+		o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if isTruncated(err) {
+				return aws.TrueTernary
+			}
+			return aws.UnknownTernary
+		})}, o.Retryables...)
 		if stsRetryBackoff != nil {
 			o.Backoff = stsRetryBackoff
 		}

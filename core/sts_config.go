@@ -114,10 +114,11 @@ type ClientConfig struct {
 	// Retries configures retries of throttling, 5xx and transient
 	// connection errors.
 	Retries RetryConfig
-	// ConnectTimeout bounds connecting (default 60 s, as botocore).
+	// ConnectTimeout bounds connecting and the TLS handshake (default 5 s;
+	// botocore: 60 s).
 	ConnectTimeout time.Duration
 	// ReadTimeout bounds the wait for each read of the response (default
-	// 60 s, as botocore).
+	// 7 s; botocore: 60 s).
 	ReadTimeout time.Duration
 	// Proxies maps "http" and "https" to proxy URLs, as botocore's proxies.
 	// When empty, the HTTP(S)_PROXY / NO_PROXY environment applies.

@@ -195,6 +195,13 @@ const char *brs_version(void);
  *   "mandatory_timeout"  number of seconds >= 0, <= advisory, default 600
  *   "background_refresh" bool, default false: renew ahead of the advisory
  *                        window from a library thread, so no caller waits.
+ *   "refresh_timeout"    number of seconds > 0, or null (default): none.
+ *                        A caller that waited this long for a refresh gets
+ *                        BRS_ECREDENTIAL (in the advisory window: the
+ *                        current credentials) while the refresh goes on
+ *                        and is used once it lands; the way out of a
+ *                        callback that never returns (one that waits for
+ *                        a thread reading this same session, say).
  *   method "sts": "assume_role_kwargs" (object, AssumeRole parameters in
  *     their AWS names: RoleArn, RoleSessionName, ...), "sts_client_kwargs"
  *     (object), "mfa_token_provider" (command: string or array of strings),

@@ -24,6 +24,8 @@ import reprlib
 import warnings
 from typing import Any, Dict, List, Tuple
 
+from ._reprs import safe_repr, warning_stacklevel
+
 _repr = reprlib.Repr()
 _repr.maxstring = _repr.maxother = _repr.maxlong = 200
 
@@ -96,6 +98,7 @@ class BRSError(Exception):
             return extra
         return f"{self.message} ({extra})"
 
+    @safe_repr
     def __repr__(self) -> str:
         parts = [repr(self.message)]
         parts.extend(f"{name}={_show(val)}" for name, val in self._fields())
@@ -167,6 +170,7 @@ class BRSWarning(UserWarning):
     def __str__(self) -> str:
         return self.message
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 
@@ -183,4 +187,4 @@ class BRSWarning(UserWarning):
             method).
         """
 
-        warnings.warn(cls(message), stacklevel=stacklevel)
+        warnings.warn(cls(message), stacklevel=warning_stacklevel(stacklevel))

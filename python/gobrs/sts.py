@@ -19,11 +19,14 @@ import threading
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from . import _lib
+from ._reprs import safe_repr, scrub_locals
 from .exceptions import BRSConfigurationError, BRSCredentialError, BRSValidationError, BRSWarning
 from .session import BaseRefreshableSession
 from .utils.typing import Identity
 
 _TOKEN_RE = re.compile(r"[0-9]{6}")
+#: The user-info part of a URL (``user:password@``), masked in reprs.
+_URL_USERINFO = re.compile(r"(?<=://)[^/@\s'\"]+@")
 
 
 class _Config(Dict[str, Any]):
@@ -35,6 +38,11 @@ class _Config(Dict[str, Any]):
 
     _keys: Tuple[str, ...] = ()
     _name: str = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:  # a failed constructor leaves no secret in frame locals
+            cls.__init__ = scrub_locals(cls.__dict__["__init__"])  # type: ignore[method-assign]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__()
@@ -149,6 +157,7 @@ class AssumeRoleConfig(_Config):
             SourceIdentity=SourceIdentity, ProvidedContexts=ProvidedContexts,
         )  # fmt: skip
 
+    @safe_repr
     def __repr__(self) -> str:
         # a TokenCode is an MFA code: never shown
         shown = {k: ("****" if k == "TokenCode" else v) for k, v in self.items()}
@@ -232,9 +241,11 @@ class STSClientConfig(_Config):
                 return "sts"
         return value
 
+    @safe_repr
     def __repr__(self) -> str:
         shown = {k: ("****" if k in ("aws_secret_access_key", "aws_session_token") else v) for k, v in self.items()}
-        return f"STSClientConfig({shown!r})"
+        # credentials inside URLs (a proxy's, an endpoint's) are masked too
+        return _URL_USERINFO.sub("****@", f"STSClientConfig({shown!r})")
 
 
 # -- the Go config ------------------------------------------------------------
