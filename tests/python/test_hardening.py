@@ -91,7 +91,7 @@ def test_sessions_left_to_the_collector_during_background_pushes(tmp_path: Path)
                 break
             time.sleep(0.05)
         print("made", made, "pushes", pushes, "open", len(_lib._callbacks), "threads", threading.active_count())
-        assert pushes > made, "too few background refreshes to test anything"
+        assert pushes >= min(made, 100), "too few background refreshes to test anything"
         assert not _lib._callbacks, f"{{len(_lib._callbacks)}} Go sessions were never closed"
         """,
         timeout=CHURN_SECONDS + 120,
