@@ -204,16 +204,38 @@ func (r strRule) check(param, v string) error {
 	n := utf8.RuneCountInString(v)
 	switch {
 	case !utf8.ValidString(v):
-		return validationError(param, "", "%s is not valid UTF-8", param)
+		return refusedBySTS(validationError(param, "", "%s is not valid UTF-8", param))
 	case n < r.min || n > r.max:
+		var err *Error
 		if r.min == r.max {
-			return validationError(param, shown, "%s must be exactly %d characters long, not %d", param, r.min, n)
+			err = validationError(param, shown, "%s must be exactly %d characters long, not %d", param, r.min, n)
+		} else {
+			err = validationError(param, shown, "%s must be %d to %d characters long, not %d", param, r.min, r.max, n)
 		}
-		return validationError(param, shown, "%s must be %d to %d characters long, not %d", param, r.min, r.max, n)
+		if n < r.min {
+			return refusedByBotocore(err)
+		}
+		return refusedBySTS(err)
 	case r.re != nil && !r.re.MatchString(v):
-		return validationError(param, shown, "%s may only contain %s", param, r.alphabet)
+		return refusedBySTS(validationError(param, shown, "%s may only contain %s", param, r.alphabet))
 	}
 	return nil
+}
+
+// refusedByBotocore marks a parameter that botocore's own validation
+// refuses (a length or value under the API's minimum, a wrong type): hosts
+// raise it as botocore's ParamValidationError too.
+func refusedByBotocore(e *Error) *Error {
+	e.Details = map[string]any{"botocore": "ParamValidationError"}
+	return e
+}
+
+// refusedBySTS marks a parameter that botocore lets through and STS
+// refuses (over a maximum, outside the alphabet): hosts raise it as the
+// ClientError STS's answer would make, code ValidationError, HTTP 400.
+func refusedBySTS(e *Error) *Error {
+	e.Details = map[string]any{"botocore": "ClientError", "operation": "AssumeRole", "error_code": "ValidationError", "http_status": 400}
+	return e
 }
 
 func checkOptional(r strRule, param string, v *string) error {
@@ -252,8 +274,12 @@ func (p *AssumeRoleParams) Validate() error {
 		}
 	}
 	if d := p.DurationSeconds; d != nil && (*d < MinDurationSeconds || *d > MaxDurationSeconds) {
-		return validationError(pre+"DurationSeconds", fmt.Sprint(*d), "%sDurationSeconds must be between %d and %d seconds, not %d",
+		err := validationError(pre+"DurationSeconds", fmt.Sprint(*d), "%sDurationSeconds must be between %d and %d seconds, not %d",
 			pre, MinDurationSeconds, MaxDurationSeconds, *d)
+		if *d < MinDurationSeconds {
+			return refusedByBotocore(err)
+		}
+		return refusedBySTS(err)
 	}
 	if err := maxItems(pre+"PolicyArns", len(p.PolicyArns), 10); err != nil {
 		return err
@@ -277,7 +303,7 @@ func (p *AssumeRoleParams) Validate() error {
 		// Tag keys are case-insensitive in IAM: AWS refuses duplicates.
 		k := strings.ToLower(t.Key)
 		if seen[k] {
-			return validationError(fmt.Sprintf("%sTags[%d].Key", pre, i), t.Key, "%sTags has the key %q twice", pre, t.Key)
+			return refusedBySTS(validationError(fmt.Sprintf("%sTags[%d].Key", pre, i), t.Key, "%sTags has the key %q twice", pre, t.Key))
 		}
 		seen[k] = true
 	}
@@ -305,7 +331,7 @@ func (p *AssumeRoleParams) Validate() error {
 
 func maxItems(param string, n, max int) error {
 	if n > max {
-		return validationError(param, "", "%s may hold at most %d items, not %d", param, max, n)
+		return refusedBySTS(validationError(param, "", "%s may hold at most %d items, not %d", param, max, n))
 	}
 	return nil
 }

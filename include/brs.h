@@ -84,6 +84,26 @@ typedef struct brs_error {
     char *param;       /* the parameter or field at fault, if known */
     char *value;       /* a non-secret rendering of the bad value, if any */
     char *aws_code;    /* the service error code (e.g. "AccessDenied") */
+    /*
+     * A JSON object with what a host needs to raise the failure as its own
+     * SDK would, or NULL. Never holds a secret. Keys, each optional:
+     *   "operation"     the STS operation ("AssumeRole", "GetCallerIdentity")
+     *   "error_message" the service's error message
+     *   "request_id"    the service's request id
+     *   "attempts"      how many attempts were made (retries exhausted)
+     *   "connection"    why no answer came (BRS_ECONNECTION): "endpoint"
+     *                   (refused, unreachable, unknown host),
+     *                   "connect_timeout", "read_timeout", "closed" (the
+     *                   connection dropped before an answer) or "tls"
+     *   "endpoint"      the URL that was called (BRS_ECONNECTION)
+     *   "botocore"      for a refused parameter (BRS_EVALIDATION): who
+     *                   would refuse it, "ParamValidationError" (botocore
+     *                   itself) or "ClientError" (STS, then with
+     *                   "error_code" and "http_status" as STS would answer)
+     *   "reason"        for an expiry_time (BRS_ECREDENTIAL): "expired" or
+     *                   "unparsable"
+     */
+    char *details;
 } brs_error;
 
 /*
@@ -190,7 +210,9 @@ const char *brs_version(void);
  *                        the first fetch happens here and its error is
  *                        returned.
  *   "advisory_timeout"   number of seconds >= 0, default 900
- *   "mandatory_timeout"  number of seconds >= 0, <= advisory, default 600
+ *   "mandatory_timeout"  number of seconds >= 0, default 600; one over
+ *                        advisory_timeout is read as botocore does: the
+ *                        refresh at the advisory window is mandatory
  *   "background_refresh" bool, default false: renew ahead of the advisory
  *                        window from a library thread, so no caller waits.
  *   method "sts": "assume_role_kwargs" (object, AssumeRole parameters in
