@@ -165,7 +165,8 @@ class BaseRefreshableSession(boto3.session.Session):
                 stacklevel=3,
             )
             del kwargs["refresh_method"]
-        self.defer_refresh: bool = True if defer_refresh is None else _check_bool("defer_refresh", defer_refresh)
+        # as boto3-refresh-session: anything but False defers
+        self.defer_refresh: bool = defer_refresh is not False
         self.advisory_timeout: float = (
             900 if advisory_timeout is None else _check_seconds("advisory_timeout", advisory_timeout)
         )

@@ -19,7 +19,13 @@ import threading
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from . import _lib
-from .exceptions import BRSConfigurationError, BRSCredentialError, BRSValidationError, BRSWarning
+from .exceptions import (
+    BRSConfigurationError,
+    BRSCredentialError,
+    BRSParamValidationError,
+    BRSValidationError,
+    BRSWarning,
+)
 from .session import BaseRefreshableSession
 from .utils.typing import Identity
 
@@ -356,14 +362,13 @@ class _Source:
 
 
 def _mfa_from_callable(provider: Callable[..., Any], kwargs: Mapping[str, Any]) -> str:
-    try:
-        code = provider(**kwargs)
-    except Exception as exc:
-        raise BRSCredentialError(
-            f"mfa_token_provider raised {type(exc).__name__}; see the cause", param="mfa_token_provider"
-        ) from exc
+    # an exception of the provider reaches the reader as it is (gobrs._lib)
+    code = provider(**kwargs)
     if not isinstance(code, str) or not _TOKEN_RE.fullmatch(code.strip()):
-        raise BRSValidationError(
+        # botocore refuses a non-string or one under 6 characters itself;
+        # anything else STS refuses
+        cls = BRSParamValidationError if not isinstance(code, str) or len(code) < 6 else BRSValidationError
+        raise cls(
             "'TokenCode' must be a 6-digit numeric string: mfa_token_provider returned something else.",
             param="mfa_token_provider",
         )

@@ -164,10 +164,8 @@ def test_mfa_callable_errors(endpoint: str) -> None:
         raise RuntimeError("the authenticator is locked")
 
     session = sts_session(endpoint, {"SerialNumber": SERIAL, "RoleSessionName": name()}, mfa_token_provider=broken)
-    with pytest.raises(BRSCredentialError) as info:
+    with pytest.raises(RuntimeError, match="the authenticator is locked"):
         session.credentials
-    assert isinstance(info.value.__cause__, RuntimeError)
-    assert info.value.param == "mfa_token_provider"
 
     session = sts_session(endpoint, {"SerialNumber": SERIAL}, mfa_token_provider=lambda: "12345x")
     with pytest.raises(BRSValidationError) as info2:
