@@ -81,8 +81,7 @@ WRONG_FOR_SECONDS: List[Any] = ["900", "", b"900", [900], {}, (900,), True, Fals
 OVERSIZED_SECONDS: List[Any] = [1e300, 10**400, 10**5000]
 
 COMMON_CASES = (
-    [("defer_refresh", v) for v in WRONG_FOR_BOOL]  # None means the default
-    + [("background_refresh", v) for v in WRONG_FOR_BOOL + [None]]
+    [("background_refresh", v) for v in WRONG_FOR_BOOL + [None]]
     + [("advisory_timeout", v) for v in WRONG_FOR_SECONDS + OVERSIZED_SECONDS]
     + [("mandatory_timeout", v) for v in WRONG_FOR_SECONDS + OVERSIZED_SECONDS]
 )
@@ -97,6 +96,15 @@ def test_common_parameters(param: str, value: Any) -> None:
         custom(getter, **{param: value})
     assert info.value.param == param
     assert_short(info.value)
+    assert getter.calls == 0
+
+
+@pytest.mark.parametrize("value", WRONG_FOR_BOOL + [None, True])
+def test_defer_refresh_anything_but_false_defers(value: Any) -> None:
+    # as boto3-refresh-session reads it: ``defer_refresh is not False``
+    getter = Counting()
+    s = custom(getter, defer_refresh=value)
+    assert s.defer_refresh is True
     assert getter.calls == 0
 
 
