@@ -17,7 +17,7 @@ from botocore.client import BaseClient
 from . import _lib
 from .cache import SessionCache, _hit
 from .credentials import GoRefreshableCredentials
-from .exceptions import BRSConfigurationError, BRSValidationError, BRSWarning, _show
+from .exceptions import BRSConfigurationError, BRSExpiredCredentialError, BRSValidationError, BRSWarning, _show
 from .utils.typing import EvictionPolicy, Identity, Method, TemporaryCredentials
 
 #: Every method gobrs knows and the module that implements it. A module
@@ -292,7 +292,15 @@ class BaseRefreshableSession(boto3.session.Session):
             mandatory_timeout=self.mandatory_timeout,
             background_refresh=self.background_refresh,
         )
-        native = _lib.NativeSession(full, handler, param)
+        try:
+            native = _lib.NativeSession(full, handler, param)
+        except BRSExpiredCredentialError:
+            if self.defer_refresh:
+                raise
+            # as botocore's eager credentials: an expired first answer is
+            # kept without a check, and the first read asks again
+            full["defer_refresh"] = True
+            native = _lib.NativeSession(full, handler, param)
         credentials = GoRefreshableCredentials(native, self._refresh_method)
         self._credentials = credentials
         # botocore reads credentials from its own session; clients made from
