@@ -198,6 +198,11 @@ func resolveClientSettings(c *STSClientConfig) clientSettings {
 		adaptive: c.Config.Retries.Mode == "adaptive",
 		connect:  c.Config.ConnectTimeout,
 		read:     c.Config.ReadTimeout,
+		agent:    c.Config.UserAgentExtra,
+		appID:    c.Config.UserAgentAppID,
+		pool:     c.Config.MaxPoolConnections,
+		fips:     c.Config.UseFIPSEndpoint,
+		dual:     c.Config.UseDualStackEndpoint,
 	}
 	if s.endpoint == "" && !strings.EqualFold(os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
 		s.endpoint = os.Getenv("AWS_ENDPOINT_URL_STS")

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -122,6 +123,17 @@ type ClientConfig struct {
 	// Proxies maps "http" and "https" to proxy URLs, as botocore's proxies.
 	// When empty, the HTTP(S)_PROXY / NO_PROXY environment applies.
 	Proxies map[string]string
+	// UserAgentExtra is appended to the User-Agent (user_agent_extra).
+	UserAgentExtra string
+	// UserAgentAppID is the application id in the User-Agent
+	// (user_agent_appid).
+	UserAgentAppID string
+	// MaxPoolConnections is how many idle connections are kept
+	// (max_pool_connections; 0: botocore's 10).
+	MaxPoolConnections int
+	// UseFIPSEndpoint and UseDualStackEndpoint pick the FIPS and dual-stack
+	// AWS endpoints (use_fips_endpoint, use_dualstack_endpoint).
+	UseFIPSEndpoint, UseDualStackEndpoint bool
 }
 
 // RetryConfig is botocore's retries dict.
@@ -149,6 +161,9 @@ type MFACommandOptions struct {
 	Env []string
 	// Input is written to the command's standard input.
 	Input string
+	// StartNewSession runs the command in a new session (setsid), as
+	// subprocess's start_new_session.
+	StartNewSession bool
 }
 
 // Limits of the configuration values that AWS or botocore leave open.
@@ -408,6 +423,11 @@ func (c *ClientConfig) validate(pre string) error {
 	default:
 		return validationError(pre+"retries.mode", cut(r.Mode, 32), `%sretries.mode must be "standard", "adaptive" or "legacy", not %q`, pre, cut(r.Mode, 32))
 	}
+	for _, f := range []struct{ name, v string }{{"user_agent_extra", c.UserAgentExtra}, {"user_agent_appid", c.UserAgentAppID}} {
+		if len(f.v) > 256 || strings.ContainsAny(f.v, "\x00\r\n") || !utf8.ValidString(f.v) {
+			return validationError(pre+f.name, "", "%s%s must be one line of at most 256 bytes", pre, f.name)
+		}
+	}
 	for k, v := range c.Proxies {
 		if k != "http" && k != "https" {
 			return validationError(pre+"proxies", cut(k, 64), `%sproxies keys must be "http" or "https", not %q`, pre, cut(k, 64))
@@ -595,11 +615,26 @@ func decodeClientConfig(raw []byte, c *STSClientConfig) error {
 	var (
 		retries                  json.RawMessage
 		connectTimeout, readTime *float64
+		pool                     *float64
+		signature                string
 	)
 	if err := decodeFields(param+".config", cfg, map[string]any{
 		"retries": &retries, "connect_timeout": &connectTimeout, "read_timeout": &readTime, "proxies": &c.Config.Proxies,
+		"user_agent_extra": &c.Config.UserAgentExtra, "user_agent_appid": &c.Config.UserAgentAppID,
+		"max_pool_connections": &pool, "use_fips_endpoint": &c.Config.UseFIPSEndpoint,
+		"use_dualstack_endpoint": &c.Config.UseDualStackEndpoint, "signature_version": &signature,
 	}); err != nil {
 		return err
+	}
+	if signature != "" && signature != "v4" {
+		return validationError(param+".config.signature_version", cut(signature, 32), `%s.config.signature_version must be "v4", the signature STS takes`, param)
+	}
+	if pool != nil {
+		n, err := jsonInt(param+".config.max_pool_connections", *pool, 1, 10000)
+		if err != nil {
+			return err
+		}
+		c.Config.MaxPoolConnections = int(n)
 	}
 	for _, t := range []struct {
 		name string
@@ -665,27 +700,53 @@ func decodeMFACommand(raw []byte) ([]string, error) {
 	return argv, nil
 }
 
-// mfaKwargsRefused are the subprocess.run arguments refused for security.
-var mfaKwargsRefused = map[string]bool{"shell": true, "executable": true, "preexec_fn": true, "stdout": true, "stderr": true}
+// mfaKwargsRefused are the subprocess.run arguments refused for security
+// whatever their value (the output is read by gobrs)...
+var mfaKwargsRefused = map[string]bool{"stdout": true, "stderr": true}
+
+// ...and those refused when set to anything but a false value (JSON null,
+// false, 0, ""), as boto3-refresh-session refuses them: no shell, ever.
+var mfaKwargsRefusedIfSet = map[string]bool{"shell": true, "executable": true, "preexec_fn": true}
+
+// mfaKwargsIgnored are the other arguments of subprocess.run and
+// subprocess.Popen that boto3-refresh-session accepts: gobrs accepts them
+// and leaves them without effect (the output is always read as text with a
+// timeout, descriptors are never inherited, Windows-only ones do not
+// apply). docs/compat.md lists them.
+var mfaKwargsIgnored = []string{
+	"args", "bufsize", "capture_output", "check", "close_fds", "creationflags", "encoding", "errors",
+	"extra_groups", "group", "pass_fds", "pipesize", "process_group", "restore_signals", "startupinfo",
+	"stdin", "text", "umask", "universal_newlines", "user",
+}
 
 // decodeMFAOptions reads mfa_token_provider_kwargs and reports whether it
-// held any key.
+// held any key. It takes the keyword arguments of subprocess.run that
+// boto3-refresh-session takes; a refused or unknown key is a configuration
+// error, as there.
 func decodeMFAOptions(raw []byte, o *MFACommandOptions) (bool, error) {
 	const param = "mfa_token_provider_kwargs"
 	obj, err := decodeObject(param, raw)
 	if err != nil {
 		return false, err
 	}
-	for k := range obj {
-		if mfaKwargsRefused[k] {
-			return false, validationError(param+"."+k, "", "%s.%s is not allowed: the MFA token command runs without a shell and its output is read by gobrs", param, k)
+	honoured := map[string]any{"timeout": nil, "cwd": nil, "env": nil, "input": nil, "start_new_session": nil}
+	for _, k := range sortedKeys(obj) {
+		v := strings.TrimSpace(string(obj[k]))
+		set := v != "null" && v != "false" && v != "0" && v != `""`
+		switch _, known := honoured[k]; {
+		case mfaKwargsRefused[k] || (mfaKwargsRefusedIfSet[k] && set):
+			return false, configurationError(param+"."+k, "%s.%s is not allowed: the MFA token command runs without a shell and its output is read by gobrs", param, k)
+		case known || mfaKwargsRefusedIfSet[k] || slices.Contains(mfaKwargsIgnored, k):
+		default:
+			return false, configurationError(member(param, cut(k, 64)), "%q is not a keyword argument of subprocess.run", cut(k, 64))
 		}
 	}
 	var (
 		timeout *float64
 		env     map[string]string
 	)
-	if err := DecodeMembers(param, obj, map[string]any{"timeout": &timeout, "cwd": &o.Dir, "env": &env, "input": &o.Input}, true); err != nil {
+	if err := DecodeMembers(param, obj, map[string]any{"timeout": &timeout, "cwd": &o.Dir, "env": &env, "input": &o.Input,
+		"start_new_session": &o.StartNewSession}, false); err != nil {
 		return false, err
 	}
 	if timeout != nil {
