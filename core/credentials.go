@@ -158,7 +158,9 @@ func expiryNormalize(s string) string {
 func ParseExpiry(s string) (time.Time, error) {
 	v := strings.TrimSpace(s)
 	if v == "" {
-		return time.Time{}, credentialError("expiry_time", nil, "credentials are missing expiry_time or it is empty")
+		e := credentialError("expiry_time", nil, "credentials are missing expiry_time or it is empty")
+		e.Details = map[string]any{"reason": "unparsable"}
+		return time.Time{}, e
 	}
 	if len(v) <= 64 { // longer is no timestamp; skip the regexps
 		n := expiryNormalize(v)

@@ -35,6 +35,7 @@ import warnings
 from typing import Any, Dict, List, Optional, Tuple
 
 from botocore import exceptions as _botocore
+from dateutil.parser import ParserError as _ParserError
 
 _repr = reprlib.Repr()
 _repr.maxstring = _repr.maxother = _repr.maxlong = 200
@@ -278,9 +279,10 @@ class BRSExpiredCredentialError(BRSCredentialError, RuntimeError):
     are still expired" error is."""
 
 
-class BRSExpiryFormatError(BRSCredentialError, ValueError):
-    """``expiry_time`` is not a timestamp; a :class:`ValueError` as
-    dateutil's parser error is."""
+class BRSExpiryFormatError(BRSCredentialError, _ParserError):
+    """``expiry_time`` is not a timestamp: also dateutil's
+    :class:`~dateutil.parser.ParserError` (a :class:`ValueError`), which
+    botocore raises there."""
 
 
 class BRSWarning(UserWarning):
