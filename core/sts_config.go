@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -534,6 +535,19 @@ func jsonSeconds(param string, f float64) (time.Duration, error) {
 
 // decodeAssumeRole reads assume_role_kwargs.
 func decodeAssumeRole(raw []byte, p *AssumeRoleParams) error {
+	err := decodeAssumeRoleFields(raw, p)
+	var e *Error
+	if errors.As(err, &e) && e.Kind == KindValidation && e.Details == nil {
+		// an unknown key or a value of the wrong type: botocore's own
+		// validation refuses those before any request
+		refusedByBotocore(e)
+	}
+	return err
+}
+
+// decodeAssumeRoleFields decodes assume_role_kwargs into p; the ranges are
+// checked by AssumeRoleParams.Validate.
+func decodeAssumeRoleFields(raw []byte, p *AssumeRoleParams) error {
 	const param = "assume_role_kwargs"
 	var (
 		dur                            *float64
@@ -549,7 +563,7 @@ func decodeAssumeRole(raw []byte, p *AssumeRoleParams) error {
 		return err
 	}
 	if dur != nil {
-		d, err := jsonInt(param+".DurationSeconds", *dur, MinDurationSeconds, MaxDurationSeconds)
+		d, err := jsonInt(param+".DurationSeconds", *dur, math.MinInt32, math.MaxInt32)
 		if err != nil {
 			return err
 		}

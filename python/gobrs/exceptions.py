@@ -21,6 +21,7 @@ __all__ = [
     "BRSExpiredCredentialError",
     "BRSExpiryFormatError",
     "BRSForkError",
+    "BRSKeywordError",
     "BRSParamValidationError",
     "BRSReadTimeoutError",
     "BRSRequestError",
@@ -271,6 +272,12 @@ class BRSConnectionClosedError(_BotocoreConnection, _botocore.ConnectionClosedEr
 class BRSSSLError(_BotocoreConnection, _botocore.SSLError):
     """The TLS handshake failed: also botocore's
     :class:`~botocore.exceptions.SSLError`."""
+
+
+class BRSKeywordError(BRSValidationError, TypeError):
+    """An unknown or missing keyword argument (``AssumeRoleConfig(Bogus=1)``,
+    a dict without ``RoleArn``): also the :class:`TypeError` Python raises
+    for one, as boto3-refresh-session's config classes do."""
 
 
 class BRSExpiredCredentialError(BRSCredentialError, RuntimeError):

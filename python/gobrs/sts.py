@@ -23,6 +23,7 @@ from . import _lib
 from .exceptions import (
     BRSConfigurationError,
     BRSCredentialError,
+    BRSKeywordError,
     BRSParamValidationError,
     BRSValidationError,
     BRSWarning,
@@ -623,12 +624,12 @@ def _as_config(cls: Any, value: Any, param: str) -> Any:
     if isinstance(value, dict):
         for key in value:
             if key not in cls._keys:
-                raise BRSValidationError(
+                raise BRSKeywordError(
                     f"{key!r} is not a valid key of {param}; valid keys are {', '.join(cls._keys)}",
                     param=f"{param}.{key}",
                 )
         if cls is AssumeRoleConfig and "RoleArn" not in value:
-            raise BRSValidationError("'RoleArn' is required in assume_role_kwargs.", param="RoleArn")
+            raise BRSKeywordError("'RoleArn' is required in assume_role_kwargs.", param="RoleArn")
         return cls(**value)
     raise BRSValidationError(
         f"'{param}' must be an instance of '{cls.__name__}' or a dictionary!",

@@ -26,6 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import boto3_refresh_session
 import boto3_refresh_session.exceptions
+from botocore.exceptions import ClientError
 
 import gobrs
 import gobrs.exceptions
@@ -90,6 +91,10 @@ def expected_class(brs_class: type) -> type:
 
     if brs_class.__module__.startswith("boto3_refresh_session"):
         return getattr(gobrs.exceptions, brs_class.__name__)  # type: ignore[no-any-return]
+    if brs_class.__module__ == "botocore.errorfactory":
+        # a modeled error code's class, made by each botocore client: gobrs
+        # raises the ClientError it derives from (docs/compat.md)
+        return ClientError
     return brs_class
 
 
