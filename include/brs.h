@@ -94,7 +94,8 @@ typedef struct brs_error {
      *   "connection"    why no answer came (BRS_ECONNECTION): "endpoint"
      *                   (refused, unreachable, unknown host),
      *                   "connect_timeout", "read_timeout", "closed" (the
-     *                   connection dropped before an answer) or "tls"
+     *                   connection dropped before an answer), "tls", or
+     *                   "timeout" (the IoT request timed out)
      *   "endpoint"      the URL that was called (BRS_ECONNECTION)
      *   "botocore"      for a refused parameter (BRS_EVALIDATION): who
      *                   would refuse it, "ParamValidationError" (botocore

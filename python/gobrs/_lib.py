@@ -61,6 +61,7 @@ from .exceptions import (
     BRSRequestError,
     BRSServiceValidationError,
     BRSSSLError,
+    BRSTimeoutError,
     BRSValidationError,
 )
 
@@ -454,6 +455,7 @@ _CONNECTION_ERRORS: Dict[str, Type[BRSConnectionError]] = {
     "read_timeout": BRSReadTimeoutError,
     "closed": BRSConnectionClosedError,
     "tls": BRSSSLError,
+    "timeout": BRSTimeoutError,
 }
 
 _EXPIRY_ERRORS: Dict[str, Type[BRSCredentialError]] = {
@@ -481,7 +483,9 @@ def _error(
         return BRSClientError(message, response=response, operation_name=operation.split(" ")[0], **fields)
     if rc == ECONNECTION and details.get("connection") in _CONNECTION_ERRORS:
         cls = _CONNECTION_ERRORS[details["connection"]]
-        return cls(message, endpoint_url=details.get("endpoint"), **fields)
+        if cls is BRSTimeoutError:
+            return cls(message, **fields)
+        return cls(message, endpoint_url=details.get("endpoint"), **fields)  # type: ignore[call-arg]
     if rc == EVALIDATION and details.get("botocore") == "ParamValidationError":
         return BRSParamValidationError(message, **fields)
     if rc == EVALIDATION and details.get("botocore") == "ClientError":

@@ -26,6 +26,7 @@ __all__ = [
     "BRSReadTimeoutError",
     "BRSRequestError",
     "BRSSSLError",
+    "BRSTimeoutError",
     "BRSServiceValidationError",
     "BRSValidationError",
     "BRSWarning",
@@ -278,6 +279,11 @@ class BRSKeywordError(BRSValidationError, TypeError):
     """An unknown or missing keyword argument (``AssumeRoleConfig(Bogus=1)``,
     a dict without ``RoleArn``): also the :class:`TypeError` Python raises
     for one, as boto3-refresh-session's config classes do."""
+
+
+class BRSTimeoutError(BRSConnectionError, TimeoutError):
+    """The IoT credentials request timed out: also the built-in
+    :class:`TimeoutError` boto3-refresh-session's iot method raises."""
 
 
 class BRSExpiredCredentialError(BRSCredentialError, RuntimeError):
