@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Callable, Dict, Mapping, Optional
 
 from . import _lib
-from .exceptions import BRSCredentialError, BRSValidationError
+from .exceptions import BRSCredentialError, BRSResultTypeError, BRSValidationError
 from .session import BaseRefreshableSession
 from .utils.typing import Identity, TemporaryCredentials
 
@@ -28,7 +28,7 @@ def _call_getter(
         raise BRSCredentialError(f"the custom method got an unexpected request {request}", param=_PARAM)
     result = getter(**kwargs)
     if not isinstance(result, Mapping):
-        raise BRSCredentialError(
+        raise BRSResultTypeError(
             "custom_credentials_method must return a dict with 'access_key', "
             f"'secret_key', 'token' and 'expiry_time', not {type(result).__name__}",
             param=_PARAM,

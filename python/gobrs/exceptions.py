@@ -11,9 +11,9 @@ from __future__ import annotations
 __all__ = [
     "BRSClientError",
     "BRSClosedError",
+    "BRSConfigurationError",
     "BRSConnectTimeoutError",
     "BRSConnectionClosedError",
-    "BRSConfigurationError",
     "BRSConnectionError",
     "BRSCredentialError",
     "BRSEndpointConnectionError",
@@ -21,13 +21,14 @@ __all__ = [
     "BRSExpiredCredentialError",
     "BRSExpiryFormatError",
     "BRSForkError",
-    "BRSKeywordError",
     "BRSParamValidationError",
     "BRSReadTimeoutError",
     "BRSRequestError",
+    "BRSResultTypeError",
     "BRSSSLError",
-    "BRSTimeoutError",
     "BRSServiceValidationError",
+    "BRSTimeoutError",
+    "BRSTypeError",
     "BRSValidationError",
     "BRSWarning",
 ]
@@ -275,10 +276,17 @@ class BRSSSLError(_BotocoreConnection, _botocore.SSLError):
     :class:`~botocore.exceptions.SSLError`."""
 
 
-class BRSKeywordError(BRSValidationError, TypeError):
-    """An unknown or missing keyword argument (``AssumeRoleConfig(Bogus=1)``,
-    a dict without ``RoleArn``): also the :class:`TypeError` Python raises
-    for one, as boto3-refresh-session's config classes do."""
+class BRSTypeError(BRSValidationError, TypeError):
+    """A parameter of the wrong type, or an unknown or missing keyword
+    argument (``AssumeRoleConfig(Bogus=1)``, a dict without ``RoleArn``):
+    also the :class:`TypeError` Python raises there, as it does under
+    boto3-refresh-session."""
+
+
+class BRSResultTypeError(BRSCredentialError, AttributeError):
+    """The credential getter returned something other than a mapping: also
+    the :class:`AttributeError` boto3-refresh-session meets reading its
+    keys."""
 
 
 class BRSTimeoutError(BRSConnectionError, TimeoutError):

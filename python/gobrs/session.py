@@ -17,7 +17,14 @@ from botocore.client import BaseClient
 from . import _lib
 from .cache import SessionCache, _hit
 from .credentials import GoRefreshableCredentials
-from .exceptions import BRSConfigurationError, BRSExpiredCredentialError, BRSValidationError, BRSWarning, _show
+from .exceptions import (
+    BRSConfigurationError,
+    BRSExpiredCredentialError,
+    BRSTypeError,
+    BRSValidationError,
+    BRSWarning,
+    _show,
+)
 from .utils.typing import EvictionPolicy, Identity, Method, TemporaryCredentials
 
 #: Every method gobrs knows and the module that implements it. A module
@@ -42,7 +49,7 @@ def _check_bool(name: str, value: Any) -> bool:
 
 def _check_seconds(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BRSValidationError(
+        raise BRSTypeError(
             f"{name!r} must be a finite number of seconds, not {type(value).__name__}", param=name, value=value
         )
     try:

@@ -23,7 +23,7 @@ from . import _lib
 from .exceptions import (
     BRSConfigurationError,
     BRSCredentialError,
-    BRSKeywordError,
+    BRSTypeError,
     BRSParamValidationError,
     BRSValidationError,
     BRSWarning,
@@ -262,6 +262,14 @@ def _client_config(config: Any) -> Tuple[Dict[str, Any], Optional[str]]:
 
     if isinstance(config, Mapping):
         options = dict(config)
+        from botocore.config import Config
+
+        unknown = sorted(str(k) for k in options if k not in Config.OPTION_DEFAULTS)
+        if unknown:
+            raise BRSTypeError(
+                f"{unknown[0]!r} is not an option of botocore.config.Config",
+                param=f"sts_client_kwargs.config.{unknown[0]}",
+            )
     else:
         provided = getattr(config, "_user_provided_options", None)
         if not isinstance(provided, dict):
@@ -624,12 +632,12 @@ def _as_config(cls: Any, value: Any, param: str) -> Any:
     if isinstance(value, dict):
         for key in value:
             if key not in cls._keys:
-                raise BRSKeywordError(
+                raise BRSTypeError(
                     f"{key!r} is not a valid key of {param}; valid keys are {', '.join(cls._keys)}",
                     param=f"{param}.{key}",
                 )
         if cls is AssumeRoleConfig and "RoleArn" not in value:
-            raise BRSKeywordError("'RoleArn' is required in assume_role_kwargs.", param="RoleArn")
+            raise BRSTypeError("'RoleArn' is required in assume_role_kwargs.", param="RoleArn")
         return cls(**value)
     raise BRSValidationError(
         f"'{param}' must be an instance of '{cls.__name__}' or a dictionary!",

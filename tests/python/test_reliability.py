@@ -391,7 +391,7 @@ CLIENT_CASES = (
     + [("region_name", v) for v in ("not a region", "us-east-1/x")]
     + [("use_ssl", v) for v in ("yes", 1, [], b"x")]
     + [("verify", v) for v in (1, [], {}, b"x", MEGABYTE, "/nonexistent/ca.pem")]
-    + [("config", v) for v in ("x", 1, [], {"signature_version": "v4"}, {"retries": "x"}, {"retries": {"mode": "fast"}},
+    + [("config", v) for v in ("x", 1, [], {"retries": "x"}, {"retries": {"mode": "fast"}},
                                {"read_timeout": "1"}, {"read_timeout": -1}, {"connect_timeout": 10**400},
                                {"retries": {"max_attempts": "3"}}, {"retries": {"total_max_attempts": 0}},
                                {"proxies": "http://x"}, {"nope": 1})]  # fmt: skip
