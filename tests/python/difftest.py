@@ -80,8 +80,14 @@ def run(scenario: Scenario, impl: Impl) -> Outcome:
         try:
             value = scenario(impl)
         except Exception as exc:  # the outcome under comparison
-            return Outcome(exc=exc, warnings=tuple(type(w.message).__name__ for w in caught))
-    return Outcome(value=value, warnings=tuple(type(w.message).__name__ for w in caught))
+            return Outcome(exc=exc, warnings=_texts(caught))
+    return Outcome(value=value, warnings=_texts(caught))
+
+
+def _texts(caught: List[warnings.WarningMessage]) -> Tuple[str, ...]:
+    """``"Class: text"`` of each warning caught."""
+
+    return tuple(f"{type(w.message).__name__}: {w.message}" for w in caught)
 
 
 def expected_class(brs_class: type) -> type:
