@@ -143,8 +143,8 @@ class BRSConfigurationError(BRSError):
 class BRSCredentialError(BRSError):
     """The credential source failed or returned unusable credentials.
 
-    When the user's own credential getter raised, the original exception is
-    the ``__cause__`` of this error.
+    An exception raised by the user's own credential getter or MFA
+    callable is not wrapped: it reaches the caller as it is.
     """
 
 

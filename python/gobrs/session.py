@@ -136,9 +136,8 @@ class BaseRefreshableSession(boto3.session.Session):
          include/brs.h lists. It runs on a Go thread with the GIL held. It
          must not reference the session (use :func:`functools.partial`
          over a module-level function and plain values), or the session
-         could never be collected. Whatever it raises reaches the caller:
-         a :class:`~gobrs.exceptions.BRSError` as itself, anything else as
-         a BRSCredentialError whose ``__cause__`` is the exception;
+         could never be collected. Whatever it raises reaches the caller
+         as that same exception object;
        - ``param``: the user parameter the handler stands for, named in
          those errors.
     3. Override :meth:`get_identity` when the Go session's ``brs_whoami``
