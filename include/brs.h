@@ -119,7 +119,9 @@ struct brs_credentials {
     char *access_key;
     char *secret_key;
     char *token;
-    char *expiry_time;      /* ISO 8601 UTC */
+    char *expiry_time;      /* ISO 8601 UTC: "2026-12-01T06:25:18Z", with
+                               sub-seconds when the source gave any
+                               ("2026-12-01T06:25:18.5Z") */
     int64_t expiry_unix_ms; /* expiry_time as Unix milliseconds */
     /* Milliseconds during which these credentials may be reused without
      * asking the library again (until the advisory window opens, or 0 while
