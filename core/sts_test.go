@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -815,5 +817,36 @@ func TestSTSConnectionDetails(t *testing.T) {
 	e := wantErr(t, err, KindConnection, "")
 	if e.Details["connection"] != "endpoint" || e.Details["endpoint"] != url {
 		t.Fatalf("details = %v", e.Details)
+	}
+}
+
+// timeoutError is a net.Error that timed out.
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+// connectionFailure sorts failures as botocore's exception classes do.
+func TestConnectionFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"refused", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, "endpoint"},
+		{"unknown host", &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "sts.invalid"}}, "endpoint"},
+		{"connect timeout", &url.Error{Op: "Post", URL: "http://127.0.0.1:1", Err: &net.OpError{Op: "dial", Err: timeoutError{}}}, "connect_timeout"},
+		{"read timeout", &url.Error{Op: "Post", URL: "http://127.0.0.1:1", Err: timeoutError{}}, "read_timeout"},
+		{"deadline", fmt.Errorf("send: %w", context.DeadlineExceeded), "read_timeout"},
+		{"reset", &net.OpError{Op: "read", Err: syscall.ECONNRESET}, "closed"},
+		{"eof", fmt.Errorf("read: %w", io.ErrUnexpectedEOF), "closed"},
+		{"tls", &tls.CertificateVerificationError{Err: errors.New("unknown authority")}, "tls"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := connectionFailure(tc.err); got != tc.want {
+				t.Fatalf("connectionFailure(%v) = %q, want %q", tc.err, got, tc.want)
+			}
+		})
 	}
 }
