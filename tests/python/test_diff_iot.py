@@ -90,6 +90,15 @@ def test_error_answers(iot: IoTServer, answer: Any) -> None:  # noqa: F811
     assert ours.exc.status_code == brs.exc.status_code == answer[0]  # type: ignore[union-attr]
 
 
+def test_expired_answer(iot: IoTServer) -> None:  # noqa: F811
+    import json
+
+    body = {"credentials": {"accessKeyId": "ASIAIOTEXPIRED000001", "secretAccessKey": "s", "sessionToken": "t",
+                            "expiration": "2020-01-01T00:00:00Z"}}  # fmt: skip
+    iot.answer = (200, json.dumps(body).encode())
+    assert_same(lambda impl: read(impl, iot))
+
+
 def test_thing_name_missing_is_refused_by_the_server(iot: IoTServer) -> None:  # noqa: F811
     assert_same(lambda impl: read(impl, iot, thing_name=None))
 
