@@ -73,7 +73,10 @@ type commonConfig struct {
 	RefreshTimeout    *float64
 }
 
-// apply sets the options the config names.
+// apply sets the options the config names. A mandatory_timeout beyond the
+// advisory one is read as botocore reads it: no refresh before the advisory
+// window, and that refresh is mandatory (so advisory_timeout=300 alone, or
+// mandatory_timeout=1200 alone, work as in boto3-refresh-session).
 func (c *commonConfig) apply(o *Options) {
 	if c.DeferRefresh != nil {
 		o.DeferRefresh = *c.DeferRefresh
@@ -89,6 +92,9 @@ func (c *commonConfig) apply(o *Options) {
 	}
 	if c.RefreshTimeout != nil {
 		o.RefreshTimeout = time.Duration(*c.RefreshTimeout * float64(time.Second))
+	}
+	if (c.AdvisoryTimeout != nil || c.MandatoryTimeout != nil) && o.MandatoryTimeout > o.AdvisoryTimeout {
+		o.MandatoryTimeout = o.AdvisoryTimeout
 	}
 }
 

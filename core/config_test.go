@@ -66,6 +66,23 @@ func TestNewSessionFromJSON(t *testing.T) {
 				t.Errorf("RefreshTimeout = %v, want 0 (none)", o.RefreshTimeout)
 			}
 		}},
+		// botocore's reading: no refresh before the advisory window, and
+		// then it is mandatory.
+		{"advisory alone under the default mandatory", `{"advisory_timeout":300}`, func(t *testing.T, o Options, calls int64) {
+			if o.AdvisoryTimeout != 300*time.Second || o.MandatoryTimeout != 300*time.Second {
+				t.Errorf("options = %+v, want both windows at 300s", o)
+			}
+		}},
+		{"mandatory alone over the default advisory", `{"mandatory_timeout":1200}`, func(t *testing.T, o Options, calls int64) {
+			if o.AdvisoryTimeout != 900*time.Second || o.MandatoryTimeout != 900*time.Second {
+				t.Errorf("options = %+v, want both windows at 900s", o)
+			}
+		}},
+		{"mandatory over advisory", `{"advisory_timeout":100,"mandatory_timeout":200}`, func(t *testing.T, o Options, calls int64) {
+			if o.AdvisoryTimeout != 100*time.Second || o.MandatoryTimeout != 100*time.Second {
+				t.Errorf("options = %+v, want both windows at 100s", o)
+			}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var calls atomic.Int64
@@ -110,8 +127,6 @@ func TestNewSessionFromJSONErrors(t *testing.T) {
 		{"refresh_timeout negative", `{"refresh_timeout":-1}`, "refresh_timeout", nil},
 		{"refresh_timeout too large", `{"refresh_timeout":1e8}`, "refresh_timeout", nil},
 		{"refresh_timeout a string", `{"refresh_timeout":"5"}`, "refresh_timeout", nil},
-		{"mandatory over default advisory", `{"mandatory_timeout":901}`, "mandatory_timeout", []string{"advisory_timeout"}},
-		{"mandatory over advisory", `{"advisory_timeout":100,"mandatory_timeout":200}`, "mandatory_timeout", nil},
 		{"malformed", `{"method":`, "config", nil},
 		{"trailing garbage", `{} x`, "config", nil},
 		{"array", `[]`, "config", []string{"object"}},

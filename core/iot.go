@@ -383,11 +383,13 @@ func (p *IoTProvider) connError(err error) error {
 		err = ue.Err
 	}
 	what := "could not complete the mutual TLS request to"
+	var details map[string]any
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		what = "timed out calling"
+		details = map[string]any{"connection": "timeout"}
 	}
-	return &Error{Kind: KindConnection, Param: "endpoint", Value: p.endpoint, Err: err,
+	return &Error{Kind: KindConnection, Param: "endpoint", Value: p.endpoint, Err: err, Details: details,
 		Message: fmt.Sprintf("%s the IoT credentials endpoint %q", what, p.endpoint)}
 }
 

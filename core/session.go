@@ -292,7 +292,7 @@ func (s *Session) Lookup(ctx context.Context) (Credentials, time.Time, error) {
 	}
 	if now := s.opts.Clock.Now(); !now.Before(ne.creds.Expires) {
 		return Credentials{}, time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: ne.creds.ExpiryString(),
-			Message: "credentials are still expired after a refresh"}
+			Details: map[string]any{"reason": "expired"}, Message: "credentials are still expired after a refresh"}
 	}
 	return ne.creds, ne.advisoryAt, nil
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -208,6 +210,11 @@ func resolveClientSettings(c *STSClientConfig) clientSettings {
 		adaptive: c.Config.Retries.Mode == "adaptive",
 		connect:  c.Config.ConnectTimeout,
 		read:     c.Config.ReadTimeout,
+		agent:    c.Config.UserAgentExtra,
+		appID:    c.Config.UserAgentAppID,
+		pool:     c.Config.MaxPoolConnections,
+		fips:     c.Config.UseFIPSEndpoint,
+		dual:     c.Config.UseDualStackEndpoint,
 	}
 	if s.endpoint == "" && !strings.EqualFold(os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
 		s.endpoint = os.Getenv("AWS_ENDPOINT_URL_STS")
@@ -468,33 +475,72 @@ func (s staticCredentials) Retrieve(context.Context) (aws.Credentials, error) {
 // stsError maps an SDK error: a service error is KindRequest with its HTTP
 // status and AWS code; no answer or a partial one (refused, reset, timed
 // out, TLS, cut off mid-body) is KindConnection; a complete answer that
-// cannot be read is KindCredential. The texts come
-// from the SDK and the service and hold no secret of ours.
+// cannot be read is KindCredential. The texts come from the SDK and the
+// service and hold no secret of ours. Details carry what botocore's
+// exceptions hold (operation, error message, endpoint, the kind of
+// connection failure), so that hosts raise the same classes.
 func stsError(op string, c *stsClient, err error) error {
 	status := 0
+	details := map[string]any{"operation": op}
 	var exhausted *retry.MaxAttemptsError
 	if errors.As(err, &exhausted) {
+		details["attempts"] = exhausted.Attempt
 		op = fmt.Sprintf("%s (%d attempts)", op, exhausted.Attempt)
 	}
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {
 		status = re.HTTPStatusCode()
+		details["request_id"] = re.ServiceRequestID()
 	}
 	var api smithy.APIError
 	switch {
 	case errors.As(err, &api):
-		return &Error{Kind: KindRequest, StatusCode: status, Code: api.ErrorCode(), Err: api,
+		details["error_message"] = api.ErrorMessage()
+		return &Error{Kind: KindRequest, StatusCode: status, Code: api.ErrorCode(), Err: api, Details: details,
 			Message: fmt.Sprintf("STS %s failed (HTTP %d)", op, status)}
 	case status >= 300:
-		return &Error{Kind: KindRequest, StatusCode: status, Err: err, Message: fmt.Sprintf("STS %s failed (HTTP %d)", op, status)}
+		return &Error{Kind: KindRequest, StatusCode: status, Err: err, Details: details, Message: fmt.Sprintf("STS %s failed (HTTP %d)", op, status)}
 	case isConnectionError(err):
-		return &Error{Kind: KindConnection, Err: err, Message: fmt.Sprintf("STS %s could not get an answer from %s", op, c.endpoint)}
+		details["connection"] = connectionFailure(err)
+		details["endpoint"] = c.endpoint
+		return &Error{Kind: KindConnection, Err: err, Details: details, Message: fmt.Sprintf("STS %s could not get an answer from %s", op, c.endpoint)}
 	}
 	var de *smithy.DeserializationError
 	if errors.As(err, &de) {
 		return &Error{Kind: KindCredential, StatusCode: status, Err: err, Message: fmt.Sprintf("STS %s returned a response that cannot be read", op)}
 	}
 	return &Error{Kind: KindCredential, Err: err, Message: fmt.Sprintf("STS %s failed", op)}
+}
+
+// connectionFailure names a failure to get an answer as botocore sorts
+// them: "connect_timeout" (ConnectTimeoutError), "read_timeout"
+// (ReadTimeoutError), "closed" (ConnectionClosedError: the connection
+// dropped before an answer), "tls" (SSLError) or "endpoint"
+// (EndpointConnectionError: refused, unreachable, unknown host).
+func connectionFailure(err error) string {
+	var op *net.OpError
+	dial := errors.As(err, &op) && op.Op == "dial"
+	var ne net.Error
+	timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+	var tlsErr *tls.CertificateVerificationError
+	var recErr tls.RecordHeaderError
+	switch {
+	case dial && timeout:
+		return "connect_timeout"
+	case dial:
+		return "endpoint"
+	case timeout:
+		return "read_timeout"
+	case errors.As(err, &tlsErr) || errors.As(err, &recErr):
+		return "tls"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+		return "closed"
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return "endpoint"
+	}
+	return "closed"
 }
 
 func isConnectionError(err error) bool {

@@ -47,13 +47,24 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Tuple, Type
 
 from .exceptions import (
+    BRSClientError,
     BRSClosedError,
     BRSConfigurationError,
+    BRSConnectionClosedError,
     BRSConnectionError,
+    BRSConnectTimeoutError,
     BRSCredentialError,
+    BRSEndpointConnectionError,
     BRSError,
+    BRSExpiredCredentialError,
+    BRSExpiryFormatError,
     BRSForkError,
+    BRSParamValidationError,
+    BRSReadTimeoutError,
     BRSRequestError,
+    BRSServiceValidationError,
+    BRSSSLError,
+    BRSTimeoutError,
     BRSValidationError,
 )
 
@@ -146,6 +157,7 @@ class BrsError(ctypes.Structure):
         ("param", c_char_p),
         ("value", c_char_p),
         ("aws_code", c_char_p),
+        ("details", c_char_p),
     ]
 
 
@@ -430,10 +442,11 @@ def _make_callback(state: CallbackState) -> Any:
                 try:
                     encoded = value.encode("utf-8")
                 except UnicodeEncodeError:
-                    # not chained: the encode error holds the whole value
-                    raise BRSCredentialError(
-                        f"{key!r} is not valid Unicode text (a lone surrogate)", param=key
-                    ) from None
+                    encoded = None
+                if encoded is None:
+                    # raised outside the except clause: the encode error,
+                    # which holds the whole value, is not its context
+                    raise BRSCredentialError(f"{key!r} is not valid Unicode text (a lone surrogate)", param=key)
                 if lib.brs_result_set(result, key.encode(), encoded) != OK:
                     raise BRSCredentialError(f"{key!r} was refused by gobrs", param=key)
             return 0
@@ -461,11 +474,13 @@ def _text(raw: Optional[bytes]) -> Optional[str]:
 
 
 def _raise_status(lib: ctypes.CDLL, rc: int, err: BrsError, state: Optional[CallbackState]) -> None:
-    """Release ``err`` and raise the BRSError that ``rc`` and ``err`` describe.
+    """Release ``err`` and raise the error that ``rc`` and ``err`` describe.
 
-    A credential failure caused by an exception in the Python handler is
-    raised as that exception (when it is a BRSError) or as a
-    BRSCredentialError whose ``__cause__`` is the handler's exception.
+    A credential failure caused by an exception in the Python handler (the
+    user's getter or MFA callable) is raised as that very exception object,
+    as boto3-refresh-session lets it through. Otherwise the BRS* class of
+    ``rc`` is raised, or the subclass of it that is also the class botocore
+    would raise (``err.details``, see :func:`_error`).
     """
 
     try:
@@ -474,34 +489,85 @@ def _raise_status(lib: ctypes.CDLL, rc: int, err: BrsError, state: Optional[Call
         value = _text(err.value)
         code = _text(err.aws_code)
         status_code = err.http_status or None
+        details = _details(err.details)
     finally:
         lib.brs_error_clear(byref(err))
     exc = state.last_exc if (state is not None and rc == ECREDENTIAL) else None
     if exc is not None:
-        assert state is not None
-        if isinstance(exc, BRSError):
-            new = type(exc)(
-                exc.message,
-                code=exc.code,
-                status_code=exc.status_code,
-                details=exc.details,
-                param=exc.param,
-                value=exc.value,
-            )
-            cause = exc.__cause__
-        else:
-            new = BRSCredentialError(
-                f"{state.param} raised {type(exc).__name__}; see the cause",
-                param=state.param,
-            )
-            cause = exc
-        raise new from cause
+        raise exc
     if rc == EFORKED:
         raise BRSForkError(FORK_MESSAGE)
     if rc == ECLOSED:
         raise BRSClosedError(CLOSED_MESSAGE)
-    cls = _ERRORS.get(rc, BRSError)
-    raise cls(message, code=code, status_code=status_code, param=param, value=value)
+    raise _error(rc, message, code, status_code, param, value, details)
+
+
+def _details(raw: Optional[bytes]) -> Dict[str, Any]:
+    """``brs_error.details``: a JSON object, or {}."""
+
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+_CONNECTION_ERRORS: Dict[str, Type[BRSConnectionError]] = {
+    "endpoint": BRSEndpointConnectionError,
+    "connect_timeout": BRSConnectTimeoutError,
+    "read_timeout": BRSReadTimeoutError,
+    "closed": BRSConnectionClosedError,
+    "tls": BRSSSLError,
+    "timeout": BRSTimeoutError,
+}
+
+_EXPIRY_ERRORS: Dict[str, Type[BRSCredentialError]] = {
+    "expired": BRSExpiredCredentialError,
+    "unparsable": BRSExpiryFormatError,
+}
+
+
+def _error(
+    rc: int,
+    message: str,
+    code: Optional[str],
+    status_code: Optional[int],
+    param: Optional[str],
+    value: Optional[str],
+    details: Dict[str, Any],
+) -> BRSError:
+    """The exception for status ``rc``: its BRS* class, or the subclass of
+    it that is also botocore's class for the same failure (``details``)."""
+
+    fields: Dict[str, Any] = {"code": code, "status_code": status_code, "param": param, "value": value}
+    operation = details.get("operation")
+    if rc == EREQUEST and operation:
+        response = _response(code, details.get("error_message", message), status_code, details.get("request_id"))
+        return BRSClientError(message, response=response, operation_name=operation.split(" ")[0], **fields)
+    if rc == ECONNECTION and details.get("connection") in _CONNECTION_ERRORS:
+        cls = _CONNECTION_ERRORS[details["connection"]]
+        if cls is BRSTimeoutError:
+            return cls(message, **fields)
+        return cls(message, endpoint_url=details.get("endpoint"), **fields)  # type: ignore[call-arg]
+    if rc == EVALIDATION and details.get("botocore") == "ParamValidationError":
+        return BRSParamValidationError(message, **fields)
+    if rc == EVALIDATION and details.get("botocore") == "ClientError":
+        response = _response(details.get("error_code"), message, details.get("http_status"), None)
+        return BRSServiceValidationError(message, response=response, operation_name=details.get("operation"), **fields)
+    if rc == ECREDENTIAL and details.get("reason") in _EXPIRY_ERRORS:
+        return _EXPIRY_ERRORS[details["reason"]](message, **fields)
+    return _ERRORS.get(rc, BRSError)(message, **fields)
+
+
+def _response(code: Any, message: Any, status: Any, request_id: Any) -> Dict[str, Any]:
+    """An error response shaped as botocore parses one."""
+
+    metadata: Dict[str, Any] = {"HTTPStatusCode": status, "HTTPHeaders": {}, "RetryAttempts": 0}
+    if request_id:
+        metadata["RequestId"] = request_id
+    return {"Error": {"Type": "Sender", "Code": code or "", "Message": message or ""}, "ResponseMetadata": metadata}
 
 
 #: What NativeSession.credentials returns: access key, secret key, token,

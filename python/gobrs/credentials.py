@@ -34,6 +34,18 @@ _NEVER = float("-inf")
 _EMPTY = ReadOnlyCredentials("", "", "", None)
 
 
+def _isoformat(expiry: str) -> str:
+    """Go's RFC 3339 UTC expiry ("...:05Z", "...:05.5Z") spelled as
+    boto3-refresh-session hands it out: :meth:`datetime.isoformat`, with
+    "+00:00" and microseconds when there are any."""
+
+    base, _, fraction = expiry.rstrip("Z").partition(".")
+    micro = (fraction + "000000")[:6]
+    if micro.strip("0"):
+        return f"{base}.{micro}+00:00"
+    return f"{base}+00:00"
+
+
 def _read_only(self: Any, value: Any) -> None:
     raise AttributeError("gobrs credentials are read-only")
 
@@ -121,8 +133,9 @@ class GoRefreshableCredentials(RefreshableCredentials):
         frozen = self._frozen
         if frozen.access_key != access_key or frozen.secret_key != secret_key or frozen.token != token:
             frozen = ReadOnlyCredentials(access_key, secret_key, token, None)
-        self._snapshot = (frozen, expiry)
-        self._expiry_time = datetime.fromtimestamp(expiry_ms / 1000.0, timezone.utc)
+        iso = _isoformat(expiry)
+        self._snapshot = (frozen, iso)
+        self._expiry_time = datetime.fromisoformat(iso)
         self._frozen = frozen
         if not self._native.closed:
             # reuse as long as the Go session allows, and never past expiry

@@ -13,7 +13,14 @@ from . import _lib
 from ._reprs import safe_repr, scrub_locals
 from .cache import CachedSession
 from .credentials import GoRefreshableCredentials
-from .exceptions import BRSConfigurationError, BRSValidationError, BRSWarning, _show
+from .exceptions import (
+    BRSConfigurationError,
+    BRSExpiredCredentialError,
+    BRSTypeError,
+    BRSValidationError,
+    BRSWarning,
+    _show,
+)
 from .utils.typing import Identity, Method, TemporaryCredentials
 
 #: Every method gobrs knows and the module that implements it. A module
@@ -38,7 +45,7 @@ def _check_bool(name: str, value: Any) -> bool:
 
 def _check_seconds(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BRSValidationError(
+        raise BRSTypeError(
             f"{name!r} must be a finite number of seconds, not {type(value).__name__}", param=name, value=value
         )
     try:
@@ -140,9 +147,8 @@ class BaseRefreshableSession(CachedSession):
          include/brs.h lists. It runs on a Go thread with the GIL held. It
          must not reference the session (use :func:`functools.partial`
          over a module-level function and plain values), or the session
-         could never be collected. Whatever it raises reaches the caller:
-         a :class:`~gobrs.exceptions.BRSError` as itself, anything else as
-         a BRSCredentialError whose ``__cause__`` is the exception;
+         could never be collected. Whatever it raises reaches the caller
+         as that same exception object;
        - ``param``: the user parameter the handler stands for, named in
          those errors.
     3. Override :meth:`get_identity` when the Go session's ``brs_whoami``
@@ -181,7 +187,8 @@ class BaseRefreshableSession(CachedSession):
                 stacklevel=3,
             )
             del kwargs["refresh_method"]
-        self.defer_refresh: bool = True if defer_refresh is None else _check_bool("defer_refresh", defer_refresh)
+        # as boto3-refresh-session: anything but False defers
+        self.defer_refresh: bool = defer_refresh is not False
         self.advisory_timeout: float = (
             900 if advisory_timeout is None else _check_seconds("advisory_timeout", advisory_timeout)
         )
@@ -223,9 +230,17 @@ class BaseRefreshableSession(CachedSession):
         )
         if self.refresh_timeout is not None:
             common["refresh_timeout"] = self.refresh_timeout
-        # The config (which may hold secrets) is passed on unnamed and never
-        # kept in a local of this frame, which a traceback may show.
-        native = _lib.NativeSession(_lib.Sealed({**_lib.unseal(config), **common}), handler, param)
+        # The config (which may hold secrets) is passed on sealed and never
+        # kept unsealed in a local of this frame, which a traceback may show.
+        sealed = _lib.Sealed({**_lib.unseal(config), **common})
+        try:
+            native = _lib.NativeSession(sealed, handler, param)
+        except BRSExpiredCredentialError:
+            if self.defer_refresh:
+                raise
+            # as botocore's eager credentials: an expired first answer is
+            # kept without a check, and the first read asks again
+            native = _lib.NativeSession(_lib.Sealed({**_lib.unseal(sealed), "defer_refresh": True}), handler, param)
         credentials = GoRefreshableCredentials(native, self._refresh_method)
         self._credentials = credentials
         # botocore reads credentials from its own session; clients made from
