@@ -60,6 +60,7 @@ from .exceptions import (
     BRSExpiryFormatError,
     BRSForkError,
     BRSParamValidationError,
+    BRSPickleError,
     BRSReadTimeoutError,
     BRSRequestError,
     BRSServiceValidationError,
@@ -140,11 +141,11 @@ def refuse_pickle() -> Any:
 
     Raises
     ------
-    BRSForkError
+    BRSPickleError
         Always.
     """
 
-    raise BRSForkError(PICKLE_MESSAGE)
+    raise BRSPickleError(PICKLE_MESSAGE)
 
 
 class BrsError(ctypes.Structure):

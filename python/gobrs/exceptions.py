@@ -22,6 +22,7 @@ __all__ = [
     "BRSExpiryFormatError",
     "BRSForkError",
     "BRSParamValidationError",
+    "BRSPickleError",
     "BRSReadTimeoutError",
     "BRSRequestError",
     "BRSResultTypeError",
@@ -170,6 +171,15 @@ class BRSForkError(BRSError):
     The Go runtime inside gobrs does not survive ``fork``: create sessions
     after forking, or use the ``spawn`` (or ``forkserver``) start method of
     :mod:`multiprocessing`, creating each process's sessions in it.
+    """
+
+
+class BRSPickleError(BRSForkError, TypeError, AttributeError):
+    """A session or its credentials was pickled or deep-copied: its Go
+    session belongs to this process and cannot follow the copy. Also the
+    built-in :class:`TypeError` (what ``copy.deepcopy`` of a
+    boto3-refresh-session session raises) and :class:`AttributeError` (what
+    pickling one raises), so an existing ``except`` keeps catching it.
     """
 
 
