@@ -7,6 +7,8 @@ package main
 import "C"
 
 import (
+	"net"
+	"os"
 	"sync"
 
 	"github.com/gobrs/gobrs/core"
@@ -58,4 +60,24 @@ func brsgo_channel_close() (status C.int) {
 	err := channel.Close()
 	channel = nil
 	return statusOf(err)
+}
+
+//export brsgo_host_serve
+func brsgo_host_serve(fd C.int, dir *C.char) (status C.int) {
+	defer recoverTo("brs_host_serve", &status, nil)
+	f := os.NewFile(uintptr(fd), "gobrs-host")
+	if f == nil {
+		return C.BRS_EVALIDATION
+	}
+	conn, err := net.FileConn(f) // a duplicate: fd itself is closed below
+	f.Close()
+	if err != nil {
+		return C.BRS_EVALIDATION
+	}
+	defer conn.Close()
+	return statusOf(credserver.ServeHost(conn, func(o *credserver.Options) {
+		if dir != nil {
+			o.Dir = C.GoString(dir)
+		}
+	}))
 }

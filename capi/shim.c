@@ -177,3 +177,8 @@ BRS_API int brs_channel_close(void) {
     int rc = brs_enter(0, NULL);
     return rc != BRS_OK ? rc : brsgo_channel_close();
 }
+
+BRS_API int brs_host_serve(int fd, const char *dir) {
+    int rc = brs_enter(0, NULL);
+    return rc != BRS_OK ? rc : brsgo_host_serve(fd, (char *)dir);
+}

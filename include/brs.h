@@ -337,6 +337,24 @@ void brs_set_logger(brs_log_fn fn, void *user_data);
 int brs_channel_open(const char *dir, char **path_out, char **token_out, brs_error *err);
 int brs_channel_close(void);
 
+/*
+ * Host sessions for a process that cannot run Go: the other end of the
+ * connected stream socket fd (a socketpair, say) is a process forked after
+ * the Go runtime started in it. brs_host_serve() blocks, serving that
+ * process until it closes its end (or exits, even killed): it creates and
+ * closes sessions on its command, runs their callbacks (getter, source
+ * credentials, MFA token) by asking it over fd, and serves the sessions on
+ * a channel of its own in dir (as for brs_channel_open, NULL for the
+ * default), whose path and token are the first line it writes to fd. The
+ * Python package starts a fresh interpreter that calls it when a forked
+ * child creates a session; the line protocol is core/credserver's
+ * (host.go). fd is the library's from the call on: it is closed (and was
+ * made non-blocking) when the call returns. Returns BRS_OK when
+ * the other end closed, BRS_EVALIDATION when fd is not a socket,
+ * BRS_ECONFIGURATION for an unusable dir, BRS_EFORKED in a forked child.
+ */
+int brs_host_serve(int fd, const char *dir);
+
 /* Release a string the library returned (brs_whoami). NULL is a no-op. */
 void brs_free(void *ptr);
 

@@ -291,7 +291,12 @@ class BaseRefreshableSession(boto3.session.Session):
             mandatory_timeout=self.mandatory_timeout,
             background_refresh=self.background_refresh,
         )
-        native = _lib.NativeSession(full, handler, param)
+        if _lib.forked():  # this process cannot run Go: a helper runs the session
+            from ._host import HostedSession
+
+            native: Any = HostedSession(full, handler, param)
+        else:
+            native = _lib.NativeSession(full, handler, param)
         credentials = GoRefreshableCredentials(native, self._refresh_method)
         self._credentials = credentials
         # botocore reads credentials from its own session; clients made from
