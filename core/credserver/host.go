@@ -24,8 +24,10 @@ const (
 
 // hostMsg is one line between a host and its client, either way.
 //
-// Client to host: {"id": 1, "op": "new", "config": {...}, "hooks": true}
-// creates a session (hooks: whether its callbacks go to the client);
+// Client to host: {"id": 1, "op": "new", "session": 7, "config": {...},
+// "hooks": true} creates session 7 (the client numbers its sessions, so
+// that it can answer their callbacks from the start; hooks: whether the
+// callbacks go to the client);
 // {"id": 2, "op": "close", "session": 7} closes one; {"reply": 5,
 // "answer": {...}} or {"reply": 5, "error": "text"} answers a callback.
 //
@@ -56,7 +58,6 @@ type host struct {
 	conn     io.ReadWriteCloser
 	wmu      sync.Mutex
 	sessions sync.Map // uint64 -> *core.Session
-	next     atomic.Uint64
 	calls    sync.Map // uint64 -> chan hostMsg
 	nextCall atomic.Uint64
 	gone     chan struct{}
@@ -102,10 +103,10 @@ func ServeHost(conn io.ReadWriteCloser, optFns ...func(*Options)) error {
 			if ch, ok := h.calls.LoadAndDelete(m.Reply); ok {
 				ch.(chan hostMsg) <- m
 			}
-		case m.Op == "new":
-			go h.reply(m.ID, h.open(m))
-		case m.Op == "close":
-			go h.reply(m.ID, h.close(m.Session))
+		case m.Op == "new": // may run callbacks: never on the read loop
+			go func() { h.reply(m.ID, h.open(m)) }()
+		case m.Op == "close": // waits for a refresh in flight
+			go func() { h.reply(m.ID, h.close(m.Session)) }()
 		default:
 			h.reply(m.ID, hostMsg{Error: wireError(&core.Error{Kind: core.KindValidation, Param: "op",
 				Message: "credserver: host op must be new or close"})})
@@ -145,7 +146,15 @@ func (h *host) session(id uint64) (*core.Session, error) {
 }
 
 func (h *host) open(m hostMsg) hostMsg {
-	id := h.next.Add(1)
+	id := m.Session
+	if id == 0 {
+		return hostMsg{Error: wireError(&core.Error{Kind: core.KindValidation, Param: "session",
+			Message: "credserver: a new session needs a non-zero number"})}
+	}
+	if _, dup := h.sessions.Load(id); dup {
+		return hostMsg{Error: wireError(&core.Error{Kind: core.KindValidation, Param: "session",
+			Message: "credserver: that session number is in use"})}
+	}
 	var hooks core.Hooks
 	if m.Hooks {
 		hooks = core.Hooks{

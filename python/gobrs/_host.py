@@ -224,19 +224,21 @@ class HostedSession:
         except (TypeError, ValueError) as exc:
             raise BRSValidationError(f"the session configuration cannot be encoded: {exc}") from None
         host = _get_host()
-        answer = host.command({"op": "new", "config": data, "hooks": handler is not None})
+        handle = next(host.ids)
+        if handler is not None:  # before "new": an eager first fetch calls it
+            host.handlers[handle] = handler
+        answer = host.command({"op": "new", "session": handle, "config": data, "hooks": handler is not None})
         if "error" in answer:
+            host.handlers.pop(handle, None)
             err = answer["error"]
             raise _channel._KINDS.get(err.get("kind"), BRSError)(
                 str(err.get("message")), param=err.get("param") or None, value=err.get("value") or None
             )
         self._host = host
         self._channel = host.channel
-        self._handle = int(answer["session"])
+        self._handle = handle
         self._owner = os.getpid()
-        if handler is not None:
-            host.handlers[self._handle] = handler
-        weakref.finalize(self, _close, host, self._handle)
+        weakref.finalize(self, _close, host, handle)
 
     def listen(self, fn: Callable[[Any, float], Any]) -> None:
         """Refreshes are not pushed: the copy asks the helper at its deadline."""
