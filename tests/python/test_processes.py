@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import pytest
 
@@ -33,6 +34,7 @@ SCRIPT_TIMEOUT = 120
 
 PRELUDE = '''
 import json, os, signal, sys, time, multiprocessing
+import gobrs._host
 from datetime import datetime, timedelta, timezone
 
 import gobrs
@@ -113,13 +115,13 @@ def fork_workers(n, work, deadline_s=60):
 '''
 
 
-def run_script(body: str, endpoint: str, tmp_path: Path) -> Any:
+def run_script(body: str, endpoint: str, tmp_path: Path, extra_env: Optional[Dict[str, str]] = None) -> Any:
     """Run PRELUDE + body as __main__ in a new interpreter; return the JSON
     it prints last."""
 
     path = tmp_path / "script.py"
     path.write_text(textwrap.dedent(PRELUDE) + "\n" + textwrap.dedent(body))
-    env = dict(os.environ, GOBRS_TEST_ENDPOINT=endpoint, PYTHONWARNINGS="ignore::DeprecationWarning")
+    env = dict(os.environ, GOBRS_TEST_ENDPOINT=endpoint, PYTHONWARNINGS="ignore::DeprecationWarning", **(extra_env or {}))
     proc = subprocess.run(
         [sys.executable, str(path)],
         capture_output=True,
@@ -335,3 +337,194 @@ def test_fork_pool_child_of_a_background_refreshing_parent(endpoint: str, tmp_pa
     )
     assert out["children"] == [["ok", f"ASIAGOBRSPROCBG{i}0000"] for i in (0, 1)] * 3, out
     assert out["parent"] == "ASIAGOBRSPROCBGPAREN"
+
+
+# -- sessions that survive fork (issue 13) ------------------------------------------
+
+
+def _channel_env(tmp_path: Path) -> Dict[str, str]:
+    return {"GOBRS_CHANNEL_DIR": str(tmp_path / "channel")}
+
+
+def test_preload_server_workers_share_one_refresh_per_set(endpoint: str, tmp_path: Path) -> None:
+    # gunicorn --preload: the master builds the session and a client, then
+    # forks 4 workers that make API calls (against moto) across at least 3
+    # refreshes of short-lived credentials. Every refresh is the master's
+    # getter, once for the whole tree, however many workers need it.
+    out = run_script(
+        """
+        CALLS = []
+
+        def short_getter():
+            CALLS.append(os.getpid())
+            return {"access_key": "ASIAGOBRSPRELOAD%04d" % len(CALLS), "secret_key": "s", "token": "t",
+                    "expiry_time": datetime.now(timezone.utc) + timedelta(seconds=2)}
+
+        master = RefreshableSession(method="custom", custom_credentials_method=short_getter, region_name="us-east-1")
+        sts = master.client("sts", endpoint_url=ENDPOINT)
+        sts.get_caller_identity()
+
+        def work(i):
+            seen = []
+
+            def record(request, **_):
+                key = request.headers["Authorization"].decode().split("Credential=")[1].split("/")[0]
+                if not seen or seen[-1] != key:
+                    seen.append(key)
+
+            sts.meta.events.register("before-send.sts", record)
+            while len(seen) < 4:  # the first set and three refreshes
+                assert sts.get_caller_identity()["Account"] == "123456789012"
+                time.sleep(0.02)  # pacing only: the loop ends on what it saw
+            return seen
+
+        workers = fork_workers(4, work)
+        print(json.dumps({"workers": workers, "calls": CALLS, "master": os.getpid()}))
+        """,
+        endpoint,
+        tmp_path,
+        _channel_env(tmp_path),
+    )
+    workers = out["workers"]
+    assert all(isinstance(w, list) and len(w) >= 4 for w in workers), workers
+    keys = set().union(*workers)
+    assert set(out["calls"]) == {out["master"]}  # every getter call ran in the master
+    assert len(out["calls"]) == len(keys | {"ASIAGOBRSPRELOAD0001"})  # one per set in use
+    assert len(keys) < sum(len(w) for w in workers)  # the sets were shared, not per worker
+    assert os.listdir(tmp_path / "channel") == []
+
+
+def test_parent_killed_while_children_read(endpoint: str, tmp_path: Path) -> None:
+    # The master is SIGKILLed while its children keep asking it: each
+    # child's next read fails with BRSConnectionError (bounded: the channel
+    # times out after 2 s of silence), and the child then creates a session
+    # of its own, which works.
+    path = tmp_path / "killed.py"
+    path.write_text(
+        textwrap.dedent(PRELUDE)
+        + textwrap.dedent(
+            """
+            parent = new_session("parent")
+            creds = parent.get_credentials()
+            creds.get_frozen_credentials()
+            for i in range(3):
+                if os.fork() == 0:
+                    first = creds.refresh().access_key
+                    os.write(1, b"ready\\n")  # one write: the children share the pipe
+                    failure = None
+                    while failure is None:
+                        try:
+                            creds.refresh()
+                        except BaseException as exc:
+                            failure = [type(exc).__name__, getattr(exc, "message", str(exc))]
+                        time.sleep(0.01)  # pacing only
+                    result = {"first": first, "failure": failure, "own": attempt(lambda: use_own_session(f"k{i}"))}
+                    os.write(1, json.dumps(result).encode() + b"\\n")
+                    os._exit(0)
+            signal.pause()
+            """
+        )
+    )
+    env = dict(os.environ, GOBRS_TEST_ENDPOINT=endpoint, **_channel_env(tmp_path))
+    proc = subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        for _ in range(3):
+            assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(SCRIPT_TIMEOUT)
+        results = [json.loads(proc.stdout.readline()) for _ in range(3)]  # the children keep the pipe
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    for i, result in enumerate(sorted(results, key=lambda r: r["own"][1][0])):
+        assert result["first"] == "ASIAGOBRSPROCPARENT0"
+        assert result["failure"][0] == "BRSConnectionError", result
+        assert "create a new session in this process" in result["failure"][1]
+        assert result["own"] == ["ok", [f"ASIAGOBRSPROCK{i}00000", "123456789012"]], result
+
+
+def test_no_stale_sockets_after_1000_fork_exit_cycles(endpoint: str, tmp_path: Path) -> None:
+    # 1,000 children read the master's session and exit; every 50th also
+    # creates a session of its own (a helper process with a socket of its
+    # own) and half of those kill themselves. Then a master is SIGKILLed.
+    # No socket is left behind: helpers remove theirs when their child is
+    # gone, a master at exit, and the next master removes a killed one's.
+    out = run_script(
+        """
+        parent = new_session("parent")
+        parent.credentials
+        helpers = []
+        for i in range(1000):
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(r)
+                assert parent.credentials["access_key"] == "ASIAGOBRSPROCPARENT0"
+                helper = 0
+                if i % 50 == 0:
+                    own = new_session("own")
+                    own.credentials
+                    helper = gobrs._host._host.proc.pid
+                os.write(w, str(helper).encode())
+                if i % 100 == 0:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                os._exit(0)
+            os.close(w)
+            helper = int(os.read(r, 64) or b"0")
+            os.close(r)
+            os.waitpid(pid, 0)
+            if helper:
+                helpers.append(helper)
+
+        deadline = time.monotonic() + 60
+        while any(os.path.exists(f"/proc/{p}") for p in helpers) and time.monotonic() < deadline:
+            time.sleep(0.05)  # waiting for the helpers to see their child gone
+        print(json.dumps({"helpers": len(helpers), "left": sorted(os.listdir(os.environ["GOBRS_CHANNEL_DIR"]))}))
+        """,
+        endpoint,
+        tmp_path,
+        _channel_env(tmp_path),
+    )
+    assert out["helpers"] == 20
+    assert len(out["left"]) == 1 and out["left"][0].startswith(f"{os.getpid()}-") is False  # the master's own
+    assert os.listdir(tmp_path / "channel") == []  # removed when the master exited
+
+    # a master killed with SIGKILL leaves its socket; the next one removes it
+    killed = subprocess.Popen(
+        [sys.executable, "-c", KILLED_MASTER],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, **_channel_env(tmp_path)),
+    )
+    assert killed.stdout is not None and killed.stdout.readline().strip() == "forked"
+    killed.kill()
+    killed.wait(SCRIPT_TIMEOUT)
+    assert len(os.listdir(tmp_path / "channel")) == 1  # stale
+    again = subprocess.run(
+        [sys.executable, "-c", KILLED_MASTER.replace("signal.pause()", "pass")],
+        capture_output=True,
+        text=True,
+        timeout=SCRIPT_TIMEOUT,
+        env=dict(os.environ, **_channel_env(tmp_path)),
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert os.listdir(tmp_path / "channel") == []
+
+
+KILLED_MASTER = """
+import os, signal
+from datetime import datetime, timedelta, timezone
+from gobrs import RefreshableSession
+s = RefreshableSession(method="custom", region_name="us-east-1", custom_credentials_method=lambda: {
+    "access_key": "ASIAGOBRSKILLEDMASTR", "secret_key": "s", "token": "t",
+    "expiry_time": datetime.now(timezone.utc) + timedelta(hours=1)})
+s.credentials
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+print("forked", flush=True)
+signal.pause()
+"""
