@@ -85,6 +85,7 @@ SCENARIO_LIST: Tuple[Scenario, ...] = (
     Scenario("cache", "cache.py", (), AB, 5, 1, needs_moto=True),
     Scenario("workload", "workload.py", ("--seconds", "60"), (ANCHOR, GOBRS, GOBRS_BG), 1, 1, ("--seconds", "20"),
              needs_moto=True),
+    Scenario("fork", "fork.py", (), AB, 3, 1),
     Scenario("c", "brs_bench", (), (C_SIDE,), 3, 1),
 )
 
