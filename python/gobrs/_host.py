@@ -238,7 +238,7 @@ class HostedSession:
         self._channel = host.channel
         self._handle = handle
         self._owner = os.getpid()
-        weakref.finalize(self, _close, host, handle)
+        weakref.finalize(self, _close, host, handle, False)
 
     def listen(self, fn: Callable[[Any, float], Any]) -> None:
         """Refreshes are not pushed: the copy asks the helper at its deadline."""
@@ -283,14 +283,21 @@ class HostedSession:
 
         self._closed = True
         if os.getpid() == self._owner:
-            _close(self._host, self._handle)
+            _close(self._host, self._handle, True)
 
 
-def _close(host: _Host, handle: int) -> None:
+def _close(host: _Host, handle: int, wait: bool) -> None:
+    """Close ``handle`` in the helper; wait (at most the channel's timeout)
+    for it only when asked: the collector may run this on any thread,
+    including the one that reads the helper's answers."""
+
     host.handlers.pop(handle, None)
     if host.pid != os.getpid():
         return
     try:
-        host.command({"op": "close", "session": handle}, _channel.TIMEOUT)
-    except BRSError:
+        if wait:
+            host.command({"op": "close", "session": handle}, _channel.TIMEOUT)
+        else:
+            host._send({"id": 0, "op": "close", "session": handle})
+    except (BRSError, OSError):
         pass
