@@ -1,5 +1,6 @@
-# gobrs — build, test, bench, demo. `make demo` and `make test` are the
-# contract with a new user (README.md).
+# gobrs — build, test, lint, bench, demo, and packaging (`make wheel`,
+# `make sdist`, `make install` for C). `make demo` and `make test` are the
+# contract with a new user (README.md); CONTRIBUTING.md lists the targets.
 
 GO      ?= go
 PYTHON  ?= python3
@@ -18,17 +19,75 @@ CTEST_TIMEOUT ?= 600
 # the fuzzing harness, not of the code.
 FUZZTIME ?= 3000x
 
-.PHONY: all lib venv install test test-go test-c test-python example-c fuzz fuzz-short demo bench clean
+# The one version of gobrs is the file VERSION. include/brsver.h (the C
+# macros, compiled into brs_version()) and python/gobrs/_version.py
+# (gobrs.__version__) are generated from it by `make version` and
+# committed; setup.py refuses to build when they disagree with VERSION, and
+# tests/python/test_version.py checks every place.
+VERSION_STR := $(strip $(file <VERSION))
+# The C library's soname follows the major version: libbrs.so.0 for 0.x.y.
+SONAME      := libbrs.so.$(firstword $(subst ., ,$(VERSION_STR)))
+# -s -w: no symbol table, no DWARF (Go's tracebacks need neither).
+GO_LDFLAGS  := -s -w -extldflags=-Wl,-soname,$(SONAME)
+
+
+.PHONY: prereqs all lib version venv venv-install install uninstall wheel sdist lint lint-python lint-go lint-c test test-go test-c test-python check-pyversion example-c fuzz fuzz-short demo bench clean
 
 all: lib
 
 lib: $(LIB)
 
-$(LIB): $(GOSRC) include/brs.h
+version: include/brsver.h python/gobrs/_version.py
+
+include/brsver.h: VERSION
+	@set -e; set -- $$(echo "$(VERSION_STR)" | tr . ' '); \
+	case "$(VERSION_STR)" in [0-9]*.[0-9]*.[0-9]*) ;; *) echo "VERSION must be MAJOR.MINOR.PATCH"; exit 1;; esac; \
+	{ echo '/*'; \
+	  echo ' * brsver.h — the version of gobrs (libbrs.so) for the preprocessor.'; \
+	  echo ' *'; \
+	  echo ' * Generated from the file VERSION by `make version`: do not edit. brs.h'; \
+	  echo ' * includes it. These macros tell the version of the header a program was'; \
+	  echo ' * compiled against; brs_version() tells the version of the library loaded'; \
+	  echo ' * at run time (the library returns the BRS_VERSION it was built with).'; \
+	  echo ' *'; \
+	  echo ' *   #if BRS_AT_LEAST_VERSION(0, 2, 0)'; \
+	  echo ' *   ... code that needs gobrs 0.2.0 or later ...'; \
+	  echo ' *   #endif'; \
+	  echo ' */'; \
+	  echo '#ifndef BRSVER_H'; \
+	  echo '#define BRSVER_H'; \
+	  echo ''; \
+	  echo '/* The version as a string, "MAJOR.MINOR.PATCH". */'; \
+	  echo "#define BRS_VERSION \"$(VERSION_STR)\""; \
+	  echo ''; \
+	  echo '/* The version as numbers. */'; \
+	  echo "#define BRS_VERSION_MAJOR $$1"; \
+	  echo "#define BRS_VERSION_MINOR $$2"; \
+	  echo "#define BRS_VERSION_PATCH $$3"; \
+	  echo ''; \
+	  echo '/* The version as one number, 0xXXYYZZ: 8 bits each for major, minor and'; \
+	  echo ' * patch (0.1.0 is 0x000100). A later release always has a larger number. */'; \
+	  printf '#define BRS_VERSION_NUM 0x%02x%02x%02x\n' $$1 $$2 $$3; \
+	  echo ''; \
+	  echo '/* True when this header is version x.y.z or later. */'; \
+	  echo '#define BRS_AT_LEAST_VERSION(x, y, z) \'; \
+	  echo '    (BRS_VERSION_NUM >= (((x) << 16) | ((y) << 8) | (z)))'; \
+	  echo ''; \
+	  echo '#endif /* BRSVER_H */'; \
+	} > $@.tmp && mv $@.tmp $@
+
+python/gobrs/_version.py: VERSION
+	@printf '"""The version of gobrs (generated from VERSION by `make version`: do not edit)."""\n\n__version__ = "%s"\n' "$(VERSION_STR)" > $@.tmp && mv $@.tmp $@
+
+# build/libbrs.so is the library every test, the Python package and
+# `make install` use; programs linked with -lbrs record its soname, which
+# the link build/libbrs.so.0 answers.
+$(LIB): $(GOSRC) include/brs.h include/brsver.h
 	@mkdir -p $(BUILD)
-	$(GO) build -trimpath -buildmode=c-shared -o $(LIB) ./capi
+	$(GO) build -trimpath -buildmode=c-shared -ldflags '$(GO_LDFLAGS)' -o $(LIB) ./capi
 	rm -f $(BUILD)/libbrs.h
-	cp include/brs.h $(BUILD)/brs.h
+	ln -sf libbrs.so $(BUILD)/$(SONAME)
+	cp include/brs.h include/brsver.h $(BUILD)/
 
 # The virtualenv holds the test and demo dependencies; gobrs itself is
 # installed by `pip install .`, which builds libbrs.so with Go.
@@ -46,13 +105,62 @@ $(VENV)/.installed: $(VENV)/.deps $(LIB) pyproject.toml setup.py $(shell find py
 	GOBRS_PREBUILT_LIBRARY=$(abspath $(LIB)) $(PY) -m pip install -q --no-deps --no-build-isolation --force-reinstall .
 	touch $@
 
-install: $(VENV)/.installed
+venv-install: $(VENV)/.installed
 
-test: test-go test-c test-python
+# `make install PREFIX=/usr/local` (DESTDIR too): the C library, its
+# headers and brs.pc, so that `pkg-config --cflags --libs brs` finds them.
+# libbrs.so -> libbrs.so.MAJOR -> libbrs.so.MAJOR.MINOR.PATCH.
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+
+install: $(LIB)
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+	install -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libbrs.so.$(VERSION_STR)
+	ln -sfn libbrs.so.$(VERSION_STR) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sfn $(SONAME) $(DESTDIR)$(LIBDIR)/libbrs.so
+	install -m 644 include/brs.h include/brsver.h $(DESTDIR)$(INCLUDEDIR)/
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+	  'Name: brs' \
+	  'Description: gobrs: refreshable temporary AWS credentials (C interface of libbrs)' \
+	  'Version: $(VERSION_STR)' \
+	  'Libs: -L$${libdir} -lbrs' \
+	  'Libs.private: -lpthread' \
+	  'Cflags: -I$${includedir}' > $(DESTDIR)$(LIBDIR)/pkgconfig/brs.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libbrs.so $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libbrs.so.$(VERSION_STR) \
+	  $(DESTDIR)$(INCLUDEDIR)/brs.h $(DESTDIR)$(INCLUDEDIR)/brsver.h $(DESTDIR)$(LIBDIR)/pkgconfig/brs.pc
+
+# `make prereqs`: what `make test` needs from the system, checked before
+# anything runs; one line names what is missing (.ci/run installs it).
+prereqs:
+	@missing=""; \
+	v=$$($(GO) env GOVERSION 2>/dev/null | sed 's/^go//'); \
+	case "$$v" in 1.2[6-9]*|1.[3-9][0-9]*|[2-9].*) ;; *) missing="$$missing Go>=1.26($${v:-none})";; esac; \
+	$(PYTHON) -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' 2>/dev/null || missing="$$missing python3>=3.10+venv(python3-venv)"; \
+	command -v $(CC) >/dev/null || missing="$$missing gcc"; \
+	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
+	command -v softhsm2-util >/dev/null || missing="$$missing softhsm2"; \
+	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	command -v readelf >/dev/null || missing="$$missing binutils"; \
+	{ command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ]; } || missing="$$missing mosquitto"; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: missing prerequisites:$$missing — install them (Debian/Ubuntu: apt-get install -y <name>; Go from its release archive) or run .ci/run, which does"; \
+	  exit 1; \
+	fi
+
+test: check-pyversion test-go test-c test-python
+
+# The oldest Python the code needs, as vermin reports it, must be the
+# `requires-python` of pyproject.toml (3.10, boto3-refresh-session's floor).
+PYMIN := $(shell sed -n 's/^requires-python = ">=\([0-9.]*\)"/\1/p' pyproject.toml)
+check-pyversion: $(VENV)/.deps
+	$(VENV)/bin/vermin --no-tips --violations --eval-annotations -t=$(PYMIN)- python/gobrs examples/python tests/python bench
 
 # MOTO_PYTHON: a python with moto[server], for the Go and C tests that run
 # STS against a local moto server (core/sts_moto_test.go, tests/c/test_sts.c).
-test-go: $(VENV)/.deps
+test-go: prereqs $(VENV)/.deps
 	$(GO) vet ./...
 	MOTO_PYTHON=$(abspath $(PY)) $(GO) test -race -count=1 ./...
 	$(MAKE) fuzz-short
@@ -67,6 +175,63 @@ fuzz-short:
 
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=$(if $(filter 3000x,$(FUZZTIME)),2m,$(FUZZTIME))
+
+# `make wheel`: binary wheels in dist/ for each GOARCH of WHEEL_GOARCHS,
+# tagged manylinux_2_17 (manylinux2014: glibc 2.17, Linux 3.10). That is
+# the oldest policy Go allows: Go >= 1.24 needs Linux >= 3.2, which rules
+# out manylinux1 and manylinux2010 (CentOS 5 and 6, Linux 2.6), although
+# the library's glibc symbols alone would pass for manylinux_2_5 on x86_64.
+# A library linked on this machine needs its glibc (2.34 on Debian 12), so
+# the C parts are compiled and linked by zig (PyPI's ziglang) against glibc
+# $(WHEEL_GLIBC), for either GOARCH from one machine. WHEEL_CC=gcc uses the
+# host gcc instead (aarch64-linux-gnu-gcc for arm64, skipped when it is not
+# installed), and the wheel gets the policy `auditwheel show` finds, that of
+# the host glibc. `auditwheel show` checks every wheel: a wheel that needs
+# a shared library outside the policy fails the build (there is nothing to
+# graft, so `auditwheel repair` would leave it unchanged).
+WHEEL_GOARCHS ?= amd64 arm64
+WHEEL_GLIBC   ?= 2.17
+DIST          ?= dist
+WHEEL_CC      ?= zig
+WHEEL_TOOLS   := $(VENV)/.wheel-tools
+
+$(WHEEL_TOOLS): $(VENV)/.deps
+	$(PY) -m pip install -q 'auditwheel>=6.1' 'build>=1.2' $(if $(filter zig,$(WHEEL_CC)),'ziglang>=0.13')
+	touch $@
+
+wheel: $(WHEEL_TOOLS)
+	@mkdir -p $(DIST) && rm -f $(DIST)/gobrs-$(VERSION_STR)-*.whl
+	@for a in $(WHEEL_GOARCHS); do $(MAKE) --no-print-directory wheel-$$a || exit 1; done
+
+wheel-%: $(WHEEL_TOOLS) $(GOSRC) include/brs.h include/brsver.h
+	@set -e; goarch=$*; \
+	case $$goarch in amd64) arch=x86_64;; arm64) arch=aarch64;; *) echo "wheel: GOARCH $$goarch is not supported"; exit 1;; esac; \
+	if [ "$(WHEEL_CC)" = zig ]; then \
+	  cc="$(abspath $(PY)) -m ziglang cc -target $$arch-linux-gnu.$(WHEEL_GLIBC)"; plat=manylinux_$(subst .,_,$(WHEEL_GLIBC))_$$arch; \
+	else \
+	  if [ $$goarch = "$$($(GO) env GOHOSTARCH)" ]; then cc=$${CC:-gcc}; else cc=$$arch-linux-gnu-gcc; fi; plat=linux_$$arch; \
+	  if ! command -v $$cc >/dev/null; then \
+	    echo "wheel: SKIPPED linux/$$goarch: $$cc is not installed (Debian: apt-get install gcc-$$arch-linux-gnu)"; exit 0; fi; \
+	fi; \
+	out=$(BUILD)/wheel/$$goarch; rm -rf $$out; mkdir -p $$out; \
+	echo "wheel: linux/$$goarch, CC=$$cc"; \
+	CGO_ENABLED=1 GOOS=linux GOARCH=$$goarch CC="$$cc" $(GO) build -trimpath -buildmode=c-shared -ldflags '-s -w' -o $$out/libbrs.so ./capi; \
+	rm -f $$out/libbrs.h; \
+	GOBRS_PREBUILT_LIBRARY=$(CURDIR)/$$out/libbrs.so GOBRS_PLAT_NAME=$$plat \
+	  $(PY) -m pip wheel -q --no-deps --no-build-isolation -w $$out .; \
+	whl=$$(ls $$out/gobrs-$(VERSION_STR)-*.whl); \
+	show=$$($(PY) -m auditwheel show $$whl 2>&1 | tr '\n' ' ' | sed 's/  */ /g'); echo "auditwheel show: $$show"; \
+	policy=$$(echo "$$show" | sed -n 's/.*consistent with the following platform tag: "\([a-z0-9_]*\)".*/\1/p'); \
+	case "$$show" in *"external shared libraries are required"*) echo "wheel: needs shared libraries outside the policy"; exit 1;; esac; \
+	[ -n "$$policy" ] || { echo "wheel: auditwheel found no manylinux policy"; exit 1; }; \
+	if [ $$plat = linux_$$arch ]; then $(PY) -m wheel tags --remove --platform-tag $$policy $$whl >/dev/null; whl=$$(ls $$out/gobrs-$(VERSION_STR)-*$$policy.whl); fi; \
+	mkdir -p $(DIST); mv $$whl $(DIST)/; whl=$(DIST)/$$(basename $$whl); \
+	echo "wheel: $$whl: $$(du -k $$whl | cut -f1) KiB; libbrs.so $$(du -k $$out/libbrs.so | cut -f1) KiB (stripped)"
+
+# `make sdist`: dist/gobrs-VERSION.tar.gz; `pip install` of it builds
+# libbrs.so with Go (setup.py).
+sdist: $(WHEEL_TOOLS)
+	$(PY) -m build --sdist --no-isolation -o $(DIST) .
 
 # The C tests run under valgrind memcheck against a second build of the
 # library made for it: Go's `-tags valgrind` describes goroutine stacks and
@@ -83,21 +248,22 @@ C_LINK  := -L$(BUILD) -lbrs -lpthread -Wl,--enable-new-dtags,-rpath,'$$ORIGIN/..
 $(VGLIB): $(GOSRC) include/brs.h
 	@mkdir -p $(dir $@)
 	GOEXPERIMENT=nodwarf5 CGO_CFLAGS='-O2 -g -gdwarf-4' \
-	  $(GO) build -tags valgrind -buildmode=c-shared -o $@ ./capi
+	  $(GO) build -tags valgrind -buildmode=c-shared -ldflags '-extldflags=-Wl,-soname,$(SONAME)' -o $@ ./capi
 	rm -f $(BUILD)/valgrind/libbrs.h
+	ln -sf libbrs.so $(dir $@)$(SONAME)
 
-$(BUILD)/tests/%: tests/c/%.c tests/c/harness.h include/brs.h $(LIB)
+$(BUILD)/tests/%: tests/c/%.c tests/c/harness.h include/brs.h include/brsver.h $(LIB)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(C_LINK)
 
 # The C example: built (and run) by test-c so it cannot rot.
 example-c: $(BUILD)/examples/example-c
 
-$(BUILD)/examples/example-c: examples/c/example.c include/brs.h $(LIB)
+$(BUILD)/examples/example-c: examples/c/example.c include/brs.h include/brsver.h $(LIB)
 	@mkdir -p $(BUILD)/examples
 	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(C_LINK)
 
-test-c: $(C_TESTS) $(VGLIB) $(BUILD)/examples/example-c $(VENV)/.deps
+test-c: prereqs $(C_TESTS) $(VGLIB) $(BUILD)/examples/example-c $(VENV)/.deps
 	@for t in $(C_TESTS) $(BUILD)/examples/example-c; do \
 	  echo "== $$t (valgrind)"; \
 	  GOGC=off LD_LIBRARY_PATH=$(abspath $(BUILD)/valgrind) MOTO_PYTHON=$(abspath $(PY)) \
@@ -110,11 +276,42 @@ test-c: $(C_TESTS) $(VGLIB) $(BUILD)/examples/example-c $(VENV)/.deps
 
 # The Python tests start their own moto server on 127.0.0.1 and build a
 # wheel with Go once (tests/python/test_packaging.py).
-test-python: install
+test-python: prereqs venv-install
 	$(PY) -m pytest -q tests/python
 
-demo: install
+demo: venv-install
 	$(PY) examples/python/demo.py
+
+# `make lint`: style and types (run by .ci/run). ruff and mypy come from
+# requirements-dev.txt (pinned); staticcheck from the Go module proxy at a
+# pinned version; cppcheck from Debian. The C of capi/ is also compiled
+# with -Wall -Wextra -Werror against the header cgo generates (the tests,
+# example and bench are, by their own rules).
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# a leading "_" keeps the generated Go files out of `go ... ./...`
+CGO_LINT    := $(BUILD)/_cgo_lint
+C_SOURCES   := capi/shim.c $(wildcard tests/c/*.c examples/c/*.c bench/c/*.c)
+
+lint: lint-python lint-go lint-c
+
+# each tool runs even when one before it failed, so one run shows all
+lint-python: $(VENV)/.deps
+	@rc=0; set -x; $(PY) -m ruff check . || rc=1; $(PY) -m ruff format --check . || rc=1; $(PY) -m mypy || rc=1; exit $$rc
+
+lint-go:
+	$(GO) vet ./...
+	$(GO) mod tidy -diff
+	$(GO) run $(STATICCHECK) ./...
+
+lint-c: include/brsver.h
+	@command -v cppcheck >/dev/null || { echo "make lint: cppcheck is missing — apt-get install -y cppcheck (.ci/run does)"; exit 1; }
+	@rm -rf $(CGO_LINT) && mkdir -p $(CGO_LINT)
+	cd capi && $(GO) tool cgo -objdir $(abspath $(CGO_LINT)) -- -I../include $$(grep -l '^import "C"' $$(ls *.go | grep -v _test.go))
+	@for f in $(C_SOURCES); do \
+	  $(CC) -fsyntax-only $(CFLAGS) -Iinclude -Icapi -I$(CGO_LINT) -Itests/c $$f || exit 1; \
+	done
+	cppcheck --enable=warning,style,performance,portability --std=c11 --error-exitcode=1 --inline-suppr -q \
+	  --suppress=missingIncludeSystem -Iinclude -Icapi -I$(CGO_LINT) -Itests/c $(C_SOURCES)
 
 # `make bench`: gobrs against pure-Python boto3-refresh-session (bench/README.md).
 # Its own virtualenv, bench/.venv: the latest boto3-refresh-session from PyPI,

@@ -10,7 +10,15 @@ Environment:
 ``GOBRS_PREBUILT_LIBRARY``
     Ship this libbrs.so instead of building one (no Go needed).
 ``GO``
-    The Go command to use (default ``go`` on PATH).
+    The Go command to use (default ``go`` on PATH). ``CC``, ``GOARCH`` and
+    ``CGO_*`` reach ``go build`` as usual (``make wheel`` cross-compiles so).
+``GOBRS_PLAT_NAME``
+    The wheel's platform tag (default: this machine's), for a library built
+    for another platform (``make wheel``).
+
+The version is the file ``VERSION``; the build stops when
+``include/brsver.h`` or ``python/gobrs/_version.py`` (both made from it by
+``make version``) say otherwise.
 """
 
 from __future__ import annotations
@@ -30,6 +38,23 @@ except ImportError:  # setuptools < 70.1
 
 ROOT = Path(__file__).resolve().parent
 LIBRARY = "libbrs.so"
+# -s -w: no symbol table and no DWARF (Go's tracebacks do not need them).
+GO_LDFLAGS = "-s -w"
+
+
+def check_version() -> str:
+    """Return the version in VERSION; stop if a file made from it disagrees."""
+
+    version = (ROOT / "VERSION").read_text().strip()
+    made = {
+        "include/brsver.h": f'#define BRS_VERSION "{version}"',
+        "python/gobrs/_version.py": f'__version__ = "{version}"',
+    }
+    for name, line in made.items():
+        path = ROOT / name
+        if path.is_file() and line not in path.read_text():
+            raise SystemExit(f"gobrs: {name} does not say version {version} (VERSION): run `make version`")
+    return version
 
 
 def build_library(target: Path) -> None:
@@ -54,7 +79,7 @@ def build_library(target: Path) -> None:
             "and the Go sources (capi/, core/); or set GOBRS_PREBUILT_LIBRARY "
             "to an existing libbrs.so"
         )
-    cmd = [go, "build", "-buildmode=c-shared", "-trimpath", "-o", str(target), "./capi"]
+    cmd = [go, "build", "-buildmode=c-shared", "-trimpath", "-ldflags", GO_LDFLAGS, "-o", str(target), "./capi"]
     print("gobrs:", " ".join(cmd), flush=True)
     subprocess.run(cmd, cwd=ROOT, check=True)
     header = target.with_suffix(".h")  # cgo's generated header is not shipped
@@ -85,6 +110,8 @@ class bdist_wheel(_bdist_wheel):
     """A platform wheel with no CPython ABI tie: py3-none-<platform>."""
 
     def finalize_options(self) -> None:
+        if os.environ.get("GOBRS_PLAT_NAME"):
+            self.plat_name = os.environ["GOBRS_PLAT_NAME"]
         super().finalize_options()
         self.root_is_pure = False
 
@@ -100,4 +127,5 @@ class BinaryDistribution(Distribution):
         return True
 
 
+check_version()
 setup(distclass=BinaryDistribution, cmdclass={"build_py": build_py, "bdist_wheel": bdist_wheel})

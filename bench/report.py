@@ -59,6 +59,8 @@ def _ratio_at_most(limit: float) -> Check:
 
 
 ZERO = Target("0", _at_most(0))
+# fmt: off
+# (one row a line: the table reads as the report it makes)
 ROWS: List[Row] = [
     Row("import", "import the package (fresh process)", "ms", "import", "import_ms"),
     Row("construct", "custom session, first in process", "ms", "construct-custom", "first_ms"),
@@ -69,7 +71,8 @@ ROWS: List[Row] = [
         target=Target("≥ 7x faster", _ratio_at_most(1 / 7))),
     Row("construct", "sts session, steady state", "ms", "construct-sts", "steady_ms",
         target=Target("≥ 7x faster", _ratio_at_most(1 / 7))),
-    Row("read", "per-request read, fresh credentials", "µs", "read", "read_us", target=Target("≤ 0.5 µs", _at_most(0.5))),
+    Row("read", "per-request read, fresh credentials", "µs", "read", "read_us",
+        target=Target("≤ 0.5 µs", _at_most(0.5))),
     Row("refresh", "one refresh (AssumeRole to moto), wall", "ms", "refresh", "wall_ms"),
     Row("refresh", "one refresh, CPU of the calling thread", "ms", "refresh", "cpu_ms",
         target=Target("≥ 10x lower", _ratio_at_most(0.1))),
@@ -97,8 +100,10 @@ ROWS += [
         target=Target("≤ 1/20", _ratio_at_most(1 / 20))),
     Row("cache", "client cache hit", "µs", "cache", "hit_us", target=Target("≤ 1 µs", _at_most(1.0))),
     Row("cache", "client cache hit, `client(\"s3\")`", "µs", "cache", "hit_plain_us"),
-    Row("cache", "first client call from 8 threads, errors", "", "cache", "errors", agg="sum", target=ZERO, chart=False),
-    Row("cache", "first client call from 8 threads, distinct clients", "", "cache", "distinct_max", agg="max", chart=False),
+    Row("cache", "first client call from 8 threads, errors", "", "cache", "errors", agg="sum", target=ZERO,
+        chart=False),
+    Row("cache", "first client call from 8 threads, distinct clients", "", "cache", "distinct_max", agg="max",
+        chart=False),
     Row("cache", "first client call from 8 threads, wall", "ms", "cache", "first_call_ms"),
     Row("workload", "S3 calls per second (4 threads, per 5 s slice)", "1/s", "workload", "calls_per_s"),
     Row("workload", "worst call around a refresh (per refresh)", "ms", "workload", "refresh_worst_ms"),
@@ -122,6 +127,7 @@ ROWS += [
     Row("C ABI", "brs_credentials + clear, 8 threads (aggregate, per call)", "ns", "c", "ns_8_aggregate", gobrs="c",
         anchor=None),
 ]
+# fmt: on
 
 
 def _values(runs: List[Dict[str, Any]], field: str) -> List[float]:
@@ -172,14 +178,18 @@ def aggregate(raw: Dict[str, Dict[str, List[Dict[str, Any]]]]) -> List[Dict[str,
             runs = scn.get(variant, []) if variant else []
             vals = _values(runs, row.field)
             value = _combine(vals, row.agg)
-            side[key] = None if value is None and not runs else {
-                "value": value,
-                "min": min(vals) if vals else None,
-                "max": max(vals) if vals else None,
-                "n": len(vals),
-                "runs": len(runs),
-                "failures": _errors(runs),
-            }
+            side[key] = (
+                None
+                if value is None and not runs
+                else {
+                    "value": value,
+                    "min": min(vals) if vals else None,
+                    "max": max(vals) if vals else None,
+                    "n": len(vals),
+                    "runs": len(runs),
+                    "failures": _errors(runs),
+                }
+            )
         a = side["anchor"]["value"] if side["anchor"] else None
         g = side["gobrs"]["value"] if side["gobrs"] else None
         ratio = g / a if a not in (None, 0) and g is not None else None
@@ -277,9 +287,15 @@ def chart(rows: List[Dict[str, Any]], path: Path, meta: Dict[str, Any]) -> bool:
         ax.set_xlim(lo / 3, hi * 3)
         ax.set_yticks(y, labels, fontsize=7)
         ax.axvline(1.0, color="black", linewidth=0.8)
-        for yi, r in zip(y, ratios):
-            ax.text(r, yi, f" {r:.3g} " if r >= 1 else f"{r:.3g} ", va="center", ha="left" if r >= 1 else "right",
-                    fontsize=7)
+        for yi, r in zip(y, ratios, strict=True):
+            ax.text(
+                r,
+                yi,
+                f" {r:.3g} " if r >= 1 else f"{r:.3g} ",
+                va="center",
+                ha="left" if r >= 1 else "right",
+                fontsize=7,
+            )
         ax.set_xlabel("gobrs / anchor (log scale; < 1 means gobrs is lower: faster, smaller)")
     else:
         ax.text(0.5, 0.5, "no figure measured on both libraries", ha="center", va="center")
@@ -308,7 +324,8 @@ def update_readme(readme: Path, table: str, meta: Dict[str, Any]) -> None:
         START,
         f"Last full run: {meta.get('date')}, commit {meta.get('commit') or '?'}, "
         f"{meta.get('cpus')} CPUs ({meta.get('cpu') or 'unknown CPU'}), Python {meta.get('python')}, "
-        f"boto3-refresh-session {versions.get('boto3-refresh-session')}, gobrs {versions.get('gobrs') or '(not installed)'}, "
+        f"boto3-refresh-session {versions.get('boto3-refresh-session')}, "
+        f"gobrs {versions.get('gobrs') or '(not installed)'}, "
         f"botocore {versions.get('botocore')}, moto {versions.get('moto')}; {meta.get('seconds', 0) / 60:.1f} min.",
         "",
         table,

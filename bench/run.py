@@ -83,8 +83,16 @@ SCENARIO_LIST: Tuple[Scenario, ...] = (
     Scenario("memory-custom", "memory.py", ("--method", "custom"), AB, 3, 1),
     Scenario("memory-sts", "memory.py", ("--method", "sts"), AB, 3, 1, needs_moto=True),
     Scenario("cache", "cache.py", (), AB, 5, 1, needs_moto=True),
-    Scenario("workload", "workload.py", ("--seconds", "60"), (ANCHOR, GOBRS, GOBRS_BG), 1, 1, ("--seconds", "20"),
-             needs_moto=True),
+    Scenario(
+        "workload",
+        "workload.py",
+        ("--seconds", "60"),
+        (ANCHOR, GOBRS, GOBRS_BG),
+        1,
+        1,
+        ("--seconds", "20"),
+        needs_moto=True,
+    ),
     Scenario("fork", "fork.py", (), AB, 3, 1),
     Scenario("c", "brs_bench", (), (C_SIDE,), 3, 1),
 )
@@ -200,7 +208,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions; writes results/quick.*")
     parser.add_argument("--only", default="", help="comma-separated scenario ids")
     parser.add_argument("--libs", default="anchor,gobrs", help="anchor, gobrs or both")
-    parser.add_argument("--c-bench", default=str(ROOT / "build" / "bench" / "brs_bench"), help="the compiled C benchmark")
+    parser.add_argument(
+        "--c-bench", default=str(ROOT / "build" / "bench" / "brs_bench"), help="the compiled C benchmark"
+    )
     parser.add_argument("--out", default="", help="results name (default latest, or quick with --quick)")
     parser.add_argument("--no-readme", action="store_true", help="do not update the table in bench/README.md")
     opts = parser.parse_args()
@@ -215,8 +225,10 @@ def main() -> int:
         notes.append("boto3-refresh-session is not installed in this interpreter: its column is empty.")
     c_bench = Path(opts.c_bench)
     if not c_bench.exists():
-        notes.append(f"{c_bench.relative_to(ROOT) if c_bench.is_relative_to(ROOT) else c_bench} is not built "
-                     "(`make lib` and the C ABI): the C figures are empty.")
+        notes.append(
+            f"{c_bench.relative_to(ROOT) if c_bench.is_relative_to(ROOT) else c_bench} is not built "
+            "(`make lib` and the C ABI): the C figures are empty."
+        )
     only = {x for x in opts.only.split(",") if x}
     unknown = only - {s.id for s in SCENARIO_LIST}
     if unknown:
@@ -251,8 +263,10 @@ def main() -> int:
                         result = {"error": f"no valid run in {RETRIES + 1} attempts: {result['retry']}"}
                     per[v.name].append(result)
                     status = result.get("error", "ok")
-                    print(f"  {scn.id:<22} {v.name:<9} {rep + 1}/{reps}  {time.monotonic() - t0:5.1f} s  {status}",
-                          file=sys.stderr)
+                    print(
+                        f"  {scn.id:<22} {v.name:<9} {rep + 1}/{reps}  {time.monotonic() - t0:5.1f} s  {status}",
+                        file=sys.stderr,
+                    )
             raw[scn.id] = per
     elapsed = time.monotonic() - started
 
@@ -262,8 +276,10 @@ def main() -> int:
             if failed:
                 notes.append(f"{scn_id} / {variant}: {len(failed)} kind(s) of failure, e.g. {failed[0]}")
     if retried:
-        notes.append(f"{len(retried)} run(s) discarded and run again (the scheduler woke the scenario too late "
-                     f"to measure inside the window): {'; '.join(retried)}")
+        notes.append(
+            f"{len(retried)} run(s) discarded and run again (the scheduler woke the scenario too late "
+            f"to measure inside the window): {'; '.join(retried)}"
+        )
     meta = metadata(libs, c_bench)
     meta.update(quick=opts.quick, seconds=round(elapsed, 1), notes=notes)
     rows = report.aggregate(raw)

@@ -19,9 +19,6 @@
 
 #define BRS_API __attribute__((visibility("default")))
 
-/* The library version; keep in step with the Python package. */
-#define BRS_VERSION "0.1.0"
-
 /* Set in a child process created by fork() after the library was loaded. */
 static volatile sig_atomic_t brs_forked = 0;
 
@@ -63,6 +60,7 @@ static int brs_enter(brs_session session, brs_error *err) {
     return BRS_OK;
 }
 
+/* BRS_VERSION comes from include/brsver.h (through brs.h), made from VERSION. */
 BRS_API const char *brs_version(void) { return BRS_VERSION; }
 
 BRS_API int brs_new_session(const char *config_json, brs_callback callback, void *user_data,

@@ -919,13 +919,13 @@ func TestBackgroundRefreshBackoff(t *testing.T) {
 // A reader's successful refresh ends the background backoff: the next
 // timer is the new entry's renewal.
 func TestBackgroundBackoffEndsOnReaderRefresh(t *testing.T) {
-	clock, p, s, healthy, e := failingBackgroundSession(t)
+	clock, p, s, healthy, _ := failingBackgroundSession(t)
 	waitFor(t, "the backoff timer", func() bool { return clock.Waiters() == 1 })
 	healthy.Store(true)
 	if _, err := s.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	e = s.curForTest()
+	e := s.curForTest()
 	waitArmed(t, clock, e.renewAt)
 	clock.Advance(4 * time.Second) // the old backoff timer fires to no one
 	if p.Calls() != 3 {

@@ -54,6 +54,8 @@
 #ifndef BRS_H
 #define BRS_H
 
+#include "brsver.h" /* BRS_VERSION, BRS_VERSION_NUM, BRS_AT_LEAST_VERSION */
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -19,11 +19,39 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from typing import Any, List
+from typing import Any, Dict, List, Tuple
 
 import common
 
 THREADS = 8
+
+
+def first_call_burst(session: Any, kw: Dict[str, Any], errors: List[str]) -> Tuple[float, List[Any]]:
+    """THREADS threads call ``session.client("s3", **kw)`` at once (a
+    barrier); return the burst's wall time and the clients they got, and
+    append the name of each exception raised to ``errors``."""
+    barrier = threading.Barrier(THREADS)
+    got: List[Any] = []
+    lock = threading.Lock()
+
+    def call() -> None:
+        barrier.wait()
+        try:
+            c = session.client("s3", **kw)
+        except Exception as exc:  # counted, not raised
+            with lock:
+                errors.append(type(exc).__name__)
+            return
+        with lock:
+            got.append(c)
+
+    threads = [threading.Thread(target=call) for _ in range(THREADS)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0, got
 
 
 def main() -> None:
@@ -49,28 +77,8 @@ def main() -> None:
     bursts: List[float] = []
     for _ in range(args.trials):
         fresh = common.custom_session(mod, getter, **common.session_kwargs(args))
-        barrier = threading.Barrier(THREADS)
-        got: List[Any] = []
-        lock = threading.Lock()
-
-        def call() -> None:
-            barrier.wait()
-            try:
-                c = fresh.client("s3", **kw)
-            except Exception as exc:  # counted, not raised
-                with lock:
-                    errors.append(type(exc).__name__)
-                return
-            with lock:
-                got.append(c)
-
-        threads = [threading.Thread(target=call) for _ in range(THREADS)]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        bursts.append(time.perf_counter() - t0)
+        seconds, got = first_call_burst(fresh, kw, errors)
+        bursts.append(seconds)
         distinct.append(len({id(c) for c in got}))
     common.emit(
         {

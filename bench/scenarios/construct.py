@@ -25,8 +25,10 @@ import common
 def main() -> None:
     """Run the scenario."""
     args = common.parse_args(
-        lambda p: (p.add_argument("--method", choices=["custom", "sts"], required=True),
-                   p.add_argument("--n", type=int, default=20))
+        lambda p: (
+            p.add_argument("--method", choices=["custom", "sts"], required=True),
+            p.add_argument("--n", type=int, default=20),
+        )
     )
     t_import = time.perf_counter()
     mod = common.load(args.lib)

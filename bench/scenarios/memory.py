@@ -18,8 +18,10 @@ import common
 def main() -> None:
     """Run the scenario."""
     args = common.parse_args(
-        lambda p: (p.add_argument("--method", choices=["custom", "sts"], required=True),
-                   p.add_argument("--n", type=int, default=100))
+        lambda p: (
+            p.add_argument("--method", choices=["custom", "sts"], required=True),
+            p.add_argument("--n", type=int, default=100),
+        )
     )
     mod = common.load(args.lib)
     getter = common.Getter(lifetime=3600)

@@ -145,8 +145,10 @@ def sts_demo(endpoint: str) -> bool:
     buckets = len(s3.list_buckets()["Buckets"])
     identity = session.whoami()
     say(f"sts: whoami -> {identity['Arn']}")
-    say(f"sts: ListBuckets ({buckets} buckets) signed with the assumed key {keys[-1]}, "
-        f"expiring {session.credentials['expiry_time']}")
+    say(
+        f"sts: ListBuckets ({buckets} buckets) signed with the assumed key {keys[-1]}, "
+        f"expiring {session.credentials['expiry_time']}"
+    )
     session.close()
     return ":assumed-role/gobrs-demo/" in identity["Arn"] and keys[-1] != "DEMOSOURCEKEY"
 

@@ -22,7 +22,7 @@ import importlib
 import importlib.util
 from typing import TYPE_CHECKING, Any, Dict, List
 
-__version__ = "0.1.0"
+from ._version import __version__ as __version__
 
 # public name -> module that defines it (imported on first access)
 _EXPORTS: Dict[str, str] = {
@@ -50,10 +50,35 @@ _EXPORTS: Dict[str, str] = {
     "ResourceCacheError": "gobrs.cache",
     "ResourceCacheExistsError": "gobrs.cache",
     "ResourceCacheNotFoundError": "gobrs.cache",
+    "ClientCacheKey": "gobrs.cache",
+    "ResourceCacheKey": "gobrs.cache",
     "TemporaryCredentials": "gobrs.utils.typing",
     "Identity": "gobrs.utils.typing",
     "EvictionPolicy": "gobrs.utils.typing",
     "Method": "gobrs.utils.typing",
+    "RefreshMethod": "gobrs.utils.typing",
+    "RegistryKey": "gobrs.utils.typing",
+    "AssumeRoleParams": "gobrs.utils.typing",
+    "STSClientParams": "gobrs.utils.typing",
+    "PKCS11": "gobrs.utils.typing",
+    "Transport": "gobrs.utils.typing",
+    "IOT_EXTRA_INSTALLED": "gobrs.utils.extras",
+}
+
+# submodules reachable as attributes, as boto3-refresh-session's are
+# (``boto3_refresh_session.config`` is its ``utils.config``)
+_SUBMODULES: Dict[str, str] = {
+    "cache": "gobrs.cache",
+    "config": "gobrs.utils.config",
+    "custom": "gobrs.custom",
+    "exceptions": "gobrs.exceptions",
+    "extras": "gobrs.utils.extras",
+    "iot": "gobrs.iot",
+    "methods": "gobrs.methods",
+    "session": "gobrs.session",
+    "sts": "gobrs.sts",
+    "typing": "gobrs.utils.typing",
+    "utils": "gobrs.utils",
 }
 
 
@@ -94,9 +119,22 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .utils.typing import Identity as Identity
     from .utils.typing import Method as Method
     from .utils.typing import TemporaryCredentials as TemporaryCredentials
+    from .utils.typing import AssumeRoleParams as AssumeRoleParams
+    from .utils.typing import STSClientParams as STSClientParams
+    from .utils.typing import RefreshMethod as RefreshMethod
+    from .utils.typing import RegistryKey as RegistryKey
+    from .utils.typing import PKCS11 as PKCS11
+    from .utils.typing import Transport as Transport
+    from .utils.extras import IOT_EXTRA_INSTALLED as IOT_EXTRA_INSTALLED
+    from .cache import ClientCacheKey as ClientCacheKey
+    from .cache import ResourceCacheKey as ResourceCacheKey
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        value = importlib.import_module(_SUBMODULES[name])
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'gobrs' has no attribute {name!r}")
@@ -111,4 +149,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> List[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBMODULES))

@@ -200,6 +200,14 @@ class GoRefreshableCredentials(RefreshableCredentials):
         # the Go session cannot follow a copy into another process
         return _lib.refuse_pickle()
 
+    def __copy__(self) -> "GoRefreshableCredentials":
+        """A shallow copy, as botocore's: reads from the same Go session."""
+
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        _lib.track(twin)
+        return twin
+
     def __repr__(self) -> str:
         frozen, expiry = self._snapshot
         return (

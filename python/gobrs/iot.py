@@ -5,44 +5,19 @@ from __future__ import annotations
 
 __all__ = ["IOTX509RefreshableSession", "PKCS11"]
 
+import functools
 import math
 import os
 import re
-from typing import Any, Dict, Mapping, Optional, TypedDict, Union
+from typing import Any, Dict, Mapping, Optional, Union
 
-from .exceptions import BRSValidationError, BRSWarning
+from .exceptions import BRSConfigurationError, BRSValidationError, BRSWarning
 from .session import BaseRefreshableSession
-from .utils.typing import Identity
+from .utils.typing import PKCS11, Identity, Transport
 
 #: A certificate, key or CA bundle: a path (``str`` or path-like) or the PEM
 #: itself (``bytes``).
 PEMInput = Union[str, bytes, bytearray, "os.PathLike[str]"]
-
-
-class PKCS11(TypedDict, total=False):
-    """A private key held by a PKCS#11 token.
-
-    Attributes
-    ----------
-    pkcs11_lib : str
-        Required. The path of the PKCS#11 module (``.so``).
-    user_pin : str | None
-        The user PIN; None skips the login.
-    slot_id : int | None
-        Choose the token by slot.
-    token_label : str | None
-        Choose the token by label. With neither ``slot_id`` nor
-        ``token_label`` the module must have exactly one initialized token.
-    private_key_label : str | None
-        Choose the key by label. Without it the token must hold exactly one
-        private key.
-    """
-
-    pkcs11_lib: str
-    user_pin: Optional[str]
-    slot_id: Optional[int]
-    token_label: Optional[str]
-    private_key_label: Optional[str]
 
 
 _PKCS11_TYPES: Dict[str, type | tuple[type, ...]] = {
@@ -117,11 +92,15 @@ def _check_pkcs11(pkcs11: Any) -> Dict[str, Any]:
 
 
 def _normalize_endpoint(endpoint: str) -> str:
-    """Rewrite a data endpoint to the credentials endpoint, with a warning.
+    """Drop an ``https://`` prefix, and rewrite a data endpoint to the
+    credentials endpoint with a warning.
 
     Everything else about the endpoint is checked by the Go core.
     """
 
+    if endpoint[:8].lower() == "https://":
+        # accepted as boto3-refresh-session accepts it; the Go core takes the host
+        endpoint = endpoint[8:].rstrip("/")
     if ".credentials.iot." in endpoint or "-ats.iot." not in endpoint:
         return endpoint
     rewritten = endpoint.replace("-ats.iot.", ".credentials.iot.", 1)
@@ -180,6 +159,9 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
         Requested credential lifetime, 900 to 43200 seconds, sent as
         ``x-amzn-iot-credential-duration-seconds``; the role alias's own
         limit still applies. Default None.
+    awscrt_log_level : awscrt.io.LogLevel, optional
+        Accepted for boto3-refresh-session's sake and has no effect: gobrs
+        fetches credentials without the AWS CRT. Default None.
     defer_refresh : bool = True, optional
         Fetch the first credentials at first use (True) or now (False, and
         a failure raises here). Default True.
@@ -212,6 +194,11 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
         The request timeout in seconds.
     duration_seconds : int | None
         The requested credential lifetime.
+    certificate, private_key, ca : bytes | None
+        The PEM of the certificate, its key and the CA bundle (read from
+        the files given as paths), which :meth:`mqtt` connects with.
+    pkcs11 : dict | None
+        The PKCS#11 key's settings.
     credentials : TemporaryCredentials
         The current temporary AWS security credentials.
 
@@ -243,8 +230,9 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
 
     Notes
     -----
-    boto3-refresh-session's ``mqtt()`` helper and ``awscrt_log_level`` are
-    not provided: gobrs only fetches credentials (see docs/iot.md).
+    :meth:`mqtt` needs the ``iot`` extra (``pip install gobrs[iot]``, which
+    installs awsiotsdk), as in boto3-refresh-session; fetching credentials
+    does not.
 
     Examples
     --------
@@ -276,6 +264,7 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
         verify_peer: bool = True,
         timeout: Optional[float] = 10.0,
         duration_seconds: Optional[int] = None,
+        awscrt_log_level: Any = None,
         defer_refresh: bool = True,
         advisory_timeout: float = 900,
         mandatory_timeout: float = 600,
@@ -343,6 +332,23 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
         self.timeout: float = float(timeout)
         self.duration_seconds: Optional[int] = duration_seconds
         self._start(config)
+        # what mqtt() connects with, as boto3-refresh-session keeps them
+        self.certificate: Optional[bytes] = _read_bytes("certificate", certificate)
+        self.private_key = _read_bytes("private_key", private_key)
+        self.ca: Optional[bytes] = _read_bytes("ca", ca)
+        self.pkcs11: Optional[Dict[str, Any]] = None if pkcs11 is None else _check_pkcs11(pkcs11)
+
+    @property
+    def private_key(self) -> Optional[bytes]:
+        """The PEM of the private key (read from its file if a path was
+        given), which :meth:`mqtt` connects with; kept out of reprs."""
+
+        hidden = self.__dict__.get("_private_key")
+        return None if hidden is None else hidden.value
+
+    @private_key.setter
+    def private_key(self, value: Optional[bytes]) -> None:
+        self.__dict__["_private_key"] = None if value is None else _Hidden(value)
 
     def get_identity(self) -> Identity:
         """Returns metadata about the current caller identity.
@@ -359,3 +365,174 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
 
         answer = self.client("sts").get_caller_identity()
         return {k: v for k, v in answer.items() if k != "ResponseMetadata"}  # type: ignore[return-value]
+
+    def mqtt(
+        self,
+        *,
+        endpoint: str,
+        client_id: str,
+        transport: Transport = "x509",
+        certificate: Optional[PEMInput] = None,
+        private_key: Optional[PEMInput] = None,
+        ca: Optional[PEMInput] = None,
+        pkcs11: Optional[PKCS11 | Dict[str, Any]] = None,
+        region: Optional[str] = None,
+        keep_alive_secs: int = 60,
+        clean_start: bool = True,
+        port: Optional[int] = None,
+        use_alpn: bool = False,
+    ) -> Any:
+        """Returns an MQTT connection (not yet connected) to AWS IoT Core,
+        as boto3-refresh-session's ``mqtt()``. Needs the ``iot`` extra.
+
+        The certificate, key and CA go to the AWS CRT in memory; nothing is
+        written to a file.
+
+        Parameters
+        ----------
+        endpoint : str
+            The MQTT (data) endpoint, e.g.
+            ``<id>-ats.iot.<region>.amazonaws.com``.
+        client_id : str
+            The MQTT client id.
+        transport : Transport = "x509", optional
+            ``"x509"``: mutual TLS with the device certificate;
+            ``"ws"``: MQTT over WebSockets signed with the session's
+            credentials.
+        certificate, private_key, ca : str | bytes, optional
+            A path or the PEM; default the session's.
+        pkcs11 : PKCS11 | Dict[str, Any], optional
+            A key on a PKCS#11 token instead of ``private_key``; default the
+            session's.
+        region : str, optional
+            The region (WebSockets signing); default the session's.
+        keep_alive_secs : int = 60, optional
+            The MQTT keep-alive.
+        clean_start : bool = True, optional
+            Whether to start a clean MQTT session.
+        port : int, optional
+            Default 443 with ALPN or WebSockets, else 8883.
+        use_alpn : bool = False, optional
+            Use ALPN ``x-amzn-mqtt-ca`` (for port 443).
+
+        Returns
+        -------
+        awscrt.mqtt.Connection
+            Call ``connect()`` on it.
+
+        Raises
+        ------
+        BRSConfigurationError
+            Without the ``iot`` extra, or with both or neither of a key and
+            ``pkcs11``, or without a certificate (``x509``).
+        BRSValidationError
+            For a bad ``transport``, file or ``pkcs11``.
+        """
+
+        from .utils.extras import IOT_EXTRA_INSTALLED
+
+        if not IOT_EXTRA_INSTALLED:
+            raise BRSConfigurationError(
+                "mqtt() needs the 'iot' extra: pip install gobrs[iot] (awsiotsdk)", param="mqtt"
+            )
+        if transport not in ("x509", "ws"):
+            raise BRSValidationError("Transport must be 'x509' or 'ws'", param="transport", value=transport)
+        region = self.region_name if region is None else region
+        cert_bytes = _read_bytes("certificate", certificate, self.certificate)
+        key_bytes = _read_bytes("private_key", private_key, self.private_key)
+        ca_bytes = _read_bytes("ca", ca, self.ca)
+        if pkcs11 is None:
+            hsm = self.pkcs11
+        elif isinstance(pkcs11, dict):
+            hsm = _check_pkcs11(pkcs11)
+            if "pkcs11_lib" not in hsm:
+                raise BRSConfigurationError(
+                    "PKCS#11 library path must be provided as 'pkcs11_lib' in 'pkcs11'.", param="pkcs11_lib"
+                )
+            if not os.path.isfile(os.path.expanduser(hsm["pkcs11_lib"])):
+                raise BRSValidationError(
+                    "'pkcs11_lib' in 'pkcs11' is not a file.", param="pkcs11_lib", value=hsm["pkcs11_lib"]
+                )
+        else:
+            raise BRSValidationError(
+                "Invalid PKCS#11 configuration provided.", param="pkcs11", value=type(pkcs11).__name__
+            )
+        if transport == "x509":
+            if (key_bytes is None) == (hsm is None):
+                raise BRSConfigurationError(
+                    "For transport='x509', provide exactly one of 'private_key' (bytes/path) or 'pkcs11'.",
+                    param="private_key/pkcs11",
+                )
+            if cert_bytes is None:
+                raise BRSConfigurationError("Certificate is required for transport='x509'", param="certificate")
+
+        from awscrt import auth, io
+        from awsiot import mqtt_connection_builder
+
+        loop = io.EventLoopGroup(1)
+        bootstrap = io.ClientBootstrap(loop, io.DefaultHostResolver(loop))
+        common: Dict[str, Any] = dict(
+            endpoint=endpoint,
+            client_bootstrap=bootstrap,
+            client_id=client_id,
+            clean_session=clean_start,
+            keep_alive_secs=keep_alive_secs,
+            ca_bytes=ca_bytes,
+        )
+        if transport == "ws":
+            return mqtt_connection_builder.websockets_with_default_aws_signing(
+                region=region,
+                credentials_provider=auth.AwsCredentialsProvider.new_delegate(
+                    functools.partial(_crt_credentials, self._creds())
+                ),
+                port=port or 443,
+                **common,
+            )
+        common.update(port=port or (443 if use_alpn else 8883), alpn_list=["x-amzn-mqtt-ca"] if use_alpn else None)
+        if hsm is not None:
+            return mqtt_connection_builder.mtls_with_pkcs11(
+                pkcs11_lib=io.Pkcs11Lib(file=hsm["pkcs11_lib"]),
+                user_pin=hsm.get("user_pin"),
+                slot_id=hsm.get("slot_id"),
+                token_label=hsm.get("token_label"),
+                private_key_label=hsm.get("private_key_label"),
+                cert_bytes=cert_bytes,
+                **common,
+            )
+        return mqtt_connection_builder.mtls_from_bytes(cert_bytes=cert_bytes, pri_key_bytes=key_bytes, **common)
+
+
+class _Hidden:
+    """Holds a secret; its repr shows nothing of it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bytes) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "'****'"
+
+
+def _read_bytes(name: str, value: Any, default: Optional[bytes] = None) -> Optional[bytes]:
+    """A certificate, key or CA as bytes: the PEM given, or the file's
+    content; ``default`` for None. Nothing of the value appears in an
+    error (it may be a key)."""
+
+    if value is None:
+        return default
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, (str, os.PathLike)) and os.path.isfile(os.path.expanduser(os.fspath(value))):
+        with open(os.path.expanduser(os.fspath(value)), "rb") as f:
+            return f.read()
+    raise BRSValidationError(f"Invalid {name} provided.", param=name, value=type(value).__name__)
+
+
+def _crt_credentials(credentials: Any) -> Any:
+    """The session's current credentials for the AWS CRT (WebSockets)."""
+
+    from awscrt.auth import AwsCredentials
+
+    frozen = credentials.get_frozen_credentials()
+    return AwsCredentials(frozen.access_key, frozen.secret_key, frozen.token)

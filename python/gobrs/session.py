@@ -9,16 +9,11 @@ import importlib
 import math
 from typing import Any, ClassVar, Dict, List, Mapping, Optional
 
-import boto3.session
-
-from boto3.resources.base import ServiceResource
-from botocore.client import BaseClient
-
 from . import _lib
-from .cache import SessionCache, _hit
+from .cache import CachedSession
 from .credentials import GoRefreshableCredentials
 from .exceptions import BRSConfigurationError, BRSValidationError, BRSWarning, _show
-from .utils.typing import EvictionPolicy, Identity, Method, TemporaryCredentials
+from .utils.typing import Identity, Method, TemporaryCredentials
 
 #: Every method gobrs knows and the module that implements it. A module
 #: registers its class by subclassing BaseRefreshableSession with
@@ -58,7 +53,7 @@ def _check_seconds(name: str, value: Any) -> float:
     return value
 
 
-class BaseRefreshableSession(boto3.session.Session):
+class BaseRefreshableSession(CachedSession):
     """A :class:`boto3.session.Session` whose credentials come from a gobrs
     Go session and are refreshed by it.
 
@@ -91,11 +86,18 @@ class BaseRefreshableSession(boto3.session.Session):
 
     Attributes
     ----------
-    cache : SessionCache
-        The client and resource caches: :meth:`client` and :meth:`resource`
-        return the same object for calls boto3 would answer alike
-        (``cache.client.LRU``, ``cache.resource["LFU"]``...; see
-        :mod:`gobrs.cache`).
+    cache : boto3_client_cache.SessionCache
+        The client and resource caches of boto3-client-cache, as in
+        boto3-refresh-session: :meth:`client` and :meth:`resource` return
+        the object cached under ``ClientCacheKey(*args, **kwargs)`` /
+        ``ResourceCacheKey(*args, **kwargs)`` (``cache.client.LRU``,
+        ``cache["resource"]["LFU"]``...; see :mod:`gobrs.cache`).
+    refresh_method : str
+        What botocore reports as the credentials' ``method``
+        (``"custom"``, ``"sts-assume-role"``, ``"iot-x509"``).
+    registry : dict
+        Every registered method key and its session class (class
+        attribute, as in boto3-refresh-session).
 
     Other Parameters
     ----------------
@@ -142,6 +144,8 @@ class BaseRefreshableSession(boto3.session.Session):
     _brs_method: ClassVar[str] = ""
     #: What botocore reports as the credentials' ``method``.
     _refresh_method: ClassVar[str] = ""
+    #: Every registered method key and its session class.
+    registry: ClassVar[Dict[str, type["BaseRefreshableSession"]]] = _registry
 
     def __init_subclass__(cls, registry_key: Optional[str] = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -175,95 +179,7 @@ class BaseRefreshableSession(boto3.session.Session):
         self.background_refresh: bool = _check_bool("background_refresh", background_refresh)
         self.refresh_method: str = self._refresh_method
         self._credentials: Optional[GoRefreshableCredentials] = None
-        self.cache: SessionCache = SessionCache(self)
         super().__init__(**kwargs)
-
-    # boto3's own, uncached methods: the cache builds with them
-    _uncached_client = boto3.session.Session.client
-    _uncached_resource = boto3.session.Session.resource
-
-    def client(  # type: ignore[override]
-        self,
-        *args: Any,
-        eviction_policy: Optional[EvictionPolicy] = None,
-        max_size: Optional[int] = None,
-        **kwargs: Any,
-    ) -> BaseClient:
-        """Returns the cached client for these arguments, creating and caching
-        it on the first call.
-
-        Calls that boto3 would answer alike share one client: the service
-        name by position or keyword, the session's region (and other
-        defaults) filled in, a ``Config`` compared by value. See
-        :mod:`gobrs.cache`.
-
-        Parameters
-        ----------
-        eviction_policy : EvictionPolicy, optional
-            The cache to use, "LRU" or "LFU". Case sensitive. Defaults to
-            "LRU".
-        max_size : int | None, optional
-            The maximum size of that cache. If None, its size is left as it
-            is; a new cache is unbounded. A smaller value than the current
-            one evicts clients at once. Default None.
-        *args, **kwargs
-            The arguments of :meth:`boto3.session.Session.client`.
-
-        Returns
-        -------
-        BaseClient
-            The cached client.
-
-        Raises
-        ------
-        ClientCacheError
-            If ``eviction_policy`` or ``max_size`` is invalid.
-        """
-
-        if eviction_policy is None and max_size is None:
-            entry = _hit(self.cache._client_aliases, args, kwargs)
-            if entry is not None:
-                return entry.value
-        return self.cache.get_client(self._uncached_client, args, kwargs, eviction_policy, max_size)
-
-    def resource(  # type: ignore[override]
-        self,
-        *args: Any,
-        eviction_policy: Optional[EvictionPolicy] = None,
-        max_size: Optional[int] = None,
-        **kwargs: Any,
-    ) -> ServiceResource:
-        """Returns the cached resource for these arguments, creating and
-        caching it on the first call.
-
-        Parameters
-        ----------
-        eviction_policy : EvictionPolicy, optional
-            The cache to use, "LRU" or "LFU". Case sensitive. Defaults to
-            "LRU".
-        max_size : int | None, optional
-            The maximum size of that cache. If None, its size is left as it
-            is; a new cache is unbounded. A smaller value than the current
-            one evicts resources at once. Default None.
-        *args, **kwargs
-            The arguments of :meth:`boto3.session.Session.resource`.
-
-        Returns
-        -------
-        ServiceResource
-            The cached resource.
-
-        Raises
-        ------
-        ResourceCacheError
-            If ``eviction_policy`` or ``max_size`` is invalid.
-        """
-
-        if eviction_policy is None and max_size is None:
-            entry = _hit(self.cache._resource_aliases, args, kwargs)
-            if entry is not None:
-                return entry.value
-        return self.cache.get_resource(self._uncached_resource, args, kwargs, eviction_policy, max_size)
 
     def _start(
         self,
@@ -376,7 +292,7 @@ class BaseRefreshableSession(boto3.session.Session):
 
         if self._credentials is not None:
             self._credentials.close()
-        self.cache.clear()
+        self._clear_cache()
 
     @property
     def closed(self) -> bool:
@@ -411,6 +327,8 @@ class BaseRefreshableSession(boto3.session.Session):
 def _session_class(method: Any) -> type[BaseRefreshableSession]:
     """Return the session class of ``method``, importing its module."""
 
+    if isinstance(method, str) and method in _registry:
+        return _registry[method]
     if not isinstance(method, str) or method not in _METHOD_MODULES:
         choices = ", ".join(repr(m) for m in sorted(_METHOD_MODULES))
         raise BRSValidationError(

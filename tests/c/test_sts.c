@@ -53,11 +53,11 @@ static int start_moto(void) {
     char port[16];
     snprintf(port, sizeof port, "%d", moto_port);
     snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", moto_port);
-    char *argv[] = {(char *)py, "-m", "moto.server", "-H", "127.0.0.1", "-p", port, NULL};
     moto_pid = fork();
     if (moto_pid < 0) return -1;
     if (moto_pid == 0) {
         /* Child: only async-signal-safe calls until exec. */
+        char *argv[] = {(char *)py, "-m", "moto.server", "-H", "127.0.0.1", "-p", port, NULL};
         int devnull = open("/dev/null", O_RDWR);
         if (devnull >= 0) {
             dup2(devnull, STDOUT_FILENO);

@@ -1,6 +1,7 @@
 """The cache wired into gobrs sessions: ``session.client``/``resource`` are
-cached, ``session.cache`` is there, the errors are gobrs errors, and a
-cached client keeps signing with the credentials of the latest refresh."""
+cached, ``session.cache`` is boto3-client-cache's, its errors are
+boto3-client-cache's classes, and a cached client keeps signing with the
+credentials of the latest refresh."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 import time
 from typing import Any, List
 
+import boto3_client_cache
 import pytest
 from botocore.client import BaseClient
 from botocore.config import Config
@@ -16,11 +18,11 @@ from conftest import record_access_keys
 import gobrs
 import gobrs.cache
 from gobrs import (
-    BRSError,
     ClientCacheError,
+    ClientCacheKey,
     ClientCacheNotFoundError,
     RefreshableSession,
-    ResourceCacheError,
+    ResourceCacheNotFoundError,
     SessionCache,
 )
 
@@ -43,19 +45,20 @@ def test_session_has_a_cache_and_caches_clients(getter) -> None:
     c = s.client("sqs")
     assert isinstance(c, BaseClient)
     assert s.client("sqs") is c
-    assert s.client(service_name="sqs", region_name=REGION) is c
+    assert s.client(service_name="sqs") is c
     assert s.client("sqs", eviction_policy="LFU") is not c
-    assert s.cache.client.LRU.key("sqs") in s.cache.client.LRU
+    assert ClientCacheKey("sqs") in s.cache.client.LRU
     r = s.resource("s3")
-    assert s.resource("s3", region_name=REGION) is r
+    assert s.resource("s3") is r
     assert len(s.cache.resource.LRU) == 1
     # making clients fetches no credentials
     assert getter.calls == 0
 
 
-def test_cache_errors_are_gobrs_errors(getter) -> None:
+def test_cache_errors_are_boto3_client_cache_errors(getter) -> None:
     s = make_session(getter)
     for name in (
+        "CacheError",
         "ClientCacheError",
         "ClientCacheExistsError",
         "ClientCacheNotFoundError",
@@ -63,18 +66,18 @@ def test_cache_errors_are_gobrs_errors(getter) -> None:
         "ResourceCacheExistsError",
         "ResourceCacheNotFoundError",
         "SessionCache",
+        "ClientCacheKey",
+        "ResourceCacheKey",
     ):
-        assert getattr(gobrs, name) is getattr(gobrs.cache, name), name
+        assert getattr(gobrs, name) is getattr(gobrs.cache, name) is getattr(boto3_client_cache, name), name
         assert name in gobrs.__all__, name
-    with pytest.raises(BRSError) as info:
+    with pytest.raises(ClientCacheError):
         s.client("s3", eviction_policy="lru")
-    assert isinstance(info.value, ClientCacheError)
-    assert info.value.param == "eviction_policy"
-    with pytest.raises(ResourceCacheError) as rinfo:
+    # max_size 0: boto3-client-cache builds, drops and then misses the resource
+    with pytest.raises(ResourceCacheNotFoundError):
         s.resource("s3", max_size=0)
-    assert rinfo.value.param == "max_size"
     with pytest.raises(ClientCacheNotFoundError):
-        s.cache.client.LRU.popitem()
+        s.cache.client.LFU.popitem()
 
 
 def test_cached_client_signs_with_refreshed_credentials(getter, endpoint) -> None:
@@ -150,7 +153,7 @@ def test_close_empties_the_cache(getter) -> None:
     assert s.client("sqs") is not c
 
 
-def test_cache_repr_hides_secrets(getter) -> None:
+def test_cache_labels_hide_secrets(getter) -> None:
     s = make_session(getter)
     s.client(
         "sts",
@@ -158,7 +161,8 @@ def test_cache_repr_hides_secrets(getter) -> None:
         aws_secret_access_key=getter.secret_marker,
         aws_session_token=getter.token_marker,
     )
-    text = repr(s.cache)
-    for secret in getter.secrets() + ["ASIAGOBRSCACHETEST01"]:
-        assert secret not in text
-    assert "aws_secret_access_key='***'" in text
+    texts = [repr(s.cache), str(s.cache.client.LRU), repr(s.cache.client.LRU.keys())]
+    for text in texts:
+        for secret in getter.secrets() + ["ASIAGOBRSCACHETEST01"]:
+            assert secret not in text
+    assert "aws_secret_access_key=***" in texts[1]

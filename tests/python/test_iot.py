@@ -308,7 +308,7 @@ def test_nothing_listening_is_a_connection_error(iot: IoTServer) -> None:
         ({"private_key": "/nonexistent/key.pem"}, "private_key"),
         ({"ca": b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n"}, "ca"),
         ({"endpoint": "example.com"}, "endpoint"),
-        ({"endpoint": "https://abc.credentials.iot.us-east-1.amazonaws.com"}, "endpoint"),
+        ({"endpoint": "ftp://abc.credentials.iot.us-east-1.amazonaws.com"}, "endpoint"),
         ({"endpoint": "10.1.2.3:8443"}, "endpoint"),
         ({"endpoint": 5}, "endpoint"),
         ({"role_alias": "a/b"}, "role_alias"),

@@ -474,7 +474,7 @@ def device() -> Dict[str, bytes]:
 
 IOT_CASES = (
     [(k, v) for k in ("endpoint", "role_alias") for v in WRONG_FOR_STR + ["", None]]
-    + [("endpoint", v) for v in ("example.com", "https://x.credentials.iot.us-east-1.amazonaws.com", "10.0.0.1:443",
+    + [("endpoint", v) for v in ("example.com", "ftp://x.credentials.iot.us-east-1.amazonaws.com", "10.0.0.1:443",
                                  "127.0.0.1", "127.0.0.1:99999", "[::1]")]  # fmt: skip
     + [("role_alias", v) for v in ("a/b", "a" * 129, "alias with space")]
     + [("thing_name", v) for v in WRONG_FOR_STR + ["thing/1", "t" * 129]]
