@@ -123,7 +123,7 @@ def request(channel: Channel, op: str, session: int, timeout: float = TIMEOUT) -
     kind = err.get("kind")
     if kind == "closed":
         raise BRSClosedError("the session is closed; create a new session")
-    cls = _KINDS.get(kind, BRSError)
+    cls = _KINDS.get(str(kind), BRSError)
     raise cls(
         str(err.get("message") or "the serving process reported a failure"),
         code=err.get("code") or None,

@@ -28,7 +28,7 @@ import weakref
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from . import _channel, _lib
-from .exceptions import BRSConnectionError, BRSCredentialError, BRSError, BRSValidationError
+from .exceptions import BRSClosedError, BRSConnectionError, BRSCredentialError, BRSError, BRSValidationError
 
 #: The helper: load the library and serve the socketpair (argv: library,
 #: fd, socket directory or "").
@@ -231,7 +231,7 @@ class HostedSession:
         if "error" in answer:
             host.handlers.pop(handle, None)
             err = answer["error"]
-            raise _channel._KINDS.get(err.get("kind"), BRSError)(
+            raise _channel._KINDS.get(str(err.get("kind")), BRSError)(
                 str(err.get("message")), param=err.get("param") or None, value=err.get("value") or None
             )
         self._host = host
@@ -254,7 +254,7 @@ class HostedSession:
 
     def _check(self) -> None:
         if self._closed:
-            raise _lib.BRSClosedError(_lib.CLOSED_MESSAGE)
+            raise BRSClosedError(_lib.CLOSED_MESSAGE)
 
     def credentials(self, refresh: bool = False) -> _lib.CredentialsTuple:
         """Return the current credentials, as NativeSession.credentials does."""
@@ -267,7 +267,7 @@ class HostedSession:
             cause = self._host.failures.pop(self._handle, None)
             if cause is not None and os.getpid() == self._owner:
                 if isinstance(cause, BRSError):
-                    raise cause
+                    raise cause from cause.__cause__
                 raise exc from cause
             raise
 

@@ -323,6 +323,8 @@ def _open_channel(lib: ctypes.CDLL) -> _channel.Channel:
     if rc != OK:
         _raise_status(lib, rc, err, None)
     try:
+        if not path.value or not token.value:
+            raise BRSError("brs_channel_open returned no path or token")
         return _channel.Channel(
             ctypes.string_at(path.value).decode(), ctypes.string_at(token.value).decode(), os.getpid()
         )

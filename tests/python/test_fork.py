@@ -257,7 +257,10 @@ def test_closing_in_the_parent_closes_it_for_children(live_session, getter) -> N
 
     def child() -> Any:
         out = []
-        for read in (lambda: creds.refresh(), lambda: gobrs._channel.request(gobrs._lib._served, "credentials", handle)):
+        for read in (
+            lambda: creds.refresh(),
+            lambda: gobrs._channel.request(gobrs._lib._served, "credentials", handle),
+        ):
             try:
                 read()
                 out.append("read")
@@ -288,7 +291,7 @@ def test_child_creates_sessions_of_its_own(live_session, make_getter, endpoint) 
     # a Celery-style worker: a new session per task, in a forked child
     def child() -> Any:
         out = []
-        for task in range(3):
+        for _task in range(3):
             own = make_getter()
             with RefreshableSession(method="custom", custom_credentials_method=own, region_name=REGION) as s:
                 s3 = s.client("s3", endpoint_url=endpoint)
@@ -342,7 +345,15 @@ def test_fork_during_the_first_load_never_blocks(monkeypatch, make_getter) -> No
     if gobrs._lib._lib is not None:
         # run in a fresh interpreter: the library must not be loaded yet
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::{test_fork_during_the_first_load_never_blocks.__name__}"],
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                f"{__file__}::{test_fork_during_the_first_load_never_blocks.__name__}",
+            ],
             capture_output=True,
             text=True,
             timeout=120,

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 import pytest
 
@@ -121,7 +121,9 @@ def run_script(body: str, endpoint: str, tmp_path: Path, extra_env: Optional[Dic
 
     path = tmp_path / "script.py"
     path.write_text(textwrap.dedent(PRELUDE) + "\n" + textwrap.dedent(body))
-    env = dict(os.environ, GOBRS_TEST_ENDPOINT=endpoint, PYTHONWARNINGS="ignore::DeprecationWarning", **(extra_env or {}))
+    env = dict(
+        os.environ, GOBRS_TEST_ENDPOINT=endpoint, PYTHONWARNINGS="ignore::DeprecationWarning", **(extra_env or {})
+    )
     proc = subprocess.run(
         [sys.executable, str(path)],
         capture_output=True,
