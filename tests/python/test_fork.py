@@ -546,3 +546,57 @@ def test_spawn_start_method_works(live_session) -> None:
         os.unlink(f.name)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "['ASIAGOBRSSPAWN000001', 'ASIAGOBRSSPAWN000002']"
+
+
+def test_iot_sessions_in_a_forked_child(tmp_path) -> None:
+    from test_iot import IoTServer, _kwargs
+
+    from gobrs import IOTX509RefreshableSession
+
+    iot = IoTServer(tmp_path)
+    try:
+        with IOTX509RefreshableSession(**_kwargs(iot)) as parent:
+            parent_key = parent.credentials["access_key"]
+
+            def child() -> Any:
+                with IOTX509RefreshableSession(**_kwargs(iot)) as own:  # hosted by a helper
+                    return [parent.credentials["access_key"], own.credentials["access_key"]]
+
+            read, own = fork_run(child)
+        assert read == parent_key  # the parent's, through the parent
+        assert own.startswith("ASIAIOTPYTEST") and own != parent_key
+        assert iot.calls == 2  # the parent's fetch and the child's own
+    finally:
+        iot.stop()
+
+
+def test_a_parent_without_a_channel_gives_a_clear_fork_error(tmp_path) -> None:
+    # the channel directory cannot be used: the parent logs why, and its
+    # children get BRSForkError saying what to do, at once
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    body = """
+    import logging
+    logging.basicConfig(level=logging.WARNING, format="%(name)s %(message)s")
+    s = RefreshableSession(method="custom", custom_credentials_method=getter, region_name="us-east-1")
+    s.credentials
+    pid = os.fork()
+    if pid == 0:
+        try:
+            s.credentials
+            os._exit(1)
+        except gobrs.BRSForkError as exc:
+            print(exc.message, flush=True)
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    print("child", os.waitstatus_to_exitcode(status))
+    """
+    proc = _run_script(
+        textwrap.dedent(CHILD_OF_FRESH_PARENT).replace("{body}", textwrap.dedent(body)),
+        env=dict(os.environ, GOBRS_CHANNEL_DIR=str(blocker / "sub")),
+    )
+    assert proc.returncode == 0, proc.stderr
+    message, status = proc.stdout.strip().split("\n")
+    assert status == "child 0"
+    assert "opened no channel" in message and "spawn" in message
+    assert "forked processes cannot read this process's sessions" in proc.stderr
