@@ -549,9 +549,8 @@ def test_spawn_start_method_works(live_session) -> None:
 
 
 def test_iot_sessions_in_a_forked_child(tmp_path) -> None:
-    from test_iot import IoTServer, _kwargs
-
     from gobrs import IOTX509RefreshableSession
+    from test_iot import IoTServer, _kwargs
 
     iot = IoTServer(tmp_path)
     try:
