@@ -276,6 +276,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "brs_error_clear": (None, [err_p]),
         "brs_channel_open": (c_int, [c_char_p, POINTER(c_void_p), POINTER(c_void_p), err_p]),
         "brs_channel_close": (c_int, []),
+        "brs_host_serve": (c_int, [c_int, c_char_p]),  # called by the helper of gobrs._host
     }
     for name, (restype, argtypes) in sigs.items():
         fn = getattr(lib, name)
