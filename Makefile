@@ -31,7 +31,7 @@ SONAME      := libbrs.so.$(firstword $(subst ., ,$(VERSION_STR)))
 GO_LDFLAGS  := -s -w -extldflags=-Wl,-soname,$(SONAME)
 
 
-.PHONY: prereqs all lib version venv venv-install install uninstall wheel sdist lint lint-python lint-go lint-c test test-go test-c test-python check-pyversion example-c fuzz fuzz-short demo bench clean
+.PHONY: prereqs all lib version venv venv-install install uninstall wheel sdist lint lint-python lint-go lint-c test test-go test-c test-python check-pyversion example-c fuzz fuzz-short demo bench clean soak
 
 all: lib
 
@@ -278,6 +278,26 @@ test-c: prereqs $(C_TESTS) $(VGLIB) $(BUILD)/examples/example-c $(VENV)/.deps
 # wheel with Go once (tests/python/test_packaging.py).
 test-python: prereqs venv-install
 	$(PY) -m pytest -q tests/python
+
+# `make soak`: the long run of the reliability tests (docs/reliability.md),
+# SOAK_SECONDS (default 600) in all: the churn of sessions left to the
+# garbage collector during background refreshes runs the whole time, while
+# the fault tests (Go and Python) and the fork tests (C and Python) run
+# again and again beside it. Not part of `make test`.
+SOAK_SECONDS ?= 600
+soak: venv-install $(BUILD)/tests/test_fork
+	@GOBRS_CHURN_SECONDS=$(SOAK_SECONDS) $(PY) -m pytest -q -p no:cacheprovider \
+	    tests/python/test_hardening.py -k collector & churn=$$!; \
+	end=$$(( $$(date +%s) + $(SOAK_SECONDS) )); rc=0; round=0; \
+	while [ $$(date +%s) -lt $$end ]; do \
+	  round=$$((round + 1)); echo "== soak round $$round"; \
+	  $(GO) test -race -count=1 -run 'TestFaults|TestSTSDefaultTimeouts' ./core || { rc=1; break; }; \
+	  $(BUILD)/tests/test_fork || { rc=1; break; }; \
+	  $(PY) -m pytest -q -p no:cacheprovider tests/python/test_reliability_faults.py \
+	      tests/python/test_fork.py tests/python/test_processes.py || { rc=1; break; }; \
+	done; \
+	wait $$churn || rc=1; \
+	[ $$rc -eq 0 ] && echo "soak: $$round rounds, churn held for $(SOAK_SECONDS) s"; exit $$rc
 
 demo: venv-install
 	$(PY) examples/python/demo.py

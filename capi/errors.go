@@ -13,6 +13,8 @@ import (
 	"strings"
 	"unsafe"
 
+	json "github.com/goccy/go-json"
+
 	"github.com/gobrs/gobrs/core"
 )
 
@@ -55,6 +57,11 @@ func fail(out *C.brs_error, err error) C.int {
 		out.param = cstringOrNil(e.Param)
 		out.value = cstringOrNil(e.Value)
 		out.aws_code = cstringOrNil(e.Code)
+		if len(e.Details) > 0 {
+			if b, jerr := json.Marshal(e.Details); jerr == nil {
+				out.details = cstring(string(b))
+			}
+		}
 	}
 	return status
 }
@@ -91,6 +98,7 @@ func recoverTo(fn string, status *C.int, out *C.brs_error) {
 		C.free(unsafe.Pointer(out.param))
 		C.free(unsafe.Pointer(out.value))
 		C.free(unsafe.Pointer(out.aws_code))
+		C.free(unsafe.Pointer(out.details))
 		*out = C.brs_error{}
 	}
 	*status = fail(out, &core.Error{Kind: core.KindUnknown, Message: msg})

@@ -136,6 +136,7 @@ BRS_API void brs_error_clear(brs_error *err) {
     free(err->param);
     free(err->value);
     free(err->aws_code);
+    free(err->details);
     memset(err, 0, sizeof *err);
 }
 

@@ -70,9 +70,13 @@ type commonConfig struct {
 	AdvisoryTimeout   *float64
 	MandatoryTimeout  *float64
 	BackgroundRefresh *bool
+	RefreshTimeout    *float64
 }
 
-// apply sets the options the config names.
+// apply sets the options the config names. A mandatory_timeout beyond the
+// advisory one is read as botocore reads it: no refresh before the advisory
+// window, and that refresh is mandatory (so advisory_timeout=300 alone, or
+// mandatory_timeout=1200 alone, work as in boto3-refresh-session).
 func (c *commonConfig) apply(o *Options) {
 	if c.DeferRefresh != nil {
 		o.DeferRefresh = *c.DeferRefresh
@@ -85,6 +89,12 @@ func (c *commonConfig) apply(o *Options) {
 	}
 	if c.MandatoryTimeout != nil {
 		o.MandatoryTimeout = time.Duration(*c.MandatoryTimeout * float64(time.Second))
+	}
+	if c.RefreshTimeout != nil {
+		o.RefreshTimeout = time.Duration(*c.RefreshTimeout * float64(time.Second))
+	}
+	if (c.AdvisoryTimeout != nil || c.MandatoryTimeout != nil) && o.MandatoryTimeout > o.AdvisoryTimeout {
+		o.MandatoryTimeout = o.AdvisoryTimeout
 	}
 }
 
@@ -110,6 +120,7 @@ func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*
 	fields := map[string]any{
 		"method": &method, "defer_refresh": &common.DeferRefresh, "advisory_timeout": &common.AdvisoryTimeout,
 		"mandatory_timeout": &common.MandatoryTimeout, "background_refresh": &common.BackgroundRefresh,
+		"refresh_timeout": &common.RefreshTimeout,
 	}
 	if err := DecodeMembers("", raw, fields, false); err != nil {
 		return nil, err
@@ -129,6 +140,9 @@ func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*
 		if t.v != nil && !(*t.v >= 0 && *t.v <= 1e7) { // NaN fails too
 			return nil, validationError(t.name, fmt.Sprint(*t.v), "%s must be between 0 and 10000000 seconds", t.name)
 		}
+	}
+	if t := common.RefreshTimeout; t != nil && !(*t >= 0.001 && *t <= 1e7) {
+		return nil, validationError("refresh_timeout", fmt.Sprint(*t), "refresh_timeout must be between 0.001 and 10000000 seconds, or null for none")
 	}
 	provider, err := build(raw, hooks)
 	if err != nil {

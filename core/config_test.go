@@ -56,6 +56,33 @@ func TestNewSessionFromJSON(t *testing.T) {
 			}
 		}},
 		{"largest timeouts", `{"advisory_timeout":1e7,"mandatory_timeout":1e7}`, nil},
+		{"refresh_timeout", `{"refresh_timeout":2.5}`, func(t *testing.T, o Options, calls int64) {
+			if o.RefreshTimeout != 2500*time.Millisecond {
+				t.Errorf("RefreshTimeout = %v, want 2.5s", o.RefreshTimeout)
+			}
+		}},
+		{"refresh_timeout null is none", `{"refresh_timeout":null}`, func(t *testing.T, o Options, calls int64) {
+			if o.RefreshTimeout != 0 {
+				t.Errorf("RefreshTimeout = %v, want 0 (none)", o.RefreshTimeout)
+			}
+		}},
+		// botocore's reading: no refresh before the advisory window, and
+		// then it is mandatory.
+		{"advisory alone under the default mandatory", `{"advisory_timeout":300}`, func(t *testing.T, o Options, calls int64) {
+			if o.AdvisoryTimeout != 300*time.Second || o.MandatoryTimeout != 300*time.Second {
+				t.Errorf("options = %+v, want both windows at 300s", o)
+			}
+		}},
+		{"mandatory alone over the default advisory", `{"mandatory_timeout":1200}`, func(t *testing.T, o Options, calls int64) {
+			if o.AdvisoryTimeout != 900*time.Second || o.MandatoryTimeout != 900*time.Second {
+				t.Errorf("options = %+v, want both windows at 900s", o)
+			}
+		}},
+		{"mandatory over advisory", `{"advisory_timeout":100,"mandatory_timeout":200}`, func(t *testing.T, o Options, calls int64) {
+			if o.AdvisoryTimeout != 100*time.Second || o.MandatoryTimeout != 100*time.Second {
+				t.Errorf("options = %+v, want both windows at 100s", o)
+			}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var calls atomic.Int64
@@ -96,8 +123,10 @@ func TestNewSessionFromJSONErrors(t *testing.T) {
 		{"advisory_timeout too big", `{"advisory_timeout":10000001}`, "advisory_timeout", nil},
 		{"advisory_timeout overflows", `{"advisory_timeout":1e999}`, "advisory_timeout", []string{"range"}},
 		{"mandatory_timeout negative", `{"mandatory_timeout":-0.5}`, "mandatory_timeout", nil},
-		{"mandatory over default advisory", `{"mandatory_timeout":901}`, "mandatory_timeout", []string{"advisory_timeout"}},
-		{"mandatory over advisory", `{"advisory_timeout":100,"mandatory_timeout":200}`, "mandatory_timeout", nil},
+		{"refresh_timeout zero", `{"refresh_timeout":0}`, "refresh_timeout", nil},
+		{"refresh_timeout negative", `{"refresh_timeout":-1}`, "refresh_timeout", nil},
+		{"refresh_timeout too large", `{"refresh_timeout":1e8}`, "refresh_timeout", nil},
+		{"refresh_timeout a string", `{"refresh_timeout":"5"}`, "refresh_timeout", nil},
 		{"malformed", `{"method":`, "config", nil},
 		{"trailing garbage", `{} x`, "config", nil},
 		{"array", `[]`, "config", []string{"object"}},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -54,9 +55,10 @@ func mask(s string) string {
 }
 
 // ExpiryString returns Expires in ISO 8601 (RFC 3339) UTC, the form the
-// Python and C layers hand out as expiry_time.
+// Python and C layers hand out as expiry_time. Sub-seconds are kept (and
+// left out when zero): "2026-01-02T03:04:05Z", "2026-01-02T03:04:05.5Z".
 func (c Credentials) ExpiryString() string {
-	return c.Expires.UTC().Format(time.RFC3339)
+	return c.Expires.UTC().Format(time.RFC3339Nano)
 }
 
 // maxFieldLen bounds every credential field. Real access keys are 16-128
@@ -94,40 +96,83 @@ func (c Credentials) Validate(now time.Time) error {
 		return credentialError("expiry_time", nil, "credentials are missing expiry_time")
 	}
 	if !c.Expires.After(now) {
-		return &Error{Kind: KindCredential, Param: "expiry_time", Value: c.ExpiryString(),
+		return &Error{Kind: KindCredential, Param: "expiry_time", Value: c.ExpiryString(), Details: map[string]any{"reason": "expired"},
 			Message: fmt.Sprintf("credentials already expired at %s", c.ExpiryString())}
 	}
 	return nil
 }
 
-// expiryLayouts are the ISO 8601 forms ParseExpiry accepts, tried in order.
-// Layouts without a zone are read as UTC.
+// expiryLayouts are the forms ParseExpiry accepts once expiryNormalize has
+// run (upper case, "T" between date and time, the zone glued to the time,
+// "UTC"/"GMT" spelled "Z"), tried in order: ISO 8601 extended and basic,
+// with or without seconds, fraction and offset (+hh:mm, +hhmm, +hh), and
+// RFC 1123. Layouts without a zone are read as UTC.
 var expiryLayouts = []string{
 	time.RFC3339Nano,
 	"2006-01-02T15:04:05.999999999Z0700",
-	"2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02 15:04:05.999999999Z0700",
+	"2006-01-02T15:04:05.999999999Z07",
 	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04Z07:00",
+	"2006-01-02T15:04Z0700",
+	"2006-01-02T15:04Z07",
+	"2006-01-02T15:04",
+	"20060102T150405.999999999Z0700",
+	"20060102T150405.999999999Z07:00",
+	"20060102T150405.999999999",
+	"20060102T1504Z0700",
+	"20060102T1504",
+	"Mon, 02 Jan 2006 15:04:05Z0700",
+	"Mon, 02 Jan 2006 15:04:05Z07:00",
+	"02 Jan 2006 15:04:05Z0700",
 }
 
-// ParseExpiry parses an ISO 8601 timestamp: "2026-01-02T03:04:05Z",
-// "2026-01-02T03:04:05.123+02:00", "2026-01-02 03:04:05+0200". A time
-// without an offset is read as UTC. The error names expiry_time and quotes
-// the value (an expiry is not a secret), cut to 64 characters.
+var (
+	// expiryDateSpace is the space between an ISO date and its time.
+	expiryDateSpace = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2}|\d{8}) +(\d)`)
+	// expiryZone is a zone after the time, perhaps after spaces.
+	expiryZone = regexp.MustCompile(`(\d) *(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$`)
+)
+
+// expiryNormalize rewrites the spellings boto3-refresh-session's parser
+// (dateutil) accepts into the ones expiryLayouts name: "t"/"z" in any case,
+// a space instead of "T", a space before the zone, "UTC" or "GMT" for "Z".
+func expiryNormalize(s string) string {
+	s = strings.ToUpper(s)
+	s = expiryDateSpace.ReplaceAllString(s, "${1}T$2")
+	return expiryZone.ReplaceAllStringFunc(s, func(m string) string {
+		zone := strings.TrimLeft(m[1:], " ")
+		if zone == "UTC" || zone == "GMT" {
+			zone = "Z"
+		}
+		return m[:1] + zone
+	})
+}
+
+// ParseExpiry parses a timestamp in the spellings boto3-refresh-session
+// accepts: ISO 8601 extended ("2026-01-02T03:04:05Z",
+// "2026-01-02 05:04:05.123+02:00", "2026-01-02t03:04z") or basic
+// ("20260102T030405Z"), with "UTC"/"GMT" as the zone, and RFC 1123 ("Fri,
+// 02 Jan 2026 03:04:05 GMT"). A time without an offset is read as UTC. The
+// error names expiry_time and quotes the value (an expiry is not a secret),
+// cut to 64 characters.
 func ParseExpiry(s string) (time.Time, error) {
 	v := strings.TrimSpace(s)
 	if v == "" {
-		return time.Time{}, credentialError("expiry_time", nil, "credentials are missing expiry_time or it is empty")
+		e := credentialError("expiry_time", nil, "credentials are missing expiry_time or it is empty")
+		e.Details = map[string]any{"reason": "unparsable"}
+		return time.Time{}, e
 	}
-	for _, layout := range expiryLayouts {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t.UTC(), nil
+	if len(v) <= 64 { // longer is no timestamp; skip the regexps
+		n := expiryNormalize(v)
+		for _, layout := range expiryLayouts {
+			if t, err := time.Parse(layout, n); err == nil {
+				return t.UTC(), nil
+			}
 		}
 	}
 	shown := cut(v, 64)
-	return time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: shown,
-		Message: fmt.Sprintf("expiry_time %q is not an ISO 8601 timestamp", shown)}
+	return time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: shown, Details: map[string]any{"reason": "unparsable"},
+		Message: fmt.Sprintf("expiry_time %q is not an ISO 8601 or RFC 1123 timestamp", shown)}
 }
 
 // CredentialsFromMap builds Credentials from the custom getter's result keys

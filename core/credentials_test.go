@@ -107,6 +107,20 @@ func TestParseExpiry(t *testing.T) {
 		{"2026-01-02T05:04:05.123456+02:00", want.Add(123456 * time.Microsecond)},
 		{"2026-01-02T03:04:05.5", want.Add(500 * time.Millisecond)},
 		{"2026-01-02 03:04:05.000000001Z", want.Add(1)},
+		// the spellings boto3-refresh-session's parser (dateutil) accepts
+		{"Fri, 02 Jan 2026 03:04:05 GMT", want},
+		{"Fri, 02 Jan 2026 05:04:05 +0200", want},
+		{"20260102T030405Z", want},
+		{"20260102T050405+0200", want},
+		{"20260102T030405", want},
+		{"2026-01-02 03:04:05 UTC", want},
+		{"2026-01-02 03:04:05 GMT", want},
+		{"2026-01-02 05:04:05 +0200", want},
+		{"2026-01-02t03:04:05z", want},
+		{"2026-01-02T03:04Z", want.Add(-5 * time.Second)},
+		{"2026-01-02T03:04", want.Add(-5 * time.Second)},
+		{"2026-01-02T05:04:05+02", want},
+		{"2026-01-02 03:04:05.500000", want.Add(500 * time.Millisecond)},
 	} {
 		got, err := ParseExpiry(tc.in)
 		if err != nil || !got.Equal(tc.want) || got.Location() != time.UTC {
@@ -114,7 +128,7 @@ func TestParseExpiry(t *testing.T) {
 		}
 	}
 	for _, in := range []string{"", "   ", "garbage", "2026-01-02", "03:04:05", "2026-13-02T03:04:05Z", "2026-01-02T25:04:05Z",
-		"2026-01-02T03:04:05+02", "1767323045", "2026-01-02T03:04:05ZZ", "2026/01/02 03:04:05", "\xff\xfe",
+		"2026-01-02T03:04:05 PST", "1767323045", "2026-01-02T03:04:05Z extra", "2026-01-02T03:04:05ZZ", "2026/01/02 03:04:05", "\xff\xfe",
 		strings.Repeat("9", 1000)} {
 		_, err := ParseExpiry(in)
 		e := assertKind(t, err, KindCredential, "expiry_time")

@@ -45,6 +45,8 @@ func (k Kind) String() string {
 // parameter or field at fault; Value is a safe, non-secret rendering of the
 // offending value (empty when the value may be secret). StatusCode and Code
 // carry the HTTP status and the service error code of a request error.
+// Details holds what a host needs to raise the error as its own SDK would
+// (keys are listed with brs_error in include/brs.h); never a secret.
 type Error struct {
 	Kind       Kind
 	Param      string
@@ -52,6 +54,7 @@ type Error struct {
 	StatusCode int
 	Code       string
 	Message    string
+	Details    map[string]any
 	Err        error
 }
 

@@ -330,7 +330,7 @@ func faultCases(proto string) []faultCase {
 		{fault503, KindRequest, 503, ""},
 		{faultThrottle, KindRequest, throttle, ""},
 		{faultMalformed, KindCredential, 0, ""},
-		{faultTruncated, -1, 0, ""}, // connection or credential: the body ends early
+		{faultTruncated, KindConnection, 0, ""}, // the body ends early: a transport failure
 		noCreds,
 		expired,
 		{faultSecretBody, KindRequest, 500, ""},
@@ -610,4 +610,60 @@ func FuzzIoTErrorHoldsNoSecret(f *testing.F) {
 			t.Fatalf("status %d: the error holds the secret %q: %v", status, secret, err)
 		}
 	})
+}
+
+// TestFaultsTruncatedAnswerIsRetried: an STS answer cut off mid-body is a
+// transport failure, retried like a reset (every attempt is made) and a
+// KindConnection error once the attempts run out.
+func TestFaultsTruncatedAnswerIsRetried(t *testing.T) {
+	for _, proto := range []string{"sts", "sts-tls"} {
+		t.Run(proto, func(t *testing.T) {
+			clock := NewFakeClock(t0)
+			f := newFaultServer(t, proto, clock)
+			s := faultSession(t, f, clock, io.Discard)
+			f.set(faultTruncated)
+			hits := f.hits.Load()
+			_, err := s.Credentials(context.Background())
+			checkFault(t, err, faultCase{faultTruncated, KindConnection, 0, ""})
+			if n := f.hits.Load() - hits; n != 2 { // total_max_attempts 2 (faultServer.config)
+				t.Fatalf("%d attempts, want 2: a truncated answer was not retried", n)
+			}
+		})
+	}
+}
+
+// TestSTSDefaultTimeoutsBoundAStall: with sts_client_kwargs setting no
+// timeout and no retries, a stalled STS fails a read within
+// DefaultSTSCallTimeout (30 s) in total: the attempts' own timeouts add up
+// to less (3 x read + the SDK's backoff under 2 s + 4 s), and the whole
+// call is bounded by a deadline on top, which the stall here meets
+// (shortened for the test). Setting any timeout or retries lifts it.
+func TestSTSDefaultTimeoutsBoundAStall(t *testing.T) {
+	s := resolveClientSettings(&STSClientConfig{})
+	if worst := 3*s.read + 6*time.Second; s.callTimeout != DefaultSTSCallTimeout || worst > DefaultSTSCallTimeout ||
+		3*s.connect+6*time.Second > DefaultSTSCallTimeout {
+		t.Fatalf("defaults %+v: a stall may last %v, more than %v", s, worst, DefaultSTSCallTimeout)
+	}
+	one := 1
+	for _, c := range []ClientConfig{{ReadTimeout: time.Minute}, {ConnectTimeout: time.Minute}, {Retries: RetryConfig{TotalMaxAttempts: &one}}} {
+		if s := resolveClientSettings(&STSClientConfig{Config: c}); s.callTimeout != 0 {
+			t.Errorf("%+v: the overall bound stays (%v)", c, s.callTimeout)
+		}
+	}
+
+	clock := NewFakeClock(t0)
+	f := newFaultServer(t, "sts", clock)
+	p, err := NewSTSProvider(STSOptions{AssumeRole: AssumeRoleParams{RoleArn: testRoleArn},
+		Client: STSClientConfig{RegionName: "us-east-1", EndpointURL: "http://" + f.addr,
+			AccessKeyID: testSourceKey, SecretAccessKey: testSourceSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.settings.callTimeout = 200 * time.Millisecond // the default's mechanism, shortened
+	f.set(faultStall)
+	_, err = p.Retrieve(context.Background())
+	checkFault(t, err, faultCase{faultStall, KindConnection, 0, ""})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("error %v: not the call deadline", err)
+	}
 }

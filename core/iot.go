@@ -60,7 +60,7 @@ func (p PEMSource) String() string {
 	case len(p.Data) > 0:
 		return fmt.Sprintf("PEMSource{Data: %d bytes}", len(p.Data))
 	case p.Path != "":
-		return fmt.Sprintf("PEMSource{Path: %q}", p.Path)
+		return fmt.Sprintf("PEMSource{Path: %d bytes}", len(p.Path)) // a misplaced key is not a path
 	}
 	return "PEMSource{}"
 }
@@ -71,11 +71,13 @@ func (p PEMSource) GoString() string { return p.String() }
 // IsZero reports whether neither Path nor Data is set.
 func (p PEMSource) IsZero() bool { return p.Path == "" && len(p.Data) == 0 }
 
-// pemFromConfig reads a JSON config value: a string that starts with
-// "-----BEGIN" (after leading white space) is PEM, anything else a path.
+// pemFromConfig reads a JSON config value: a string holding "-----BEGIN"
+// anywhere is PEM (from there on, so that a byte order mark, a quote or an
+// openssl "Bag Attributes" header before it does not turn the key into a
+// "path"), anything else a path.
 func pemFromConfig(s string) PEMSource {
-	if t := strings.TrimLeft(s, " \t\r\n"); strings.HasPrefix(t, "-----BEGIN") {
-		return PEMSource{Data: []byte(t)}
+	if i := strings.Index(s, "-----BEGIN"); i >= 0 {
+		return PEMSource{Data: []byte(s[i:])}
 	}
 	return PEMSource{Path: s}
 }
@@ -98,20 +100,21 @@ func (p PEMSource) read(param string) ([]byte, error) {
 			path = filepath.Join(home, rest)
 		}
 	}
-	shown := cut(p.Path, 128)
+	// The path is never shown: a value that is not a path (a key's bare
+	// base64 body, say) would otherwise end up in the error.
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &Error{Kind: KindValidation, Param: param, Value: shown, Err: unwrapPathError(err),
-			Message: fmt.Sprintf("%s: cannot read %q (expected PEM data or the path of a PEM file)", param, shown)}
+		return nil, &Error{Kind: KindValidation, Param: param, Err: unwrapPathError(err),
+			Message: fmt.Sprintf("%s: cannot read it as a file (expected PEM data or the path of a PEM file)", param)}
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxPEMLen+1))
 	switch {
 	case err != nil:
-		return nil, &Error{Kind: KindValidation, Param: param, Value: shown, Err: unwrapPathError(err),
-			Message: fmt.Sprintf("%s: cannot read %q", param, shown)}
+		return nil, &Error{Kind: KindValidation, Param: param, Err: unwrapPathError(err),
+			Message: fmt.Sprintf("%s: cannot read the file", param)}
 	case len(b) > maxPEMLen:
-		return nil, validationError(param, shown, "%s: %q is more than the %d bytes allowed", param, shown, maxPEMLen)
+		return nil, validationError(param, "", "%s: the file is more than the %d bytes allowed", param, maxPEMLen)
 	}
 	return b, nil
 }
@@ -380,11 +383,13 @@ func (p *IoTProvider) connError(err error) error {
 		err = ue.Err
 	}
 	what := "could not complete the mutual TLS request to"
+	var details map[string]any
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		what = "timed out calling"
+		details = map[string]any{"connection": "timeout"}
 	}
-	return &Error{Kind: KindConnection, Param: "endpoint", Value: p.endpoint, Err: err,
+	return &Error{Kind: KindConnection, Param: "endpoint", Value: p.endpoint, Err: err, Details: details,
 		Message: fmt.Sprintf("%s the IoT credentials endpoint %q", what, p.endpoint)}
 }
 

@@ -578,7 +578,7 @@ func TestIoTOptionsValidation(t *testing.T) {
 		{"certificate is not PEM", func(o *IoTOptions) { o.Certificate = PEMSource{Data: []byte("hello")} }, KindValidation, "certificate", "no PEM CERTIFICATE"},
 		{"certificate is a key", func(o *IoTOptions) { o.Certificate = PEMSource{Data: keyOnly} }, KindValidation, "certificate", "no PEM CERTIFICATE"},
 		{"certificate DER is garbage", func(o *IoTOptions) { o.Certificate = PEMSource{Data: pemBlock("CERTIFICATE", []byte{1, 2, 3})} }, KindValidation, "certificate", "not a valid X.509"},
-		{"certificate file missing", func(o *IoTOptions) { o.Certificate = PEMSource{Path: "/nonexistent/cert.pem"} }, KindValidation, "certificate", "/nonexistent/cert.pem"},
+		{"certificate file missing", func(o *IoTOptions) { o.Certificate = PEMSource{Path: "/nonexistent/cert.pem"} }, KindValidation, "certificate", "cannot read"},
 		{"certificate path and data", func(o *IoTOptions) { o.Certificate.Path = "/x" }, KindValidation, "certificate", "not both"},
 		{"key is a certificate", func(o *IoTOptions) { o.PrivateKey = PEMSource{Data: s.device.cert} }, KindValidation, "private_key", "no PEM PRIVATE KEY"},
 		{"key DER is garbage", func(o *IoTOptions) {
@@ -619,6 +619,68 @@ func TestIoTOptionsValidation(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestIoTKeyShapesNeverInErrors gives the key, certificate and CA in the
+// shapes a user may paste them (behind a byte order mark, a quote or an
+// openssl "Bag Attributes" header, or the bare base64 body): PEM behind a
+// prefix is recognised and works, and no shape ever gets the value into an
+// error.
+func TestIoTKeyShapesNeverInErrors(t *testing.T) {
+	s := newIoTServer(t)
+	logger := func(o *Options) { o.Logger = slog.New(slog.DiscardHandler) }
+	material := map[string][]byte{"private_key": s.device.key, "certificate": s.device.cert, "ca": s.ca.pem}
+	body := func(pem []byte) string { // the base64 lines, joined or not
+		lines := strings.Split(strings.TrimSpace(string(pem)), "\n")
+		return strings.Join(lines[1:len(lines)-1], "\n")
+	}
+	shapes := []struct {
+		name string
+		wrap func([]byte) string
+		ok   bool // PEM recognised: the session works
+	}{
+		{"byte order mark", func(b []byte) string { return "\ufeff" + string(b) }, true},
+		{"double quote", func(b []byte) string { return `"` + string(b) + `"` }, true},
+		{"single quote", func(b []byte) string { return "'" + string(b) }, true},
+		{"Bag Attributes", func(b []byte) string {
+			return "Bag Attributes\n    localKeyID: 01 02 03\n    friendlyName: device\nsubject=/CN=device\n" + string(b)
+		}, true},
+		{"bare base64 body", func(b []byte) string { return body(b) }, false},
+		{"bare base64 body on one line", func(b []byte) string { return strings.ReplaceAll(body(b), "\n", "") }, false},
+		{"first 64 characters of the body", func(b []byte) string { return body(b)[:64] }, false},
+	}
+	for param, pem := range material {
+		for _, sh := range shapes {
+			t.Run(param+"/"+sh.name, func(t *testing.T) {
+				m := map[string]any{
+					"method": "iot", "endpoint": s.endpoint(), "role_alias": testRoleAlias, "thing_name": "thing-1",
+					"certificate": string(s.device.cert), "private_key": string(s.device.key), "ca": string(s.ca.pem),
+					"defer_refresh": false,
+				}
+				m[param] = sh.wrap(pem)
+				raw, err := json.Marshal(m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sess, err := NewSessionFromJSON(raw, Hooks{}, logger)
+				if sh.ok {
+					if err != nil {
+						t.Fatalf("PEM behind a prefix not recognised: %v", err)
+					}
+					sess.Close()
+					return
+				}
+				if err == nil {
+					sess.Close()
+					t.Fatal("a bare base64 body was accepted")
+				}
+				e := wantError(t, err, KindValidation, param, []string{param}, pem)
+				if text := err.Error() + e.Value; strings.Contains(text, body(pem)[:16]) {
+					t.Errorf("error shows the value: %q", text)
+				}
+			})
+		}
+	}
 }
 
 func pemDecode(t *testing.T, b []byte) []byte {

@@ -138,7 +138,7 @@ func commandToken(argv []string, o MFACommandOptions) mfaTokenFunc {
 		cmd.Stdout = out
 		// Stderr goes nowhere: it may echo the code and is never shown.
 		cmd.WaitDelay = time.Second
-		killProcessGroup(cmd)
+		killProcessGroup(cmd, o.StartNewSession)
 		if o.Dir != "" {
 			// Checked first: a missing directory fails the start with the
 			// same error as a missing program.

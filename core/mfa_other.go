@@ -6,4 +6,4 @@ import "os/exec"
 
 // killProcessGroup leaves cmd as it is: off Unix only the command itself
 // is killed when its context ends.
-func killProcessGroup(cmd *exec.Cmd) {}
+func killProcessGroup(cmd *exec.Cmd, newSession bool) {}

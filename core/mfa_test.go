@@ -155,6 +155,8 @@ func TestSTSMFACommand(t *testing.T) {
 	envScript := script(t, dir, "env.sh", `echo "$MFA_CODE"; echo "home=${HOME:-unset}"`)
 	cwdScript := script(t, dir, "cwd.sh", `cat code.txt`)
 	stdinScript := script(t, dir, "stdin.sh", `read line; echo "got $line"`)
+	// field 6 of /proc/PID/stat is the session id: a session leader's is its pid
+	sessionScript := script(t, dir, "session.sh", `read -r _ _ _ _ _ sid _ < /proc/$$/stat; if [ "$sid" = "$$" ]; then echo 565656; else echo 111111; fi`)
 	for _, tt := range []struct {
 		name    string
 		command any
@@ -166,6 +168,12 @@ func TestSTSMFACommand(t *testing.T) {
 		{"env replaces the environment", []string{envScript}, map[string]any{"env": map[string]any{"MFA_CODE": "345678"}}, "345678"},
 		{"cwd", []string{cwdScript}, map[string]any{"cwd": dir, "timeout": 5}, "424242"},
 		{"input", []string{stdinScript}, map[string]any{"input": "777777\n"}, "777777"},
+		{"own process group without start_new_session", []string{sessionScript}, nil, "111111"},
+		{"start_new_session", []string{sessionScript}, map[string]any{"start_new_session": true}, "565656"},
+		// the other subprocess.run arguments brs accepts are accepted
+		{"accepted without effect", []string{chatty}, map[string]any{"text": true, "encoding": "utf-8", "errors": "strict",
+			"check": true, "capture_output": true, "shell": false, "executable": nil, "preexec_fn": nil, "close_fds": true,
+			"bufsize": -1, "umask": -1, "universal_newlines": true, "restore_signals": true}, "123456"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			extra := map[string]any{"mfa_token_provider": tt.command}

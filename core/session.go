@@ -72,6 +72,15 @@ type Options struct {
 	// refresh is left alone before the next reader tries again.
 	RetryMin, RetryMax time.Duration
 
+	// RefreshTimeout, when positive, bounds how long a caller waits for a
+	// refresh: after it the caller gets a KindCredential error (or, in the
+	// advisory window, the current credentials) while the refresh goes on
+	// in the background and is used once it lands. It is the way out of a
+	// provider that never returns, such as a getter deadlocked on a read of
+	// its own session from another thread. Default 0: wait as long as the
+	// refresh takes, as boto3-refresh-session does.
+	RefreshTimeout time.Duration
+
 	// Clock is the time source (default SystemClock).
 	Clock Clock
 
@@ -90,6 +99,8 @@ func (o *Options) Validate() error {
 	case o.MandatoryTimeout > o.AdvisoryTimeout:
 		return validationError("mandatory_timeout", fmt.Sprint(o.MandatoryTimeout.Seconds()),
 			"mandatory_timeout (%gs) must not exceed advisory_timeout (%gs)", o.MandatoryTimeout.Seconds(), o.AdvisoryTimeout.Seconds())
+	case o.RefreshTimeout < 0:
+		return validationError("refresh_timeout", fmt.Sprint(o.RefreshTimeout.Seconds()), "refresh_timeout must not be negative")
 	case o.RetryMin <= 0 || o.RetryMax < o.RetryMin:
 		return validationError("retry", "", "background retry bounds must satisfy 0 < RetryMin <= RetryMax")
 	}
@@ -255,7 +266,7 @@ func (s *Session) Lookup(ctx context.Context) (Credentials, time.Time, error) {
 		}
 		f := s.joinLocked()
 		s.mu.Unlock()
-		ne, err := f.await(ctx)
+		ne, err := s.await(ctx, f)
 		if err == nil {
 			return ne.creds, ne.advisoryAt, nil
 		}
@@ -275,13 +286,13 @@ func (s *Session) Lookup(ctx context.Context) (Credentials, time.Time, error) {
 	// No credentials yet, or mandatory window: everyone waits for one refresh.
 	f := s.joinLocked()
 	s.mu.Unlock()
-	ne, err := f.await(ctx)
+	ne, err := s.await(ctx, f)
 	if err != nil {
 		return Credentials{}, time.Time{}, err
 	}
 	if now := s.opts.Clock.Now(); !now.Before(ne.creds.Expires) {
 		return Credentials{}, time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: ne.creds.ExpiryString(),
-			Message: "credentials are still expired after a refresh"}
+			Details: map[string]any{"reason": "expired"}, Message: "credentials are still expired after a refresh"}
 	}
 	return ne.creds, ne.advisoryAt, nil
 }
@@ -296,7 +307,7 @@ func (s *Session) Refresh(ctx context.Context) (Credentials, error) {
 	}
 	f := s.joinLocked()
 	s.mu.Unlock()
-	e, err := f.await(ctx)
+	e, err := s.await(ctx, f)
 	if err != nil {
 		return Credentials{}, err
 	}
@@ -371,14 +382,28 @@ func (s *Session) dueLocked(e *entry, now time.Time) time.Time {
 
 func errClosed() *Error { return &Error{Kind: KindClosed, Message: "the session is closed"} }
 
-// await blocks until f is done or ctx ends, and returns f's entry or the
-// error that ended the wait (the refresh's, or the context's).
-func (f *flight) await(ctx context.Context) (*entry, error) {
+// await blocks until f is done, ctx ends or RefreshTimeout passes, and
+// returns f's entry or the error that ended the wait (the refresh's, or
+// the context's or the timeout's, the refresh going on).
+func (s *Session) await(ctx context.Context, f *flight) (*entry, error) {
+	var timeout <-chan time.Time
+	if d := s.opts.RefreshTimeout; d > 0 {
+		select { // no timer when the refresh is done already
+		case <-f.done:
+			return f.e, f.err
+		default:
+		}
+		timeout = s.opts.Clock.After(d)
+	}
 	select {
 	case <-f.done:
 		return f.e, f.err
 	case <-ctx.Done():
 		return nil, &Error{Kind: KindCredential, Err: ctx.Err(), Message: "gave up waiting for a credential refresh"}
+	case <-timeout:
+		return nil, &Error{Kind: KindCredential, Param: "refresh_timeout", Value: fmt.Sprint(s.opts.RefreshTimeout.Seconds()),
+			Message: fmt.Sprintf("the credential refresh did not finish within refresh_timeout (%gs); it goes on in the background",
+				s.opts.RefreshTimeout.Seconds())}
 	}
 }
 

@@ -585,6 +585,38 @@ func TestContextCancelledWhileWaiting(t *testing.T) {
 	}
 }
 
+// TestRefreshTimeout: with RefreshTimeout set, a caller waiting for a
+// provider that does not return gets a KindCredential error naming
+// refresh_timeout once it passes (on the session's clock), the refresh goes
+// on, and the next caller gets its result without a second fetch.
+func TestRefreshTimeout(t *testing.T) {
+	clock := NewFakeClock(t0)
+	p := newFakeProvider(clock, time.Hour)
+	p.gated = true
+	s := newTestSession(t, p, clock, func(o *Options) { o.RefreshTimeout = 5 * time.Second })
+	waiting := goLookup(context.Background(), s)
+	recv(t, "the first fetch", p.entered)
+	waitArmed(t, clock, t0.Add(5*time.Second))
+	clock.Advance(5 * time.Second)
+	r := recv(t, "the waiting caller", waiting)
+	assertKind(t, r.err, KindCredential, "refresh_timeout")
+	// Refresh gives up the same way; the refresh in flight is the same one.
+	forced := make(chan error, 1)
+	go func() { _, err := s.Refresh(context.Background()); forced <- err }()
+	waitArmed(t, clock, clock.Now().Add(5*time.Second))
+	clock.Advance(5 * time.Second)
+	assertKind(t, recv(t, "Refresh", forced), KindCredential, "refresh_timeout")
+	p.release <- nil // the provider returns at last
+	waitFor(t, "the refresh to land", func() bool { return s.curForTest() != nil })
+	c, err := s.Credentials(context.Background())
+	if err != nil || c.AccessKeyID != testCreds(1, t0).AccessKeyID || p.Calls() != 1 {
+		t.Fatalf("after the late refresh: %v, %v, %d fetches", c.AccessKeyID, err, p.Calls())
+	}
+	if err := (&Options{AdvisoryTimeout: 1, RetryMin: 1, RetryMax: 1, RefreshTimeout: -1}).Validate(); err == nil {
+		t.Error("a negative RefreshTimeout was accepted")
+	}
+}
+
 func TestRefreshForcesAndJoins(t *testing.T) {
 	ctx := context.Background()
 	clock := NewFakeClock(t0)

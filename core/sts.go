@@ -3,12 +3,15 @@ package core
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,12 +24,23 @@ import (
 	json "github.com/goccy/go-json"
 )
 
-// The STS client defaults, as botocore's.
+// The STS client defaults. botocore waits 60 s to connect and 60 s per
+// read, so a stalled STS holds a mandatory-window read for 3 x 60 s; gobrs
+// fails it within DefaultSTSCallTimeout instead: 5 s to connect (and for
+// the TLS handshake), 7 s per read, the SDK's 3 attempts (backoff under
+// 2 s + 4 s), at most 3 x 7 + 6 = 27 s for a stall, and the whole call
+// bounded by DefaultSTSCallTimeout whatever stalls. sts_client_kwargs
+// (connect_timeout, read_timeout, retries) changes them; setting any of
+// them lifts the overall bound.
 const (
 	defaultSTSRegion         = "us-east-1"
-	defaultSTSConnectTimeout = 60 * time.Second
-	defaultSTSReadTimeout    = 60 * time.Second
+	defaultSTSConnectTimeout = 5 * time.Second
+	defaultSTSReadTimeout    = 7 * time.Second
 )
+
+// DefaultSTSCallTimeout bounds one AssumeRole call, retries included, when
+// sts_client_kwargs sets neither timeouts nor retries.
+const DefaultSTSCallTimeout = 30 * time.Second
 
 func init() {
 	RegisterMethod("sts", func(raw map[string]json.RawMessage, hooks Hooks) (Provider, error) {
@@ -183,8 +197,9 @@ func (p *STSProvider) configureMFA(o *STSOptions) error {
 	return nil
 }
 
-// resolveClientSettings fills the defaults botocore would: endpoint from
-// the environment, region from the environment, 60 s timeouts.
+// resolveClientSettings fills the defaults: endpoint and region from the
+// environment as botocore does, gobrs's own timeouts (see
+// defaultSTSConnectTimeout).
 func resolveClientSettings(c *STSClientConfig) clientSettings {
 	s := clientSettings{
 		region:   c.RegionName,
@@ -195,6 +210,11 @@ func resolveClientSettings(c *STSClientConfig) clientSettings {
 		adaptive: c.Config.Retries.Mode == "adaptive",
 		connect:  c.Config.ConnectTimeout,
 		read:     c.Config.ReadTimeout,
+		agent:    c.Config.UserAgentExtra,
+		appID:    c.Config.UserAgentAppID,
+		pool:     c.Config.MaxPoolConnections,
+		fips:     c.Config.UseFIPSEndpoint,
+		dual:     c.Config.UseDualStackEndpoint,
 	}
 	if s.endpoint == "" && !strings.EqualFold(os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
 		s.endpoint = os.Getenv("AWS_ENDPOINT_URL_STS")
@@ -208,6 +228,10 @@ func resolveClientSettings(c *STSClientConfig) clientSettings {
 	}
 	if s.region == "" {
 		s.region = os.Getenv("AWS_DEFAULT_REGION")
+	}
+	r := c.Config.Retries
+	if s.connect == 0 && s.read == 0 && r.MaxAttempts == nil && r.TotalMaxAttempts == nil {
+		s.callTimeout = DefaultSTSCallTimeout
 	}
 	if s.connect == 0 {
 		s.connect = defaultSTSConnectTimeout
@@ -403,6 +427,11 @@ func (p *STSProvider) assumeRole(ctx context.Context, client *stsClient, src aws
 	if code != "" {
 		in.TokenCode = aws.String(code)
 	}
+	if p.settings.callTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.settings.callTimeout)
+		defer cancel()
+	}
 	out, err := client.api.AssumeRole(ctx, &in, signWith(src))
 	if err != nil {
 		return Credentials{}, stsError("AssumeRole", client, err)
@@ -444,28 +473,37 @@ func (s staticCredentials) Retrieve(context.Context) (aws.Credentials, error) {
 }
 
 // stsError maps an SDK error: a service error is KindRequest with its HTTP
-// status and AWS code; no answer (refused, reset, timed out, TLS) is
-// KindConnection; an unreadable answer is KindCredential. The texts come
-// from the SDK and the service and hold no secret of ours.
+// status and AWS code; no answer or a partial one (refused, reset, timed
+// out, TLS, cut off mid-body) is KindConnection; a complete answer that
+// cannot be read is KindCredential. The texts come from the SDK and the
+// service and hold no secret of ours. Details carry what botocore's
+// exceptions hold (operation, error message, endpoint, the kind of
+// connection failure), so that hosts raise the same classes.
 func stsError(op string, c *stsClient, err error) error {
 	status := 0
+	details := map[string]any{"operation": op}
 	var exhausted *retry.MaxAttemptsError
 	if errors.As(err, &exhausted) {
+		details["attempts"] = exhausted.Attempt
 		op = fmt.Sprintf("%s (%d attempts)", op, exhausted.Attempt)
 	}
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {
 		status = re.HTTPStatusCode()
+		details["request_id"] = re.ServiceRequestID()
 	}
 	var api smithy.APIError
 	switch {
 	case errors.As(err, &api):
-		return &Error{Kind: KindRequest, StatusCode: status, Code: api.ErrorCode(), Err: api,
+		details["error_message"] = api.ErrorMessage()
+		return &Error{Kind: KindRequest, StatusCode: status, Code: api.ErrorCode(), Err: api, Details: details,
 			Message: fmt.Sprintf("STS %s failed (HTTP %d)", op, status)}
 	case status >= 300:
-		return &Error{Kind: KindRequest, StatusCode: status, Err: err, Message: fmt.Sprintf("STS %s failed (HTTP %d)", op, status)}
+		return &Error{Kind: KindRequest, StatusCode: status, Err: err, Details: details, Message: fmt.Sprintf("STS %s failed (HTTP %d)", op, status)}
 	case isConnectionError(err):
-		return &Error{Kind: KindConnection, Err: err, Message: fmt.Sprintf("STS %s could not get an answer from %s", op, c.endpoint)}
+		details["connection"] = connectionFailure(err)
+		details["endpoint"] = c.endpoint
+		return &Error{Kind: KindConnection, Err: err, Details: details, Message: fmt.Sprintf("STS %s could not get an answer from %s", op, c.endpoint)}
 	}
 	var de *smithy.DeserializationError
 	if errors.As(err, &de) {
@@ -474,8 +512,45 @@ func stsError(op string, c *stsClient, err error) error {
 	return &Error{Kind: KindCredential, Err: err, Message: fmt.Sprintf("STS %s failed", op)}
 }
 
+// connectionFailure names a failure to get an answer as botocore sorts
+// them: "connect_timeout" (ConnectTimeoutError), "read_timeout"
+// (ReadTimeoutError), "closed" (ConnectionClosedError: the connection
+// dropped before an answer), "tls" (SSLError) or "endpoint"
+// (EndpointConnectionError: refused, unreachable, unknown host).
+func connectionFailure(err error) string {
+	var op *net.OpError
+	dial := errors.As(err, &op) && op.Op == "dial"
+	var ne net.Error
+	timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+	var tlsErr *tls.CertificateVerificationError
+	var recErr tls.RecordHeaderError
+	switch {
+	case dial && timeout:
+		return "connect_timeout"
+	case dial:
+		return "endpoint"
+	case timeout:
+		return "read_timeout"
+	case errors.As(err, &tlsErr) || errors.As(err, &recErr):
+		return "tls"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+		return "closed"
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return "endpoint"
+	}
+	return "closed"
+}
+
 func isConnectionError(err error) bool {
 	var ne net.Error
 	var send interface{ ConnectionError() bool }
-	return errors.As(err, &send) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
+	return errors.As(err, &send) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || isTruncated(err)
+}
+
+// isTruncated reports whether err is an answer cut off before its end (the
+// connection closed mid-body): a transport failure, not a bad answer.
+func isTruncated(err error) bool {
+	return errors.Is(err, io.ErrUnexpectedEOF)
 }

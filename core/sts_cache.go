@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -92,12 +93,17 @@ type clientSettings struct {
 	adaptive         bool
 	attempts         int // 0: the SDK default
 	connect, read    time.Duration
+	callTimeout      time.Duration // bounds a whole call, retries included; 0: none (not part of the key)
+	agent, appID     string        // user_agent_extra, user_agent_appid
+	pool             int           // idle connections kept; 0: botocore's 10
+	fips, dual       bool          // FIPS, dual-stack endpoints
 }
 
 // key renders the settings canonically; it is the client cache key.
 func (s *clientSettings) key() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%q %q %t %t %q %t %d %d %d", s.region, s.endpoint, s.plainHTTP, s.insecure, s.caBundle, s.adaptive, s.attempts, s.connect, s.read)
+	fmt.Fprintf(&b, "%q %q %t %t %q %t %d %d %d %q %q %d %t %t", s.region, s.endpoint, s.plainHTTP, s.insecure, s.caBundle, s.adaptive,
+		s.attempts, s.connect, s.read, s.agent, s.appID, s.pool, s.fips, s.dual)
 	keys := make([]string, 0, len(s.proxies))
 	for k := range s.proxies {
 		keys = append(keys, k)
@@ -115,6 +121,9 @@ type stsClient struct {
 	key      string
 	endpoint string // for messages: the endpoint URL, or "STS <region>"
 }
+
+// botocorePoolSize is botocore's default max_pool_connections.
+const botocorePoolSize = 10
 
 // stsRetryBackoff replaces the retryer's backoff when not nil (tests).
 var stsRetryBackoff retry.BackoffDelayer
@@ -158,6 +167,10 @@ func newSTSClient(s *clientSettings, key string) (*stsClient, error) {
 		WithReadTimeout(s.read).
 		WithTransportOptions(func(t *http.Transport) {
 			t.TLSHandshakeTimeout = s.connect
+			t.MaxIdleConnsPerHost = botocorePoolSize
+			if s.pool > 0 {
+				t.MaxIdleConnsPerHost = s.pool
+			}
 			if tlsConf != nil {
 				if t.TLSClientConfig == nil {
 					t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -172,6 +185,14 @@ func newSTSClient(s *clientSettings, key string) (*stsClient, error) {
 		if s.attempts > 0 {
 			o.MaxAttempts = s.attempts
 		}
+		// An answer cut off mid-body is a transport failure: retried like a
+		// reset (the SDK's own rules see a deserialization error).
+		o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if isTruncated(err) {
+				return aws.TrueTernary
+			}
+			return aws.UnknownTernary
+		})}, o.Retryables...)
 		if stsRetryBackoff != nil {
 			o.Backoff = stsRetryBackoff
 		}
@@ -182,7 +203,16 @@ func newSTSClient(s *clientSettings, key string) (*stsClient, error) {
 			o.StandardOptions = append(o.StandardOptions, stdOpts)
 		})
 	}
-	opts := sts.Options{Region: s.region, HTTPClient: httpClient, Retryer: retryer}
+	opts := sts.Options{Region: s.region, HTTPClient: httpClient, Retryer: retryer, AppID: s.appID}
+	if s.agent != "" {
+		opts.APIOptions = append(opts.APIOptions, awsmiddleware.AddUserAgentKey(s.agent))
+	}
+	if s.fips {
+		opts.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
+	}
+	if s.dual {
+		opts.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateEnabled
+	}
 	c := &stsClient{key: key, endpoint: "the STS endpoint of " + s.region}
 	switch {
 	case s.endpoint != "":

@@ -2,10 +2,12 @@ package core
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -114,14 +116,26 @@ type ClientConfig struct {
 	// Retries configures retries of throttling, 5xx and transient
 	// connection errors.
 	Retries RetryConfig
-	// ConnectTimeout bounds connecting (default 60 s, as botocore).
+	// ConnectTimeout bounds connecting and the TLS handshake (default 5 s;
+	// botocore: 60 s).
 	ConnectTimeout time.Duration
 	// ReadTimeout bounds the wait for each read of the response (default
-	// 60 s, as botocore).
+	// 7 s; botocore: 60 s).
 	ReadTimeout time.Duration
 	// Proxies maps "http" and "https" to proxy URLs, as botocore's proxies.
 	// When empty, the HTTP(S)_PROXY / NO_PROXY environment applies.
 	Proxies map[string]string
+	// UserAgentExtra is appended to the User-Agent (user_agent_extra).
+	UserAgentExtra string
+	// UserAgentAppID is the application id in the User-Agent
+	// (user_agent_appid).
+	UserAgentAppID string
+	// MaxPoolConnections is how many idle connections are kept
+	// (max_pool_connections; 0: botocore's 10).
+	MaxPoolConnections int
+	// UseFIPSEndpoint and UseDualStackEndpoint pick the FIPS and dual-stack
+	// AWS endpoints (use_fips_endpoint, use_dualstack_endpoint).
+	UseFIPSEndpoint, UseDualStackEndpoint bool
 }
 
 // RetryConfig is botocore's retries dict.
@@ -149,6 +163,9 @@ type MFACommandOptions struct {
 	Env []string
 	// Input is written to the command's standard input.
 	Input string
+	// StartNewSession runs the command in a new session (setsid), as
+	// subprocess's start_new_session.
+	StartNewSession bool
 }
 
 // Limits of the configuration values that AWS or botocore leave open.
@@ -204,16 +221,38 @@ func (r strRule) check(param, v string) error {
 	n := utf8.RuneCountInString(v)
 	switch {
 	case !utf8.ValidString(v):
-		return validationError(param, "", "%s is not valid UTF-8", param)
+		return refusedBySTS(validationError(param, "", "%s is not valid UTF-8", param))
 	case n < r.min || n > r.max:
+		var err *Error
 		if r.min == r.max {
-			return validationError(param, shown, "%s must be exactly %d characters long, not %d", param, r.min, n)
+			err = validationError(param, shown, "%s must be exactly %d characters long, not %d", param, r.min, n)
+		} else {
+			err = validationError(param, shown, "%s must be %d to %d characters long, not %d", param, r.min, r.max, n)
 		}
-		return validationError(param, shown, "%s must be %d to %d characters long, not %d", param, r.min, r.max, n)
+		if n < r.min {
+			return refusedByBotocore(err)
+		}
+		return refusedBySTS(err)
 	case r.re != nil && !r.re.MatchString(v):
-		return validationError(param, shown, "%s may only contain %s", param, r.alphabet)
+		return refusedBySTS(validationError(param, shown, "%s may only contain %s", param, r.alphabet))
 	}
 	return nil
+}
+
+// refusedByBotocore marks a parameter that botocore's own validation
+// refuses (a length or value under the API's minimum, a wrong type): hosts
+// raise it as botocore's ParamValidationError too.
+func refusedByBotocore(e *Error) *Error {
+	e.Details = map[string]any{"botocore": "ParamValidationError"}
+	return e
+}
+
+// refusedBySTS marks a parameter that botocore lets through and STS
+// refuses (over a maximum, outside the alphabet): hosts raise it as the
+// ClientError STS's answer would make, code ValidationError, HTTP 400.
+func refusedBySTS(e *Error) *Error {
+	e.Details = map[string]any{"botocore": "ClientError", "operation": "AssumeRole", "error_code": "ValidationError", "http_status": 400}
+	return e
 }
 
 func checkOptional(r strRule, param string, v *string) error {
@@ -252,8 +291,12 @@ func (p *AssumeRoleParams) Validate() error {
 		}
 	}
 	if d := p.DurationSeconds; d != nil && (*d < MinDurationSeconds || *d > MaxDurationSeconds) {
-		return validationError(pre+"DurationSeconds", fmt.Sprint(*d), "%sDurationSeconds must be between %d and %d seconds, not %d",
+		err := validationError(pre+"DurationSeconds", fmt.Sprint(*d), "%sDurationSeconds must be between %d and %d seconds, not %d",
 			pre, MinDurationSeconds, MaxDurationSeconds, *d)
+		if *d < MinDurationSeconds {
+			return refusedByBotocore(err)
+		}
+		return refusedBySTS(err)
 	}
 	if err := maxItems(pre+"PolicyArns", len(p.PolicyArns), 10); err != nil {
 		return err
@@ -277,7 +320,7 @@ func (p *AssumeRoleParams) Validate() error {
 		// Tag keys are case-insensitive in IAM: AWS refuses duplicates.
 		k := strings.ToLower(t.Key)
 		if seen[k] {
-			return validationError(fmt.Sprintf("%sTags[%d].Key", pre, i), t.Key, "%sTags has the key %q twice", pre, t.Key)
+			return refusedBySTS(validationError(fmt.Sprintf("%sTags[%d].Key", pre, i), t.Key, "%sTags has the key %q twice", pre, t.Key))
 		}
 		seen[k] = true
 	}
@@ -305,7 +348,7 @@ func (p *AssumeRoleParams) Validate() error {
 
 func maxItems(param string, n, max int) error {
 	if n > max {
-		return validationError(param, "", "%s may hold at most %d items, not %d", param, max, n)
+		return refusedBySTS(validationError(param, "", "%s may hold at most %d items, not %d", param, max, n))
 	}
 	return nil
 }
@@ -381,6 +424,11 @@ func (c *ClientConfig) validate(pre string) error {
 	case "", "standard", "adaptive", "legacy":
 	default:
 		return validationError(pre+"retries.mode", cut(r.Mode, 32), `%sretries.mode must be "standard", "adaptive" or "legacy", not %q`, pre, cut(r.Mode, 32))
+	}
+	for _, f := range []struct{ name, v string }{{"user_agent_extra", c.UserAgentExtra}, {"user_agent_appid", c.UserAgentAppID}} {
+		if len(f.v) > 256 || strings.ContainsAny(f.v, "\x00\r\n") || !utf8.ValidString(f.v) {
+			return validationError(pre+f.name, "", "%s%s must be one line of at most 256 bytes", pre, f.name)
+		}
 	}
 	for k, v := range c.Proxies {
 		if k != "http" && k != "https" {
@@ -488,6 +536,19 @@ func jsonSeconds(param string, f float64) (time.Duration, error) {
 
 // decodeAssumeRole reads assume_role_kwargs.
 func decodeAssumeRole(raw []byte, p *AssumeRoleParams) error {
+	err := decodeAssumeRoleFields(raw, p)
+	var e *Error
+	if errors.As(err, &e) && e.Kind == KindValidation && e.Details == nil {
+		// an unknown key or a value of the wrong type: botocore's own
+		// validation refuses those before any request
+		refusedByBotocore(e)
+	}
+	return err
+}
+
+// decodeAssumeRoleFields decodes assume_role_kwargs into p; the ranges are
+// checked by AssumeRoleParams.Validate.
+func decodeAssumeRoleFields(raw []byte, p *AssumeRoleParams) error {
 	const param = "assume_role_kwargs"
 	var (
 		dur                            *float64
@@ -503,7 +564,7 @@ func decodeAssumeRole(raw []byte, p *AssumeRoleParams) error {
 		return err
 	}
 	if dur != nil {
-		d, err := jsonInt(param+".DurationSeconds", *dur, MinDurationSeconds, MaxDurationSeconds)
+		d, err := jsonInt(param+".DurationSeconds", *dur, math.MinInt32, math.MaxInt32)
 		if err != nil {
 			return err
 		}
@@ -569,11 +630,26 @@ func decodeClientConfig(raw []byte, c *STSClientConfig) error {
 	var (
 		retries                  json.RawMessage
 		connectTimeout, readTime *float64
+		pool                     *float64
+		signature                string
 	)
 	if err := decodeFields(param+".config", cfg, map[string]any{
 		"retries": &retries, "connect_timeout": &connectTimeout, "read_timeout": &readTime, "proxies": &c.Config.Proxies,
+		"user_agent_extra": &c.Config.UserAgentExtra, "user_agent_appid": &c.Config.UserAgentAppID,
+		"max_pool_connections": &pool, "use_fips_endpoint": &c.Config.UseFIPSEndpoint,
+		"use_dualstack_endpoint": &c.Config.UseDualStackEndpoint, "signature_version": &signature,
 	}); err != nil {
 		return err
+	}
+	if signature != "" && signature != "v4" {
+		return validationError(param+".config.signature_version", cut(signature, 32), `%s.config.signature_version must be "v4", the signature STS takes`, param)
+	}
+	if pool != nil {
+		n, err := jsonInt(param+".config.max_pool_connections", *pool, 1, 10000)
+		if err != nil {
+			return err
+		}
+		c.Config.MaxPoolConnections = int(n)
 	}
 	for _, t := range []struct {
 		name string
@@ -639,27 +715,53 @@ func decodeMFACommand(raw []byte) ([]string, error) {
 	return argv, nil
 }
 
-// mfaKwargsRefused are the subprocess.run arguments refused for security.
-var mfaKwargsRefused = map[string]bool{"shell": true, "executable": true, "preexec_fn": true, "stdout": true, "stderr": true}
+// mfaKwargsRefused are the subprocess.run arguments refused for security
+// whatever their value (the output is read by gobrs)...
+var mfaKwargsRefused = map[string]bool{"stdout": true, "stderr": true}
+
+// ...and those refused when set to anything but a false value (JSON null,
+// false, 0, ""), as boto3-refresh-session refuses them: no shell, ever.
+var mfaKwargsRefusedIfSet = map[string]bool{"shell": true, "executable": true, "preexec_fn": true}
+
+// mfaKwargsIgnored are the other arguments of subprocess.run and
+// subprocess.Popen that boto3-refresh-session accepts: gobrs accepts them
+// and leaves them without effect (the output is always read as text with a
+// timeout, descriptors are never inherited, Windows-only ones do not
+// apply). docs/compat.md lists them.
+var mfaKwargsIgnored = []string{
+	"args", "bufsize", "capture_output", "check", "close_fds", "creationflags", "encoding", "errors",
+	"extra_groups", "group", "pass_fds", "pipesize", "process_group", "restore_signals", "startupinfo",
+	"stdin", "text", "umask", "universal_newlines", "user",
+}
 
 // decodeMFAOptions reads mfa_token_provider_kwargs and reports whether it
-// held any key.
+// held any key. It takes the keyword arguments of subprocess.run that
+// boto3-refresh-session takes; a refused or unknown key is a configuration
+// error, as there.
 func decodeMFAOptions(raw []byte, o *MFACommandOptions) (bool, error) {
 	const param = "mfa_token_provider_kwargs"
 	obj, err := decodeObject(param, raw)
 	if err != nil {
 		return false, err
 	}
-	for k := range obj {
-		if mfaKwargsRefused[k] {
-			return false, validationError(param+"."+k, "", "%s.%s is not allowed: the MFA token command runs without a shell and its output is read by gobrs", param, k)
+	honoured := map[string]any{"timeout": nil, "cwd": nil, "env": nil, "input": nil, "start_new_session": nil}
+	for _, k := range sortedKeys(obj) {
+		v := strings.TrimSpace(string(obj[k]))
+		set := v != "null" && v != "false" && v != "0" && v != `""`
+		switch _, known := honoured[k]; {
+		case mfaKwargsRefused[k] || (mfaKwargsRefusedIfSet[k] && set):
+			return false, configurationError(param+"."+k, "%s.%s is not allowed: the MFA token command runs without a shell and its output is read by gobrs", param, k)
+		case known || mfaKwargsRefusedIfSet[k] || slices.Contains(mfaKwargsIgnored, k):
+		default:
+			return false, configurationError(member(param, cut(k, 64)), "%q is not a keyword argument of subprocess.run", cut(k, 64))
 		}
 	}
 	var (
 		timeout *float64
 		env     map[string]string
 	)
-	if err := DecodeMembers(param, obj, map[string]any{"timeout": &timeout, "cwd": &o.Dir, "env": &env, "input": &o.Input}, true); err != nil {
+	if err := DecodeMembers(param, obj, map[string]any{"timeout": &timeout, "cwd": &o.Dir, "env": &env, "input": &o.Input,
+		"start_new_session": &o.StartNewSession}, false); err != nil {
 		return false, err
 	}
 	if timeout != nil {

@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -364,6 +366,10 @@ func TestSTSAccessDenied(t *testing.T) {
 	}
 	if !errors.Is(err, ErrRequest) {
 		t.Fatalf("errors.Is(err, ErrRequest) is false")
+	}
+	// what botocore's ClientError holds, for the hosts
+	if e.Details["operation"] != "AssumeRole" || e.Details["error_message"] != "User is not authorized to perform: sts:AssumeRole" {
+		t.Fatalf("details = %v", e.Details)
 	}
 	if f.calls() != 1 {
 		t.Fatalf("AccessDenied was retried: %d calls", f.calls())
@@ -775,5 +781,72 @@ func BenchmarkSTSNewSession(b *testing.B) {
 			b.Fatal(err)
 		}
 		s.Close()
+	}
+}
+
+// The botocore Config options the STS client honours reach the request.
+func TestSTSClientConfigUserAgent(t *testing.T) {
+	f := newFakeSTS(t)
+	var agent string
+	f.respond = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		agent = r.Header.Get("User-Agent")
+		return false
+	}
+	cfg := map[string]any{"user_agent_extra": "myapp/1.2", "user_agent_appid": "billing", "max_pool_connections": 3,
+		"signature_version": "v4", "use_fips_endpoint": false}
+	s := newSTSSession(t, stsConfig(f.srv.URL, nil, map[string]any{"config": cfg}, nil), Hooks{})
+	if _, err := s.Credentials(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(agent, "myapp-1.2") || !strings.Contains(agent, "app/billing") {
+		t.Fatalf("User-Agent %q lacks user_agent_extra (the SDK spells / as -) or user_agent_appid", agent)
+	}
+}
+
+// A refused connection says so in Details, as botocore's
+// EndpointConnectionError does.
+func TestSTSConnectionDetails(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now: connection refused
+	s := newSTSSession(t, stsConfig(url, nil, map[string]any{"config": map[string]any{"retries": map[string]any{"total_max_attempts": 1}}}, nil), Hooks{})
+	_, err = s.Credentials(context.Background())
+	e := wantErr(t, err, KindConnection, "")
+	if e.Details["connection"] != "endpoint" || e.Details["endpoint"] != url {
+		t.Fatalf("details = %v", e.Details)
+	}
+}
+
+// timeoutError is a net.Error that timed out.
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+// connectionFailure sorts failures as botocore's exception classes do.
+func TestConnectionFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"refused", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, "endpoint"},
+		{"unknown host", &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "sts.invalid"}}, "endpoint"},
+		{"connect timeout", &url.Error{Op: "Post", URL: "http://127.0.0.1:1", Err: &net.OpError{Op: "dial", Err: timeoutError{}}}, "connect_timeout"},
+		{"read timeout", &url.Error{Op: "Post", URL: "http://127.0.0.1:1", Err: timeoutError{}}, "read_timeout"},
+		{"deadline", fmt.Errorf("send: %w", context.DeadlineExceeded), "read_timeout"},
+		{"reset", &net.OpError{Op: "read", Err: syscall.ECONNRESET}, "closed"},
+		{"eof", fmt.Errorf("read: %w", io.ErrUnexpectedEOF), "closed"},
+		{"tls", &tls.CertificateVerificationError{Err: errors.New("unknown authority")}, "tls"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := connectionFailure(tc.err); got != tc.want {
+				t.Fatalf("connectionFailure(%v) = %q, want %q", tc.err, got, tc.want)
+			}
+		})
 	}
 }

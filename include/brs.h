@@ -91,6 +91,27 @@ typedef struct brs_error {
     char *param;       /* the parameter or field at fault, if known */
     char *value;       /* a non-secret rendering of the bad value, if any */
     char *aws_code;    /* the service error code (e.g. "AccessDenied") */
+    /*
+     * A JSON object with what a host needs to raise the failure as its own
+     * SDK would, or NULL. Never holds a secret. Keys, each optional:
+     *   "operation"     the STS operation ("AssumeRole", "GetCallerIdentity")
+     *   "error_message" the service's error message
+     *   "request_id"    the service's request id
+     *   "attempts"      how many attempts were made (retries exhausted)
+     *   "connection"    why no answer came (BRS_ECONNECTION): "endpoint"
+     *                   (refused, unreachable, unknown host),
+     *                   "connect_timeout", "read_timeout", "closed" (the
+     *                   connection dropped before an answer), "tls", or
+     *                   "timeout" (the IoT request timed out)
+     *   "endpoint"      the URL that was called (BRS_ECONNECTION)
+     *   "botocore"      for a refused parameter (BRS_EVALIDATION): who
+     *                   would refuse it, "ParamValidationError" (botocore
+     *                   itself) or "ClientError" (STS, then with
+     *                   "error_code" and "http_status" as STS would answer)
+     *   "reason"        for an expiry_time (BRS_ECREDENTIAL): "expired" or
+     *                   "unparsable"
+     */
+    char *details;
 } brs_error;
 
 /*
@@ -105,7 +126,9 @@ struct brs_credentials {
     char *access_key;
     char *secret_key;
     char *token;
-    char *expiry_time;      /* ISO 8601 UTC */
+    char *expiry_time;      /* ISO 8601 UTC: "2026-12-01T06:25:18Z", with
+                               sub-seconds when the source gave any
+                               ("2026-12-01T06:25:18.5Z") */
     int64_t expiry_unix_ms; /* expiry_time as Unix milliseconds */
     /* Milliseconds during which these credentials may be reused without
      * asking the library again (until the advisory window opens, or 0 while
@@ -197,9 +220,18 @@ const char *brs_version(void);
  *                        the first fetch happens here and its error is
  *                        returned.
  *   "advisory_timeout"   number of seconds >= 0, default 900
- *   "mandatory_timeout"  number of seconds >= 0, <= advisory, default 600
+ *   "mandatory_timeout"  number of seconds >= 0, default 600; one over
+ *                        advisory_timeout is read as botocore does: the
+ *                        refresh at the advisory window is mandatory
  *   "background_refresh" bool, default false: renew ahead of the advisory
  *                        window from a library thread, so no caller waits.
+ *   "refresh_timeout"    number of seconds > 0, or null (default): none.
+ *                        A caller that waited this long for a refresh gets
+ *                        BRS_ECREDENTIAL (in the advisory window: the
+ *                        current credentials) while the refresh goes on
+ *                        and is used once it lands; the way out of a
+ *                        callback that never returns (one that waits for
+ *                        a thread reading this same session, say).
  *   method "sts": "assume_role_kwargs" (object, AssumeRole parameters in
  *     their AWS names: RoleArn, RoleSessionName, ...), "sts_client_kwargs"
  *     (object), "mfa_token_provider" (command: string or array of strings),

@@ -220,7 +220,7 @@ class HostedSession:
     ) -> None:
         self._closed = False
         try:
-            data = json.loads(json.dumps(dict(config), allow_nan=False))
+            data = json.loads(json.dumps(dict(_lib.unseal(config)), allow_nan=False))
         except (TypeError, ValueError) as exc:
             raise BRSValidationError(f"the session configuration cannot be encoded: {exc}") from None
         host = _get_host()

@@ -25,21 +25,24 @@ __all__ = [
     "CallbackState",
     "Handler",
     "NativeSession",
+    "Sealed",
     "forked",
     "library_path",
     "load",
     "refuse_pickle",
     "track",
+    "unseal",
     "version",
 ]
 
+import _thread
 import atexit
 import ctypes
 import json
 import logging
 import os
+import queue
 import threading
-import time
 import weakref
 from ctypes import POINTER, byref, c_char_p, c_int, c_int64, c_uint64, c_void_p
 from pathlib import Path
@@ -47,13 +50,24 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Tuple
 
 from . import _channel
 from .exceptions import (
+    BRSClientError,
     BRSClosedError,
     BRSConfigurationError,
+    BRSConnectionClosedError,
     BRSConnectionError,
+    BRSConnectTimeoutError,
     BRSCredentialError,
+    BRSEndpointConnectionError,
     BRSError,
+    BRSExpiredCredentialError,
+    BRSExpiryFormatError,
     BRSForkError,
+    BRSParamValidationError,
+    BRSReadTimeoutError,
     BRSRequestError,
+    BRSServiceValidationError,
+    BRSSSLError,
+    BRSTimeoutError,
     BRSValidationError,
 )
 
@@ -100,6 +114,31 @@ PICKLE_MESSAGE = (
 )
 
 
+class Sealed:
+    """A value that may hold secrets (a config with a key, a PIN...), passed
+    around without showing it: its repr is masked, so that error trackers
+    and traceback formatters that capture the locals of frames (Sentry, rich)
+    see no secret. :func:`unseal` returns the value.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def __repr__(self) -> str:
+        return "<gobrs sealed value>"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return refuse_pickle()
+
+
+def unseal(value: Any) -> Any:
+    """The value inside a :class:`Sealed`, or ``value`` itself."""
+
+    return value._value if isinstance(value, Sealed) else value
+
+
 def refuse_pickle() -> Any:
     """Raise the error of an attempt to pickle or copy a session.
 
@@ -122,6 +161,7 @@ class BrsError(ctypes.Structure):
         ("param", c_char_p),
         ("value", c_char_p),
         ("aws_code", c_char_p),
+        ("details", c_char_p),
     ]
 
 
@@ -159,6 +199,23 @@ _loading_pid: Optional[int] = None
 _served: Optional[_channel.Channel] = None
 _log_fn: Any = None  # the ctypes log callback, kept alive for the process
 _tracked: "weakref.WeakSet[_Invalidatable]" = weakref.WeakSet()
+
+#: The ctypes callbacks of every open Go session, by handle: they are
+#: released only once the Go session is really closed, never while Go may
+#: still call them.
+_callbacks: Dict[int, Tuple[Any, ...]] = {}
+#: Handles the garbage collector dropped, for the closer thread to close.
+_to_close: "queue.SimpleQueue[int]" = queue.SimpleQueue()
+_closer_pid: Optional[int] = None
+_exiting = False
+#: How long interpreter exit waits for the Go sessions to close (a
+#: callback that never returns must not hold the exit).
+EXIT_CLOSE_SECONDS = 1.0
+
+#: Per thread: the handle of the session whose callback the thread runs.
+_tls = threading.local()
+#: While a session's callback reads another session: reader -> read handle.
+_waits: Dict[int, int] = {}
 
 
 class _Invalidatable(Protocol):
@@ -268,6 +325,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "brs_refresh": (c_int, [c_uint64, creds_p, err_p]),
         "brs_whoami": (c_int, [c_uint64, POINTER(c_void_p), err_p]),
         "brs_close_session": (c_int, [c_uint64]),
+        "brsgo_close_all": (c_int, [c_int64]),
         "brs_result_set": (c_int, [c_void_p, c_char_p, c_char_p]),
         "brs_on_refresh": (c_int, [c_uint64, REFRESH_FN, c_void_p]),
         "brs_set_logger": (None, [LOG_FN, c_void_p]),
@@ -304,11 +362,25 @@ def _forward_log(_user_data: Any, level: int, message: Optional[bytes]) -> None:
 
 
 def _at_exit() -> None:
+    """Close every Go session, waiting at most EXIT_CLOSE_SECONDS.
+
+    A session whose callback is still running after that (a getter that
+    never returns) is left to the end of the process: its callbacks are
+    kept for ever, so that Go never calls freed memory.
+    """
+
+    global _exiting
+    _exiting = True
     lib = _lib
-    if lib is not None and not forked():
-        lib.brs_set_logger(LOG_FN(), None)
-        if _served is not None:
-            lib.brs_channel_close()  # removes the socket
+    if lib is None or forked():
+        return
+    lib.brs_set_logger(LOG_FN(), None)
+    if _served is not None:
+        lib.brs_channel_close()  # removes the socket
+    if lib.brsgo_close_all(int(EXIT_CLOSE_SECONDS * 1000)) != OK:
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(_callbacks))
+    else:
+        _callbacks.clear()
 
 
 def _open_channel(lib: ctypes.CDLL) -> _channel.Channel:
@@ -397,7 +469,7 @@ class CallbackState:
         ``"custom_credentials_method"``), named in errors.
     """
 
-    __slots__ = ("handler", "param", "last_exc", "thread")
+    __slots__ = ("handler", "param", "last_exc", "thread", "handle")
 
     def __init__(self, handler: Handler, param: str) -> None:
         self.handler = handler
@@ -406,6 +478,8 @@ class CallbackState:
         self.last_exc: Optional[BaseException] = None
         #: The thread running the handler right now, if any.
         self.thread: Optional[int] = None
+        #: The session's handle (0 until brs_new_session returned).
+        self.handle = 0
 
 
 def _make_callback(state: CallbackState) -> Any:
@@ -414,6 +488,8 @@ def _make_callback(state: CallbackState) -> Any:
     def trampoline(_user_data: Any, request: int, result: Any) -> int:
         state.thread = threading.get_ident()
         state.last_exc = None
+        outer = getattr(_tls, "inside", 0)
+        _tls.inside = state.handle
         try:
             answer = state.handler(request)
             lib = _lib
@@ -429,10 +505,11 @@ def _make_callback(state: CallbackState) -> Any:
                 try:
                     encoded = value.encode("utf-8")
                 except UnicodeEncodeError:
-                    # not chained: the encode error holds the whole value
-                    raise BRSCredentialError(
-                        f"{key!r} is not valid Unicode text (a lone surrogate)", param=key
-                    ) from None
+                    encoded = None
+                if encoded is None:
+                    # raised outside the except clause: the encode error,
+                    # which holds the whole value, is not its context
+                    raise BRSCredentialError(f"{key!r} is not valid Unicode text (a lone surrogate)", param=key)
                 if lib.brs_result_set(result, key.encode(), encoded) != OK:
                     raise BRSCredentialError(f"{key!r} was refused by gobrs", param=key)
             return 0
@@ -450,6 +527,7 @@ def _make_callback(state: CallbackState) -> Any:
             return 1
         finally:
             state.thread = None
+            _tls.inside = outer
 
     return CALLBACK(trampoline)
 
@@ -459,11 +537,13 @@ def _text(raw: Optional[bytes]) -> Optional[str]:
 
 
 def _raise_status(lib: ctypes.CDLL, rc: int, err: BrsError, state: Optional[CallbackState]) -> None:
-    """Release ``err`` and raise the BRSError that ``rc`` and ``err`` describe.
+    """Release ``err`` and raise the error that ``rc`` and ``err`` describe.
 
-    A credential failure caused by an exception in the Python handler is
-    raised as that exception (when it is a BRSError) or as a
-    BRSCredentialError whose ``__cause__`` is the handler's exception.
+    A credential failure caused by an exception in the Python handler (the
+    user's getter or MFA callable) is raised as that very exception object,
+    as boto3-refresh-session lets it through. Otherwise the BRS* class of
+    ``rc`` is raised, or the subclass of it that is also the class botocore
+    would raise (``err.details``, see :func:`_error`).
     """
 
     try:
@@ -472,34 +552,85 @@ def _raise_status(lib: ctypes.CDLL, rc: int, err: BrsError, state: Optional[Call
         value = _text(err.value)
         code = _text(err.aws_code)
         status_code = err.http_status or None
+        details = _details(err.details)
     finally:
         lib.brs_error_clear(byref(err))
     exc = state.last_exc if (state is not None and rc == ECREDENTIAL) else None
     if exc is not None:
-        assert state is not None
-        if isinstance(exc, BRSError):
-            new = type(exc)(
-                exc.message,
-                code=exc.code,
-                status_code=exc.status_code,
-                details=exc.details,
-                param=exc.param,
-                value=exc.value,
-            )
-            cause = exc.__cause__
-        else:
-            new = BRSCredentialError(
-                f"{state.param} raised {type(exc).__name__}; see the cause",
-                param=state.param,
-            )
-            cause = exc
-        raise new from cause
+        raise exc
     if rc == EFORKED:
         raise BRSForkError(FORK_MESSAGE)
     if rc == ECLOSED:
         raise BRSClosedError(CLOSED_MESSAGE)
-    cls = _ERRORS.get(rc, BRSError)
-    raise cls(message, code=code, status_code=status_code, param=param, value=value)
+    raise _error(rc, message, code, status_code, param, value, details)
+
+
+def _details(raw: Optional[bytes]) -> Dict[str, Any]:
+    """``brs_error.details``: a JSON object, or {}."""
+
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+_CONNECTION_ERRORS: Dict[str, Type[BRSConnectionError]] = {
+    "endpoint": BRSEndpointConnectionError,
+    "connect_timeout": BRSConnectTimeoutError,
+    "read_timeout": BRSReadTimeoutError,
+    "closed": BRSConnectionClosedError,
+    "tls": BRSSSLError,
+    "timeout": BRSTimeoutError,
+}
+
+_EXPIRY_ERRORS: Dict[str, Type[BRSCredentialError]] = {
+    "expired": BRSExpiredCredentialError,
+    "unparsable": BRSExpiryFormatError,
+}
+
+
+def _error(
+    rc: int,
+    message: str,
+    code: Optional[str],
+    status_code: Optional[int],
+    param: Optional[str],
+    value: Optional[str],
+    details: Dict[str, Any],
+) -> BRSError:
+    """The exception for status ``rc``: its BRS* class, or the subclass of
+    it that is also botocore's class for the same failure (``details``)."""
+
+    fields: Dict[str, Any] = {"code": code, "status_code": status_code, "param": param, "value": value}
+    operation = details.get("operation")
+    if rc == EREQUEST and operation:
+        response = _response(code, details.get("error_message", message), status_code, details.get("request_id"))
+        return BRSClientError(message, response=response, operation_name=operation.split(" ")[0], **fields)
+    if rc == ECONNECTION and details.get("connection") in _CONNECTION_ERRORS:
+        cls = _CONNECTION_ERRORS[details["connection"]]
+        if cls is BRSTimeoutError:
+            return cls(message, **fields)
+        return cls(message, endpoint_url=details.get("endpoint"), **fields)  # type: ignore[call-arg]
+    if rc == EVALIDATION and details.get("botocore") == "ParamValidationError":
+        return BRSParamValidationError(message, **fields)
+    if rc == EVALIDATION and details.get("botocore") == "ClientError":
+        response = _response(details.get("error_code"), message, details.get("http_status"), None)
+        return BRSServiceValidationError(message, response=response, operation_name=details.get("operation"), **fields)
+    if rc == ECREDENTIAL and details.get("reason") in _EXPIRY_ERRORS:
+        return _EXPIRY_ERRORS[details["reason"]](message, **fields)
+    return _ERRORS.get(rc, BRSError)(message, **fields)
+
+
+def _response(code: Any, message: Any, status: Any, request_id: Any) -> Dict[str, Any]:
+    """An error response shaped as botocore parses one."""
+
+    metadata: Dict[str, Any] = {"HTTPStatusCode": status, "HTTPHeaders": {}, "RetryAttempts": 0}
+    if request_id:
+        metadata["RequestId"] = request_id
+    return {"Error": {"Type": "Sender", "Code": code or "", "Message": message or ""}, "ResponseMetadata": metadata}
 
 
 #: What NativeSession.credentials returns: access key, secret key, token,
@@ -517,8 +648,9 @@ class NativeSession:
 
     Parameters
     ----------
-    config : Mapping[str, Any]
-        The JSON config of ``brs_new_session`` (include/brs.h).
+    config : Mapping[str, Any] | Sealed
+        The JSON config of ``brs_new_session`` (include/brs.h), sealed
+        when it holds secrets.
     handler : Handler, optional
         Answers the library's callback requests; None for no callback.
     param : str, optional
@@ -531,36 +663,45 @@ class NativeSession:
         self._closed = False
         lib = load()
         try:
-            data = json.dumps(dict(config), allow_nan=False).encode("utf-8")
+            data = Sealed(json.dumps(dict(unseal(config)), allow_nan=False).encode("utf-8"))
         except (TypeError, ValueError) as exc:
-            where, bad = _unencodable(dict(config), "")
+            where, bad = _unencodable(dict(unseal(config)), "")
             raise BRSValidationError(
                 f"{where or 'the session configuration'} must be text, a number, a bool, a list or a dict, "
                 f"not {type(bad).__name__}" + (f" {bad!r}" if isinstance(bad, float) else ""),
                 param=where or None,
             ) from None if where else exc
+        del config  # no secret stays in a local of a frame a traceback may show
         state = CallbackState(handler, param) if handler is not None else None
         callback = _make_callback(state) if state is not None else CALLBACK()
         handle = c_uint64(0)
         err = BrsError()
-        rc = lib.brs_new_session(data, callback, None, byref(handle), byref(err))
+        rc = _interruptibly(_new_session, lib, data, callback, byref(handle), byref(err))
+        del data
         if rc != OK:
             _raise_status(lib, rc, err, state)
+        _start_closer()
         self._lib = lib
         self._handle = handle.value
         self._state = state
+        if state is not None:
+            state.handle = handle.value
         self._buf = BrsCredentials()
         self._buf_lock = threading.Lock()
         self._listener = _Listener()
         pushed = _make_listener(self._listener)
-        self._finalizer = weakref.finalize(self, _close_handle, lib, self._handle, callback, state, pushed)
+        _callbacks[self._handle] = (callback, pushed)
+        # The collector may run anywhere, a Go callback thread of this very
+        # session included: _close_handle hands the close to the closer
+        # thread where it may not wait. Exit is _at_exit's.
+        self._finalizer = weakref.finalize(self, _close_handle, lib, self._handle)
+        self._finalizer.atexit = False
         lib.brs_on_refresh(self._handle, pushed, None)
 
-    def listen(self, fn: Callable[[CredentialsTuple, float], Any]) -> None:
+    def listen(self, fn: Callable[[CredentialsTuple], Any]) -> None:
         """Have every refreshed set pushed to ``fn`` (``brs_on_refresh``).
 
-        ``fn(values, monotonic_time)`` gets what :meth:`credentials` returns
-        and the monotonic clock at the push. It runs on a library thread; it
+        ``fn(values)`` gets what :meth:`credentials` returns. It runs on a library thread; it
         is held weakly (a bound method does not keep its object alive) and
         its exceptions are swallowed.
         """
@@ -609,6 +750,12 @@ class NativeSession:
         served = self._check()
         if served is not None:
             return _channel.credentials(served, self._handle, refresh)
+        inside = getattr(_tls, "inside", 0)
+        if inside:
+            return self._from_callback(inside, self._read, refresh)
+        return _interruptibly(self._read, refresh)
+
+    def _read(self, refresh: bool) -> CredentialsTuple:
         lib = self._lib
         own = self._buf_lock.acquire(False)
         out = self._buf if own else BrsCredentials()
@@ -626,6 +773,27 @@ class NativeSession:
             if own:
                 self._buf_lock.release()
 
+    def _from_callback(self, inside: int, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(*args)`` for a callback of session ``inside`` reading this
+        one, unless that closes a cycle of sessions waiting for each other's
+        callbacks (A's getter reads B whose getter reads A), which would
+        deadlock: that raises BRSError at once."""
+
+        handle, seen = self._handle, set()
+        while handle and handle not in seen:
+            if handle == inside:
+                raise BRSError(
+                    "a session's credential callback reads a session whose callback is waiting for it "
+                    "(directly or through other sessions); this would deadlock"
+                )
+            seen.add(handle)
+            handle = _waits.get(handle, 0)
+        _waits[inside] = self._handle
+        try:
+            return fn(*args)
+        finally:
+            _waits.pop(inside, None)
+
     def whoami(self) -> Dict[str, Any]:
         """Return the identity of the credentials (``brs_whoami``)."""
 
@@ -635,7 +803,11 @@ class NativeSession:
         lib = self._lib
         out = c_void_p()
         err = BrsError()
-        rc = lib.brs_whoami(self._handle, byref(out), byref(err))
+        inside = getattr(_tls, "inside", 0)
+        if inside:
+            rc = self._from_callback(inside, lib.brs_whoami, self._handle, byref(out), byref(err))
+        else:
+            rc = _interruptibly(lib.brs_whoami, self._handle, byref(out), byref(err))
         if rc != OK:
             _raise_status(lib, rc, err, self._state)
         try:
@@ -656,7 +828,14 @@ class NativeSession:
         if state is not None and state.thread == threading.get_ident():
             raise BRSError("a session cannot be closed from inside its own credential callback")
         self._closed = True
-        self._finalizer()
+        if self._finalizer.detach() is not None:
+            _close_handle(self._lib, self._handle)
+
+
+def _new_session(lib: ctypes.CDLL, data: Sealed, callback: Any, handle: Any, err: Any) -> int:
+    """``brs_new_session`` of the sealed JSON config ``data``."""
+
+    return lib.brs_new_session(unseal(data), callback, None, handle, err)  # type: ignore[no-any-return]
 
 
 def _unencodable(value: Any, path: str) -> Tuple[str, Any]:
@@ -712,32 +891,121 @@ def _make_listener(holder: _Listener) -> Any:
             ref = holder.target
             fn = ref() if ref is not None else None
             if fn is not None:
-                fn(_decode(creds.contents), time.monotonic())
+                fn(_decode(creds.contents))
         except BaseException:  # nothing may propagate into C
             _logger.debug("gobrs: a refresh push could not be applied")
 
     return REFRESH_FN(on_refresh)
 
 
-def _close_handle(
-    lib: ctypes.CDLL, handle: int, callback: Any, state: Optional[CallbackState], pushed: Any = None
-) -> None:
-    """Close ``handle``; ``callback`` and ``pushed`` are released only after that.
+def _close_handle(lib: ctypes.CDLL, handle: int) -> None:
+    """Close ``handle`` now, or have the closer thread do it when this
+    thread may not (it runs one of the session's own callbacks); its
+    callbacks are released only once the Go session is closed."""
 
-    Run by :meth:`NativeSession.close`, or by the garbage collector or at
-    interpreter exit. When the collector runs it inside the session's own
-    callback (the only thread that must not wait for it), the close moves
-    to a new thread.
+    if forked() or _exiting:
+        return  # the parent owns the handle / _at_exit closes everything
+    rc = lib.brs_close_session(handle)
+    if rc == ERROR:  # refused: this thread is inside the session's callback
+        _to_close.put(handle)
+    else:
+        _callbacks.pop(handle, None)
+
+
+def _start_closer() -> None:
+    """Start this process's closer thread, once."""
+
+    global _closer_pid
+    if _closer_pid == os.getpid():
+        return
+    with _load_lock:
+        if _closer_pid != os.getpid():
+            threading.Thread(target=_closer, name="gobrs-close", daemon=True).start()
+            _closer_pid = os.getpid()
+
+
+def _closer() -> None:
+    """Close the sessions the garbage collector dropped.
+
+    The collector runs finalizers on whatever thread allocates, a Go
+    callback thread of the very session being collected included, where
+    closing it would deadlock (and was refused): it only queues the handle,
+    and this thread, which never runs a callback, closes it.
     """
 
-    if forked():
-        return  # the parent owns the handle; the child cannot call Go
-    if state is not None and state.thread == threading.get_ident():
-        threading.Thread(
-            target=_close_handle, args=(lib, handle, callback, None, pushed), name="gobrs-close", daemon=True
-        ).start()
-        return
-    lib.brs_close_session(handle)
+    while True:
+        handle = _to_close.get()
+        lib = _lib
+        if lib is None or forked() or _exiting:
+            continue
+        try:
+            _close_handle(lib, handle)
+        except BaseException:  # pragma: no cover - a ctypes call that raised
+            _logger.debug("gobrs: a collected session could not be closed")
+
+
+def _interruptibly(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call ``fn(*args)``, which may block in Go, so that Ctrl-C reaches the
+    main thread at once.
+
+    Python runs signal handlers on the main thread only, between bytecodes:
+    a main thread blocked in a Go call would see Ctrl-C only when the call
+    returns. There the call runs on a helper thread while the main thread
+    waits on a lock, waking every 50 ms for signals delivered to another
+    thread. Other threads call directly.
+    The per-request path (a valid Python-side copy) never comes here.
+    """
+
+    if _thread.get_ident() != threading.main_thread().ident:
+        return fn(*args)
+    if not _idle_helpers.acquire(False):
+        try:
+            threading.Thread(target=_helper, name="gobrs-call", daemon=True).start()
+        except RuntimeError:  # no new thread at interpreter exit: call here
+            return fn(*args)
+    job = _Job(fn, args)
+    _jobs.put(job)
+    # KeyboardInterrupt leaves the helper to finish alone. The timeout: a
+    # signal the kernel delivered to another thread (a Go thread, say) is
+    # run by this one only when it next wakes.
+    while not job.done.acquire(timeout=0.05):
+        pass
+    if job.exc is not None:
+        try:
+            raise job.exc
+        finally:
+            job.exc = None
+    return job.result
+
+
+class _Job:
+    """One call handed to a helper thread."""
+
+    __slots__ = ("fn", "args", "result", "exc", "done")
+
+    def __init__(self, fn: Callable[..., Any], args: Tuple[Any, ...]) -> None:
+        self.fn, self.args = fn, args
+        self.result: Any = None
+        self.exc: Optional[BaseException] = None
+        self.done = _thread.allocate_lock()
+        self.done.acquire()
+
+
+_jobs: "queue.SimpleQueue[_Job]" = queue.SimpleQueue()
+#: One count per helper thread waiting for a job.
+_idle_helpers = threading.Semaphore(0)
+
+
+def _helper() -> None:
+    while True:
+        job = _jobs.get()
+        try:
+            job.result = job.fn(*job.args)
+        except BaseException as exc:
+            job.exc = exc
+        job.fn = job.args = None  # type: ignore[assignment]
+        job.done.release()
+        _idle_helpers.release()
 
 
 os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)

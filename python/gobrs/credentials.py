@@ -2,11 +2,15 @@
 
 botocore asks a session's credentials object for a frozen copy
 (:meth:`get_frozen_credentials`) on every API call. This object keeps such a
-copy together with the instant, on the monotonic clock, until which the Go
-core said it may be reused; until then a call costs one clock read and one
+copy together with the instant, on the wall clock, until which the Go core
+said it may be reused; until then a call costs one clock read and one
 comparison, and only then does it cross into Go, where the refresh windows,
 single flight and background refresh live. botocore's own locking and
 refresh logic is never used.
+
+The deadline is on the wall clock (``time.time``), as the expiry is, not on
+the monotonic clock, which stops while the machine is suspended: after a
+resume the copy is never used past its expiry.
 """
 
 from __future__ import annotations
@@ -21,10 +25,25 @@ from typing import Any, Optional, Tuple
 from botocore.credentials import ReadOnlyCredentials, RefreshableCredentials
 
 from . import _lib
+from ._reprs import safe_repr
 
-_monotonic = time.monotonic
+#: The clock of the deadline: the wall clock, which (unlike
+#: ``time.monotonic``) goes on while the machine is suspended. Tests replace it.
+_now = time.time
 _NEVER = float("-inf")
 _EMPTY = ReadOnlyCredentials("", "", "", None)
+
+
+def _isoformat(expiry: str) -> str:
+    """Go's RFC 3339 UTC expiry ("...:05Z", "...:05.5Z") spelled as
+    boto3-refresh-session hands it out: :meth:`datetime.isoformat`, with
+    "+00:00" and microseconds when there are any."""
+
+    base, _, fraction = expiry.rstrip("Z").partition(".")
+    micro = (fraction + "000000")[:6]
+    if micro.strip("0"):
+        return f"{base}.{micro}+00:00"
+    return f"{base}+00:00"
 
 
 def _read_only(self: Any, value: Any) -> None:
@@ -94,30 +113,34 @@ class GoRefreshableCredentials(RefreshableCredentials):
             In a process forked after the session was created.
         """
 
-        if _monotonic() < self._deadline:
+        if _now() < self._deadline:
             return self._frozen
         return self._load(False)
 
     def _load(self, refresh: bool) -> ReadOnlyCredentials:
         """Ask the Go session and cache its answer for as long as it allows."""
 
-        start = _monotonic()
+        start = _now()
         return self._store(self._native.credentials(refresh), start)
 
-    def _store(self, values: _lib.CredentialsTuple, start: float) -> ReadOnlyCredentials:
-        """Keep ``values`` (read at monotonic time ``start``) as the copy."""
+    def _store(self, values: _lib.CredentialsTuple, start: Optional[float] = None) -> ReadOnlyCredentials:
+        """Keep ``values`` (asked for at ``start`` on ``_now``; default now,
+        for a push) as the copy."""
 
-        wall_ms = time.time() * 1000.0
+        if start is None:
+            start = _now()
         access_key, secret_key, token, expiry, expiry_ms, valid_ms = values
         frozen = self._frozen
         if frozen.access_key != access_key or frozen.secret_key != secret_key or frozen.token != token:
             frozen = ReadOnlyCredentials(access_key, secret_key, token, None)
-        self._snapshot = (frozen, expiry)
-        self._expiry_time = datetime.fromtimestamp(expiry_ms / 1000.0, timezone.utc)
+        iso = _isoformat(expiry)
+        self._snapshot = (frozen, iso)
+        self._expiry_time = datetime.fromisoformat(iso)
         self._frozen = frozen
         if not self._native.closed:
             # reuse as long as the Go session allows, and never past expiry
-            self._deadline = start + min(valid_ms, expiry_ms - wall_ms) / 1000.0
+            # (both on the wall clock, which a suspend does not stop)
+            self._deadline = min(start + valid_ms / 1000.0, expiry_ms / 1000.0)
         return frozen
 
     def snapshot(self) -> Tuple[ReadOnlyCredentials, str]:
@@ -175,7 +198,7 @@ class GoRefreshableCredentials(RefreshableCredentials):
         """
 
         if refresh_in is None:
-            return not _monotonic() < self._deadline
+            return not _now() < self._deadline
         return self._expiry_time is None or self._seconds_remaining() < refresh_in
 
     def _seconds_remaining(self) -> float:
@@ -208,6 +231,7 @@ class GoRefreshableCredentials(RefreshableCredentials):
         _lib.track(twin)
         return twin
 
+    @safe_repr
     def __repr__(self) -> str:
         frozen, expiry = self._snapshot
         return (

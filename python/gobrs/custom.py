@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Callable, Dict, Mapping, Optional
 
 from . import _lib
-from .exceptions import BRSCredentialError, BRSValidationError
+from .exceptions import BRSCredentialError, BRSResultTypeError, BRSValidationError
 from .session import BaseRefreshableSession
 from .utils.typing import Identity, TemporaryCredentials
 
@@ -28,7 +28,7 @@ def _call_getter(
         raise BRSCredentialError(f"the custom method got an unexpected request {request}", param=_PARAM)
     result = getter(**kwargs)
     if not isinstance(result, Mapping):
-        raise BRSCredentialError(
+        raise BRSResultTypeError(
             "custom_credentials_method must return a dict with 'access_key', "
             f"'secret_key', 'token' and 'expiry_time', not {type(result).__name__}",
             param=_PARAM,
@@ -112,10 +112,14 @@ class CustomRefreshableSession(BaseRefreshableSession, registry_key="custom"):
     BRSValidationError
         If a parameter has the wrong type; the error names it.
     BRSCredentialError
-        When credentials are needed and the getter raises (the exception is
-        the ``__cause__``), returns something other than a dict, misses a
-        key, or returns an ``expiry_time`` that is not an ISO 8601 string or
-        datetime, or credentials that have already expired.
+        When credentials are needed and the getter returns something other
+        than a dict, misses a key, or returns an ``expiry_time`` that is not
+        a timestamp (string or datetime) or credentials that have already
+        expired (see :mod:`gobrs.exceptions` for the subclasses that are
+        also the class boto3-refresh-session raises there).
+    Exception
+        Whatever the getter raises reaches the caller as that same object,
+        as with boto3-refresh-session.
 
     Examples
     --------

@@ -9,20 +9,38 @@ status codes of the C library (``include/brs.h``) map one to one onto them.
 from __future__ import annotations
 
 __all__ = [
+    "BRSClientError",
     "BRSClosedError",
     "BRSConfigurationError",
+    "BRSConnectTimeoutError",
+    "BRSConnectionClosedError",
     "BRSConnectionError",
     "BRSCredentialError",
+    "BRSEndpointConnectionError",
     "BRSError",
+    "BRSExpiredCredentialError",
+    "BRSExpiryFormatError",
     "BRSForkError",
+    "BRSParamValidationError",
+    "BRSReadTimeoutError",
     "BRSRequestError",
+    "BRSResultTypeError",
+    "BRSSSLError",
+    "BRSServiceValidationError",
+    "BRSTimeoutError",
+    "BRSTypeError",
     "BRSValidationError",
     "BRSWarning",
 ]
 
 import reprlib
 import warnings
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
+
+from botocore import exceptions as _botocore
+from dateutil.parser import ParserError as _ParserError
+
+from ._reprs import safe_repr, warning_stacklevel
 
 _repr = reprlib.Repr()
 _repr.maxstring = _repr.maxother = _repr.maxlong = 200
@@ -74,7 +92,10 @@ class BRSError(Exception):
         self.details = details
         self.param = param
         self.value = value
-        super().__init__(self.message)
+        # Exception's own __init__, not the next class in the MRO: the
+        # botocore-compatible subclasses below also derive from botocore
+        # classes whose __init__ takes other arguments
+        Exception.__init__(self, self.message)
 
     def _fields(self) -> List[Tuple[str, Any]]:
         """The optional fields that are set, in display order."""
@@ -96,6 +117,7 @@ class BRSError(Exception):
             return extra
         return f"{self.message} ({extra})"
 
+    @safe_repr
     def __repr__(self) -> str:
         parts = [repr(self.message)]
         parts.extend(f"{name}={_show(val)}" for name, val in self._fields())
@@ -124,8 +146,8 @@ class BRSConfigurationError(BRSError):
 class BRSCredentialError(BRSError):
     """The credential source failed or returned unusable credentials.
 
-    When the user's own credential getter raised, the original exception is
-    the ``__cause__`` of this error.
+    An exception raised by the user's own credential getter or MFA
+    callable is not wrapped: it reaches the caller as it is.
     """
 
 
@@ -154,6 +176,142 @@ class BRSForkError(BRSError):
     """
 
 
+# -- the classes boto3-refresh-session's callers catch -------------------------
+#
+# boto3-refresh-session lets botocore's (and Python's) exceptions through;
+# gobrs raises these subclasses, which are both the BRS* class and the class
+# boto3-refresh-session would raise for the same input, so that either
+# ``except`` clause catches them.
+
+
+class BRSClientError(BRSRequestError, _botocore.ClientError):
+    """STS answered with an error: a :class:`BRSRequestError` that is also
+    botocore's :class:`~botocore.exceptions.ClientError`.
+
+    Parameters
+    ----------
+    message : str, optional
+        What went wrong.
+    response : Dict[str, Any], optional
+        botocore's parsed error response: ``Error`` (``Code``,
+        ``Message``) and ``ResponseMetadata`` (``HTTPStatusCode``,
+        ``RequestId``).
+    operation_name : str, optional
+        The STS operation, e.g. ``"AssumeRole"``.
+    **fields
+        The :class:`BRSError` fields.
+    """
+
+    def __init__(
+        self,
+        message: Optional[str] = None,
+        *,
+        response: Optional[Dict[str, Any]] = None,
+        operation_name: Optional[str] = None,
+        **fields: Any,
+    ) -> None:
+        BRSRequestError.__init__(self, message, **fields)
+        self.response: Dict[str, Any] = response if response is not None else {}
+        self.operation_name = operation_name
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_client_error, (type(self), self.message, dict(self._fields()), self.response, self.operation_name))
+
+
+def _rebuild_client_error(
+    cls: type, message: str, fields: Dict[str, Any], response: Dict[str, Any], operation_name: Optional[str]
+) -> BRSError:
+    """Recreate an unpickled :class:`BRSClientError`."""
+
+    return cls(message, response=response, operation_name=operation_name, **fields)  # type: ignore[no-any-return]
+
+
+class BRSServiceValidationError(BRSValidationError, BRSClientError):
+    """A parameter that botocore lets through and STS refuses (over a
+    maximum, outside the allowed characters). gobrs refuses it before
+    asking STS; it is a :class:`BRSValidationError` and the
+    :class:`~botocore.exceptions.ClientError` (code ``ValidationError``)
+    STS's answer would have made.
+    """
+
+
+class BRSParamValidationError(BRSValidationError, _botocore.ParamValidationError):
+    """A parameter botocore's own validation refuses (e.g.
+    ``DurationSeconds=60``, under the API minimum): a
+    :class:`BRSValidationError` that is also botocore's
+    :class:`~botocore.exceptions.ParamValidationError`.
+    """
+
+    def __init__(self, message: Optional[str] = None, **fields: Any) -> None:
+        BRSValidationError.__init__(self, message, **fields)
+        self.kwargs: Dict[str, Any] = {"report": self.message}
+
+
+class _BotocoreConnection(BRSConnectionError):
+    """Base of the connection failures that are also botocore's classes:
+    ``kwargs`` holds ``endpoint_url`` and ``error``, as botocore's do."""
+
+    def __init__(self, message: Optional[str] = None, *, endpoint_url: Optional[str] = None, **fields: Any) -> None:
+        BRSConnectionError.__init__(self, message, **fields)
+        self.kwargs: Dict[str, Any] = {"endpoint_url": endpoint_url, "error": self.message}
+        self.endpoint_url = endpoint_url
+
+
+class BRSEndpointConnectionError(_BotocoreConnection, _botocore.EndpointConnectionError):
+    """No connection to the endpoint (refused, unreachable, unknown host):
+    also botocore's :class:`~botocore.exceptions.EndpointConnectionError`."""
+
+
+class BRSConnectTimeoutError(_BotocoreConnection, _botocore.ConnectTimeoutError):
+    """Connecting timed out: also botocore's
+    :class:`~botocore.exceptions.ConnectTimeoutError`."""
+
+
+class BRSReadTimeoutError(_BotocoreConnection, _botocore.ReadTimeoutError):
+    """The answer did not come in time: also botocore's
+    :class:`~botocore.exceptions.ReadTimeoutError`."""
+
+
+class BRSConnectionClosedError(_BotocoreConnection, _botocore.ConnectionClosedError):
+    """The connection dropped before an answer: also botocore's
+    :class:`~botocore.exceptions.ConnectionClosedError`."""
+
+
+class BRSSSLError(_BotocoreConnection, _botocore.SSLError):
+    """The TLS handshake failed: also botocore's
+    :class:`~botocore.exceptions.SSLError`."""
+
+
+class BRSTypeError(BRSValidationError, TypeError):
+    """A parameter of the wrong type, or an unknown or missing keyword
+    argument (``AssumeRoleConfig(Bogus=1)``, a dict without ``RoleArn``):
+    also the :class:`TypeError` Python raises there, as it does under
+    boto3-refresh-session."""
+
+
+class BRSResultTypeError(BRSCredentialError, AttributeError):
+    """The credential getter returned something other than a mapping: also
+    the :class:`AttributeError` boto3-refresh-session meets reading its
+    keys."""
+
+
+class BRSTimeoutError(BRSConnectionError, TimeoutError):
+    """The IoT credentials request timed out: also the built-in
+    :class:`TimeoutError` boto3-refresh-session's iot method raises."""
+
+
+class BRSExpiredCredentialError(BRSCredentialError, RuntimeError):
+    """The credential source answered with credentials that have already
+    expired; a :class:`RuntimeError` as botocore's "refreshed credentials
+    are still expired" error is."""
+
+
+class BRSExpiryFormatError(BRSCredentialError, _ParserError):
+    """``expiry_time`` is not a timestamp: also dateutil's
+    :class:`~dateutil.parser.ParserError` (a :class:`ValueError`), which
+    botocore raises there."""
+
+
 class BRSWarning(UserWarning):
     """Base class of gobrs warnings.
 
@@ -170,6 +328,7 @@ class BRSWarning(UserWarning):
     def __str__(self) -> str:
         return self.message
 
+    @safe_repr
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 
@@ -186,4 +345,4 @@ class BRSWarning(UserWarning):
             method).
         """
 
-        warnings.warn(cls(message), stacklevel=stacklevel)
+        warnings.warn(cls(message), stacklevel=warning_stacklevel(stacklevel))

@@ -33,20 +33,25 @@ def _pem_or_path(name: str, value: Any) -> Optional[str]:
     """Return ``value`` as the JSON config takes it: PEM text or a path.
 
     ``bytes`` must be PEM; they are sent in memory, never written to a file.
-    Nothing of the value appears in an error (it may be a key).
+    A ``str`` holding PEM is recognised as PEM by the Go core, whatever
+    precedes it. Nothing of the value appears in an error (it may be a key),
+    not even a path.
     """
 
     if value is None:
         return None
     if isinstance(value, (bytes, bytearray)):
-        if not bytes(value).lstrip().startswith(b"-----BEGIN"):
+        # PEM may follow a byte order mark, a quote or an openssl "Bag
+        # Attributes" header: it starts at "-----BEGIN"
+        start = bytes(value).find(b"-----BEGIN")
+        if start < 0:
             raise BRSValidationError(
-                f"Invalid {name} provided: bytes must be PEM data starting with '-----BEGIN'.",
+                f"Invalid {name} provided: bytes must be PEM data ('-----BEGIN ...').",
                 param=name,
                 value="bytes",
             )
         try:
-            return bytes(value).decode("ascii")
+            return bytes(value)[start:].decode("ascii")
         except UnicodeDecodeError:
             raise BRSValidationError(
                 f"Invalid {name} provided: PEM data must be ASCII.", param=name, value="bytes"

@@ -10,9 +10,17 @@ import math
 from typing import Any, ClassVar, Dict, List, Mapping, Optional
 
 from . import _lib
+from ._reprs import safe_repr, scrub_locals
 from .cache import CachedSession
 from .credentials import GoRefreshableCredentials
-from .exceptions import BRSConfigurationError, BRSValidationError, BRSWarning, _show
+from .exceptions import (
+    BRSConfigurationError,
+    BRSExpiredCredentialError,
+    BRSTypeError,
+    BRSValidationError,
+    BRSWarning,
+    _show,
+)
 from .utils.typing import Identity, Method, TemporaryCredentials
 
 #: Every method gobrs knows and the module that implements it. A module
@@ -37,7 +45,7 @@ def _check_bool(name: str, value: Any) -> bool:
 
 def _check_seconds(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BRSValidationError(
+        raise BRSTypeError(
             f"{name!r} must be a finite number of seconds, not {type(value).__name__}", param=name, value=value
         )
     try:
@@ -83,6 +91,14 @@ class BaseRefreshableSession(CachedSession):
         gobrs's extra: renew the credentials from a Go thread shortly
         before the advisory window opens, so that no caller ever waits for
         a refresh. Default False.
+    refresh_timeout : int | float | None = None, optional
+        gobrs's extra: seconds after which a caller waiting for a refresh
+        gives up with :class:`~gobrs.exceptions.BRSCredentialError` (in the
+        advisory window it keeps the current credentials instead) while the
+        refresh goes on and is used once it lands. The way out of a getter
+        that never returns, such as one waiting for a thread that reads
+        this same session. Default None: wait as long as the refresh takes,
+        as boto3-refresh-session does.
 
     Attributes
     ----------
@@ -131,9 +147,8 @@ class BaseRefreshableSession(CachedSession):
          include/brs.h lists. It runs on a Go thread with the GIL held. It
          must not reference the session (use :func:`functools.partial`
          over a module-level function and plain values), or the session
-         could never be collected. Whatever it raises reaches the caller:
-         a :class:`~gobrs.exceptions.BRSError` as itself, anything else as
-         a BRSCredentialError whose ``__cause__`` is the exception;
+         could never be collected. Whatever it raises reaches the caller
+         as that same exception object;
        - ``param``: the user parameter the handler stands for, named in
          those errors.
     3. Override :meth:`get_identity` when the Go session's ``brs_whoami``
@@ -149,6 +164,8 @@ class BaseRefreshableSession(CachedSession):
 
     def __init_subclass__(cls, registry_key: Optional[str] = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:  # a failed constructor leaves no secret in frame locals
+            cls.__init__ = scrub_locals(cls.__dict__["__init__"])  # type: ignore[method-assign]
         if registry_key is not None:
             if registry_key in _registry and _registry[registry_key] is not cls:
                 BRSWarning.warn(f"{registry_key!r} already registered. Overwriting.")
@@ -161,6 +178,7 @@ class BaseRefreshableSession(CachedSession):
         advisory_timeout: Optional[float] = 900,
         mandatory_timeout: Optional[float] = 600,
         background_refresh: bool = False,
+        refresh_timeout: Optional[float] = None,
         **kwargs: Any,
     ) -> None:
         if "refresh_method" in kwargs:
@@ -169,7 +187,8 @@ class BaseRefreshableSession(CachedSession):
                 stacklevel=3,
             )
             del kwargs["refresh_method"]
-        self.defer_refresh: bool = True if defer_refresh is None else _check_bool("defer_refresh", defer_refresh)
+        # as boto3-refresh-session: anything but False defers
+        self.defer_refresh: bool = defer_refresh is not False
         self.advisory_timeout: float = (
             900 if advisory_timeout is None else _check_seconds("advisory_timeout", advisory_timeout)
         )
@@ -177,6 +196,9 @@ class BaseRefreshableSession(CachedSession):
             600 if mandatory_timeout is None else _check_seconds("mandatory_timeout", mandatory_timeout)
         )
         self.background_refresh: bool = _check_bool("background_refresh", background_refresh)
+        self.refresh_timeout: Optional[float] = (
+            None if refresh_timeout is None else _check_seconds("refresh_timeout", refresh_timeout)
+        )
         self.refresh_method: str = self._refresh_method
         self._credentials: Optional[GoRefreshableCredentials] = None
         super().__init__(**kwargs)
@@ -199,20 +221,29 @@ class BaseRefreshableSession(CachedSession):
             The user parameter the handler stands for, named in errors.
         """
 
-        full: Dict[str, Any] = dict(config)
-        full.update(
+        common: Dict[str, Any] = dict(
             method=self._brs_method,
             defer_refresh=self.defer_refresh,
             advisory_timeout=self.advisory_timeout,
             mandatory_timeout=self.mandatory_timeout,
             background_refresh=self.background_refresh,
         )
+        if self.refresh_timeout is not None:
+            common["refresh_timeout"] = self.refresh_timeout
+        # The config (which may hold secrets) is passed on sealed and never
+        # kept unsealed in a local of this frame, which a traceback may show.
+        sealed = _lib.Sealed({**_lib.unseal(config), **common})
+        opener: Any = _lib.NativeSession
         if _lib.forked():  # this process cannot run Go: a helper runs the session
-            from ._host import HostedSession
-
-            native: Any = HostedSession(full, handler, param)
-        else:
-            native = _lib.NativeSession(full, handler, param)
+            from ._host import HostedSession as opener
+        try:
+            native = opener(sealed, handler, param)
+        except BRSExpiredCredentialError:
+            if self.defer_refresh:
+                raise
+            # as botocore's eager credentials: an expired first answer is
+            # kept without a check, and the first read asks again
+            native = opener(_lib.Sealed({**_lib.unseal(sealed), "defer_refresh": True}), handler, param)
         credentials = GoRefreshableCredentials(native, self._refresh_method)
         self._credentials = credentials
         # botocore reads credentials from its own session; clients made from
@@ -220,7 +251,7 @@ class BaseRefreshableSession(CachedSession):
         self._session._credentials = credentials  # type: ignore[attr-defined]
 
     def _creds(self) -> GoRefreshableCredentials:
-        credentials = self._credentials
+        credentials = getattr(self, "_credentials", None)
         if credentials is None:
             raise BRSConfigurationError(f"{type(self).__name__} was not started (its __init__ did not finish)")
         return credentials
@@ -290,15 +321,18 @@ class BaseRefreshableSession(CachedSession):
         every client made from it are gone, or at exit.
         """
 
-        if self._credentials is not None:
-            self._credentials.close()
-        self._clear_cache()
+        credentials = getattr(self, "_credentials", None)
+        if credentials is not None:
+            credentials.close()
+        if hasattr(self, "_client_hits"):  # not on a half-built session
+            self._clear_cache()
 
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called."""
 
-        return self._credentials is None or self._credentials.closed
+        credentials = getattr(self, "_credentials", None)  # None on a half-built session
+        return credentials is None or credentials.closed
 
     def __enter__(self) -> "BaseRefreshableSession":
         return self
@@ -310,15 +344,17 @@ class BaseRefreshableSession(CachedSession):
         # the Go session cannot follow a copy into another process
         return _lib.refuse_pickle()
 
+    @safe_repr
     def __repr__(self) -> str:
-        # only non-secret settings: never keys or tokens
+        # only non-secret settings: never keys or tokens; safe on a session
+        # whose __init__ failed half-way (traceback formatters repr locals)
         parts = [f"method={self._brs_method!r}"]
         try:
             parts.append(f"region_name={self.region_name!r}")
             profile = self._session.profile
             if profile is not None:
                 parts.append(f"profile_name={profile!r}")
-        except Exception:  # pragma: no cover - half-built session
+        except Exception:
             pass
         parts.append(f"closed={self.closed!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
@@ -404,6 +440,7 @@ class RefreshableSession:
     >>> session.client("s3").list_buckets()
     """
 
+    @scrub_locals
     def __new__(cls, method: Method = "sts", **kwargs: Any) -> BaseRefreshableSession:  # type: ignore[misc]
         return _session_class(method)(**kwargs)
 

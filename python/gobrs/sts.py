@@ -13,17 +13,28 @@ __all__ = ["AssumeRoleConfig", "STSClientConfig", "STSRefreshableSession"]
 
 import collections
 import functools
+import json
 import os
 import re
 import threading
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from . import _lib
-from .exceptions import BRSConfigurationError, BRSCredentialError, BRSValidationError, BRSWarning
+from ._reprs import safe_repr, scrub_locals
+from .exceptions import (
+    BRSConfigurationError,
+    BRSCredentialError,
+    BRSTypeError,
+    BRSParamValidationError,
+    BRSValidationError,
+    BRSWarning,
+)
 from .session import BaseRefreshableSession
 from .utils.typing import Identity
 
 _TOKEN_RE = re.compile(r"[0-9]{6}")
+#: The user-info part of a URL (``user:password@``), masked in reprs.
+_URL_USERINFO = re.compile(r"(?<=://)[^/@\s'\"]+@")
 
 
 class _Config(Dict[str, Any]):
@@ -35,6 +46,11 @@ class _Config(Dict[str, Any]):
 
     _keys: Tuple[str, ...] = ()
     _name: str = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:  # a failed constructor leaves no secret in frame locals
+            cls.__init__ = scrub_locals(cls.__dict__["__init__"])  # type: ignore[method-assign]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__()
@@ -149,6 +165,7 @@ class AssumeRoleConfig(_Config):
             SourceIdentity=SourceIdentity, ProvidedContexts=ProvidedContexts,
         )  # fmt: skip
 
+    @safe_repr
     def __repr__(self) -> str:
         # a TokenCode is an MFA code: never shown
         shown = {k: ("****" if k == "TokenCode" else v) for k, v in self.items()}
@@ -232,21 +249,38 @@ class STSClientConfig(_Config):
                 return "sts"
         return value
 
+    @safe_repr
     def __repr__(self) -> str:
         shown = {k: ("****" if k in ("aws_secret_access_key", "aws_session_token") else v) for k, v in self.items()}
-        return f"STSClientConfig({shown!r})"
+        # credentials inside URLs (a proxy's, an endpoint's) are masked too
+        return _URL_USERINFO.sub("****@", f"STSClientConfig({shown!r})")
 
 
 # -- the Go config ------------------------------------------------------------
 
-_CONFIG_OPTIONS = ("retries", "connect_timeout", "read_timeout", "proxies")
+#: The botocore Config options the Go STS client honours; region_name is
+#: honoured as the client's region. The others are accepted, named in a
+#: BRSWarning and left without effect (docs/compat.md).
+_CONFIG_OPTIONS = (
+    "retries", "connect_timeout", "read_timeout", "proxies", "user_agent_extra", "user_agent_appid",
+    "max_pool_connections", "use_fips_endpoint", "use_dualstack_endpoint", "signature_version",
+)  # fmt: skip
 
 
-def _client_config(config: Any) -> Dict[str, Any]:
-    """The supported options of a botocore Config (or dict), as JSON."""
+def _client_config(config: Any) -> Tuple[Dict[str, Any], Optional[str]]:
+    """The options of a botocore Config (or dict) that the Go STS client
+    honours, as JSON, and the Config's region_name."""
 
     if isinstance(config, Mapping):
         options = dict(config)
+        from botocore.config import Config
+
+        unknown = sorted(str(k) for k in options if k not in Config.OPTION_DEFAULTS)
+        if unknown:
+            raise BRSTypeError(
+                f"{unknown[0]!r} is not an option of botocore.config.Config",
+                param=f"sts_client_kwargs.config.{unknown[0]}",
+            )
     else:
         provided = getattr(config, "_user_provided_options", None)
         if not isinstance(provided, dict):
@@ -255,20 +289,29 @@ def _client_config(config: Any) -> Dict[str, Any]:
                 param="sts_client_kwargs.config",
             )
         options = dict(provided)
-    unsupported = sorted(k for k in options if k not in _CONFIG_OPTIONS)
-    if unsupported:
-        raise BRSValidationError(
-            f"the STS client config option {unsupported[0]!r} is not supported by gobrs "
-            f"(supported: {', '.join(_CONFIG_OPTIONS)})",
-            param=f"sts_client_kwargs.config.{unsupported[0]}",
+    region = options.pop("region_name", None)
+    if options.get("signature_version") in ("v4", "sigv4"):
+        options["signature_version"] = "v4"
+    elif "signature_version" in options:
+        options["signature_version"] = None  # UNSIGNED, s3v4, ...: named below
+    ignored = sorted(k for k, v in options.items() if k not in _CONFIG_OPTIONS or v is None and k == "signature_version")
+    if ignored:
+        BRSWarning.warn(
+            "these botocore Config options of sts_client_kwargs have no effect on gobrs's STS client: "
+            + ", ".join(ignored)
+            + " (see docs/compat.md)",
+            stacklevel=5,
         )
-    return {k: v for k, v in options.items() if v is not None}
+    return {k: v for k, v in options.items() if k in _CONFIG_OPTIONS and v is not None}, region
 
 
 def _client_kwargs(client: STSClientConfig, region: Optional[str]) -> Dict[str, Any]:
     out: Dict[str, Any] = dict(client)  # a _Config holds no None values
     if "config" in out:
-        out["config"] = _client_config(out["config"])
+        out["config"], config_region = _client_config(out["config"])
+        # botocore's order: the client's region_name, the Config's, the session's
+        if "region_name" not in out and config_region:
+            out["region_name"] = config_region
     if "region_name" not in out and region:
         out["region_name"] = region
     if isinstance(out.get("verify"), os.PathLike):
@@ -287,8 +330,22 @@ def _command_kwargs(kwargs: Mapping[str, Any]) -> Dict[str, Any]:
             value = {os.fsdecode(k): os.fsdecode(v) for k, v in value.items()}
         elif key == "input" and isinstance(value, bytes):
             value = value.decode("utf-8")
+        elif not _json_value(value):
+            # a callable, a file, bytes...: Go only needs to know it is set
+            # (and refuses shell, executable and preexec_fn when they are)
+            value = bool(value)
         out[key] = value
     return out
+
+
+def _json_value(value: Any) -> bool:
+    """Whether JSON carries ``value`` as it is."""
+
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 # -- source credentials -----------------------------------------------------------
@@ -356,14 +413,13 @@ class _Source:
 
 
 def _mfa_from_callable(provider: Callable[..., Any], kwargs: Mapping[str, Any]) -> str:
-    try:
-        code = provider(**kwargs)
-    except Exception as exc:
-        raise BRSCredentialError(
-            f"mfa_token_provider raised {type(exc).__name__}; see the cause", param="mfa_token_provider"
-        ) from exc
+    # an exception of the provider reaches the reader as it is (gobrs._lib)
+    code = provider(**kwargs)
     if not isinstance(code, str) or not _TOKEN_RE.fullmatch(code.strip()):
-        raise BRSValidationError(
+        # botocore refuses a non-string or one under 6 characters itself;
+        # anything else STS refuses
+        cls = BRSParamValidationError if not isinstance(code, str) or len(code) < 6 else BRSValidationError
+        raise cls(
             "'TokenCode' must be a 6-digit numeric string: mfa_token_provider returned something else.",
             param="mfa_token_provider",
         )
@@ -587,12 +643,12 @@ def _as_config(cls: Any, value: Any, param: str) -> Any:
     if isinstance(value, dict):
         for key in value:
             if key not in cls._keys:
-                raise BRSValidationError(
+                raise BRSTypeError(
                     f"{key!r} is not a valid key of {param}; valid keys are {', '.join(cls._keys)}",
                     param=f"{param}.{key}",
                 )
         if cls is AssumeRoleConfig and "RoleArn" not in value:
-            raise BRSValidationError("'RoleArn' is required in assume_role_kwargs.", param="RoleArn")
+            raise BRSTypeError("'RoleArn' is required in assume_role_kwargs.", param="RoleArn")
         return cls(**value)
     raise BRSValidationError(
         f"'{param}' must be an instance of '{cls.__name__}' or a dictionary!",

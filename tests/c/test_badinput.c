@@ -205,10 +205,10 @@ static void test_bad_method_configs(void) {
          build(STS_PRE "\"assume_role_kwargs\": {\"RoleArn\": " ROLE ", \"SerialNumber\": \"arn:aws:iam::1:mfa/a\"}, "
                "\"mfa_token_provider\": 5}", "", 0, ""),
          BRS_EVALIDATION, "mfa_token_provider"},
-        {"sts: unknown mfa_token_provider_kwargs key",
+        {"sts: refused mfa_token_provider_kwargs key",
          build(STS_PRE "\"assume_role_kwargs\": {\"RoleArn\": " ROLE ", \"SerialNumber\": \"arn:aws:iam::1:mfa/a\"}, "
                "\"mfa_token_provider\": \"echo 123456\", \"mfa_token_provider_kwargs\": {\"shell\": true}}", "", 0, ""),
-         BRS_EVALIDATION, "mfa_token_provider_kwargs.shell"},
+         BRS_ECONFIGURATION, "mfa_token_provider_kwargs.shell"},
         {"iot: nothing given", build("{\"method\": \"iot\"}", "", 0, ""), BRS_EVALIDATION, "endpoint"},
         {"iot: endpoint a number", build("{\"method\": \"iot\", \"endpoint\": 1}", "", 0, ""), BRS_EVALIDATION,
          "endpoint"},

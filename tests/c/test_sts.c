@@ -218,7 +218,7 @@ static void test_bad_configs(void) {
     brs_error_clear(&err);
 
     sts_config(config, sizeof config, "", KEYS, "\"mfa_token_provider_kwargs\": {\"shell\": true}, \"mfa_token_provider\": \"x\"");
-    CHECK_STATUS(brs_new_session(config, NULL, NULL, &s, &err), BRS_EVALIDATION, &err);
+    CHECK_STATUS(brs_new_session(config, NULL, NULL, &s, &err), BRS_ECONFIGURATION, &err);
     CHECK_STR(err.param, "mfa_token_provider_kwargs.shell");
     brs_error_clear(&err);
 

@@ -56,7 +56,6 @@ def parse_iso(text: str) -> datetime:
     [
         ({"custom_credentials_method": "not callable"}, "custom_credentials_method"),
         ({"custom_credentials_method_args": ["a"]}, "custom_credentials_method_args"),
-        ({"defer_refresh": "yes"}, "defer_refresh"),
         ({"background_refresh": 1}, "background_refresh"),
         ({"advisory_timeout": "900"}, "advisory_timeout"),
         ({"advisory_timeout": True}, "advisory_timeout"),
@@ -64,7 +63,6 @@ def parse_iso(text: str) -> datetime:
         ({"advisory_timeout": -1}, "advisory_timeout"),
         ({"mandatory_timeout": [600]}, "mandatory_timeout"),
         ({"mandatory_timeout": float("inf")}, "mandatory_timeout"),
-        ({"advisory_timeout": 10, "mandatory_timeout": 20}, "mandatory_timeout"),
     ],
 )
 def test_bad_parameters_name_the_parameter(getter, kwargs: Dict[str, Any], param: str) -> None:
@@ -158,18 +156,22 @@ def test_expiry_forms(expiry: str) -> None:
     assert parse_iso(s.credentials["expiry_time"]) == when
 
 
-def test_getter_exception_is_the_cause(capfd) -> None:
+def test_getter_exception_is_raised_as_it_is(capfd) -> None:
+    """As boto3-refresh-session: the getter's own exception object reaches
+    the reader, so ``except`` clauses for it keep working."""
+
     boom = ValueError("the getter broke")
 
     def getter() -> Dict[str, Any]:
         raise boom
 
     s = session(getter)
-    with pytest.raises(BRSCredentialError) as info:
+    with pytest.raises(ValueError) as info:
         s.credentials
-    assert info.value.__cause__ is boom
-    assert info.value.param == "custom_credentials_method"
-    assert "ValueError" in str(info.value)
+    assert info.value is boom
+    with pytest.raises(ValueError) as info:
+        s.get_credentials().get_frozen_credentials()
+    assert info.value is boom
     # handled, not printed by ctypes as an ignored callback exception
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err
@@ -182,9 +184,9 @@ def test_getter_exception_at_construction_with_defer_false() -> None:
     def getter() -> Dict[str, Any]:
         raise boom
 
-    with pytest.raises(BRSCredentialError) as info:
+    with pytest.raises(KeyError) as info:
         session(getter, defer_refresh=False)
-    assert info.value.__cause__ is boom
+    assert info.value is boom
 
 
 def test_getter_exception_reaches_a_client_call(endpoint) -> None:
@@ -195,9 +197,9 @@ def test_getter_exception_reaches_a_client_call(endpoint) -> None:
 
     s = session(getter)
     sts = s.client("sts", endpoint_url=endpoint)
-    with pytest.raises(BRSCredentialError) as info:
+    with pytest.raises(RuntimeError) as info:
         sts.get_caller_identity()
-    assert info.value.__cause__ is boom
+    assert info.value is boom
 
 
 def test_getter_recovers_after_a_failure() -> None:
@@ -210,7 +212,7 @@ def test_getter_recovers_after_a_failure() -> None:
         return item
 
     s = session(getter)
-    with pytest.raises(BRSCredentialError):
+    with pytest.raises(RuntimeError, match="once"):
         s.credentials
     assert s.credentials["access_key"] == "ASIAGOBRSFIXED000001"
 
@@ -406,7 +408,7 @@ def test_refresh_failures_are_logged_to_the_gobrs_logger(caplog) -> None:
         raise RuntimeError("SECRETINEXCEPTIONTEXT")
 
     s = session(getter)
-    with pytest.raises(BRSCredentialError):
+    with pytest.raises(RuntimeError):
         s.credentials
     records = [r for r in caplog.records if r.name == "gobrs"]
     assert records, "no log line from the Go core"

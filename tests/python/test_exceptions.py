@@ -104,3 +104,52 @@ def test_warning() -> None:
     assert caught[0].category is BRSWarning
     assert str(caught[0].message) == "heads up"
     assert caught[0].filename == __file__
+
+
+# -- the classes of botocore and Python that the BRS* subclasses also are -----------
+
+import botocore.exceptions as _bc  # noqa: E402
+from dateutil.parser import ParserError as _ParserError  # noqa: E402
+
+from gobrs import _lib  # noqa: E402
+from gobrs import exceptions as _ex  # noqa: E402
+
+_MAPPED = [
+    # (status, details, BRS* class, the class brs's callers catch)
+    (_lib.EREQUEST, {"operation": "AssumeRole", "error_message": "no"}, _ex.BRSRequestError, _bc.ClientError),
+    (_lib.ECONNECTION, {"connection": "endpoint", "endpoint": "http://h"}, _ex.BRSConnectionError, _bc.EndpointConnectionError),
+    (_lib.ECONNECTION, {"connection": "connect_timeout"}, _ex.BRSConnectionError, _bc.ConnectTimeoutError),
+    (_lib.ECONNECTION, {"connection": "read_timeout"}, _ex.BRSConnectionError, _bc.ReadTimeoutError),
+    (_lib.ECONNECTION, {"connection": "closed"}, _ex.BRSConnectionError, _bc.ConnectionClosedError),
+    (_lib.ECONNECTION, {"connection": "tls"}, _ex.BRSConnectionError, _bc.SSLError),
+    (_lib.ECONNECTION, {"connection": "timeout"}, _ex.BRSConnectionError, TimeoutError),
+    (_lib.EVALIDATION, {"botocore": "ParamValidationError"}, _ex.BRSValidationError, _bc.ParamValidationError),
+    (_lib.EVALIDATION, {"botocore": "ClientError", "error_code": "ValidationError", "http_status": 400},
+     _ex.BRSValidationError, _bc.ClientError),
+    (_lib.ECREDENTIAL, {"reason": "expired"}, _ex.BRSCredentialError, RuntimeError),
+    (_lib.ECREDENTIAL, {"reason": "unparsable"}, _ex.BRSCredentialError, _ParserError),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("status, details, brs_class, other", _MAPPED)
+def test_details_make_both_classes(status: int, details: dict, brs_class: type, other: type) -> None:
+    exc = _lib._error(status, "what went wrong", "AccessDenied", 403, "param", None, details)
+    assert isinstance(exc, brs_class) and isinstance(exc, other)
+    assert str(exc).startswith("what went wrong")
+    copy = pickle.loads(pickle.dumps(exc))
+    assert type(copy) is type(exc) and copy.message == exc.message
+
+
+def test_client_error_response_is_botocores_shape() -> None:
+    exc = _lib._error(_lib.EREQUEST, "STS AssumeRole failed (HTTP 403)", "AccessDenied", 403, None, None,
+                      {"operation": "AssumeRole (3 attempts)", "error_message": "not authorized", "request_id": "r-1"})  # fmt: skip
+    assert exc.operation_name == "AssumeRole"  # type: ignore[attr-defined]
+    assert exc.response["Error"] == {"Type": "Sender", "Code": "AccessDenied", "Message": "not authorized"}  # type: ignore[attr-defined]
+    assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == 403  # type: ignore[attr-defined]
+    assert exc.response["ResponseMetadata"]["RequestId"] == "r-1"  # type: ignore[attr-defined]
+
+
+def test_no_details_keep_the_plain_classes() -> None:
+    for status, cls in ((_lib.EREQUEST, _ex.BRSRequestError), (_lib.ECONNECTION, _ex.BRSConnectionError),
+                        (_lib.EVALIDATION, _ex.BRSValidationError), (_lib.ECREDENTIAL, _ex.BRSCredentialError)):  # fmt: skip
+        assert type(_lib._error(status, "m", None, None, None, None, {})) is cls

@@ -210,7 +210,7 @@ def test_success_with_pem_bytes(iot: IoTServer) -> None:
         assert creds["access_key"].startswith("ASIAIOTPYTEST")
         assert creds["secret_key"].startswith(iot.secret_marker)
         assert creds["token"].startswith(iot.token_marker)
-        assert creds["expiry_time"].endswith("Z")
+        assert creds["expiry_time"].endswith("+00:00")  # as boto3-refresh-session spells it
         frozen = session.get_credentials().get_frozen_credentials()
         assert frozen.access_key == creds["access_key"]
         assert session.get_credentials().method == "iot-x509"
@@ -333,6 +333,38 @@ def test_bad_parameters_are_validation_errors(iot: IoTServer, kwargs: Dict[str, 
     _assert_no_secrets(str(err) + repr(err), iot)
     assert "1234" not in str(err) + repr(err)
     assert iot.calls == 0
+
+
+def _pem_body(pem: bytes) -> str:
+    lines = pem.decode().strip().splitlines()
+    return "\n".join(lines[1:-1])
+
+
+_SHAPES = {
+    "byte order mark": lambda pem: "\ufeff" + pem.decode(),
+    "quote": lambda pem: '"' + pem.decode() + '"',
+    "Bag Attributes": lambda pem: "Bag Attributes\n    localKeyID: 01 02\nsubject=/CN=x\n" + pem.decode(),
+    "bare base64 body": _pem_body,
+    "bare base64 body on one line": lambda pem: _pem_body(pem).replace("\n", ""),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(_SHAPES))
+@pytest.mark.parametrize("param", ["private_key", "certificate", "ca"])
+def test_key_bearing_values_never_appear_in_errors(iot: IoTServer, param: str, shape: str) -> None:
+    pem = {"private_key": iot.key, "certificate": iot.cert, "ca": iot.ca.pem}[param]
+    for value in (_SHAPES[shape](pem), _SHAPES[shape](pem).encode("utf-8")):
+        try:
+            session = IOTX509RefreshableSession(**_kwargs(iot, defer_refresh=False, **{param: value}))
+        except BRSValidationError as exc:
+            assert exc.param == param
+            shown = f"{exc}{exc!r}{exc.value!r}{exc.details!r}"
+            body = _pem_body(pem).replace("\n", "")
+            for i in range(0, len(body) - 16, 8):  # no 16 characters of it anywhere
+                assert body[i : i + 16] not in shown
+        else:
+            session.close()
+            assert "base64" not in shape, "a bare base64 body was accepted"
 
 
 def test_key_of_another_certificate_is_a_validation_error(iot: IoTServer) -> None:

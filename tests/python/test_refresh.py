@@ -103,7 +103,7 @@ def test_advisory_window_failure_keeps_the_current_credentials(endpoint) -> None
     assert len(calls) >= 2
     assert keys == ["ASIAGOBRSADVISORY001"] * 2
     time.sleep(1.5)  # now expired: the failure is raised
-    with pytest.raises(BRSCredentialError):
+    with pytest.raises(RuntimeError, match="source unavailable"):
         sts.get_caller_identity()
 
 
@@ -145,4 +145,44 @@ def test_background_refresh_is_pushed_to_readers(make_getter, monkeypatch) -> No
     assert wait_until(lambda: keys.add(creds.get_frozen_credentials().access_key) or len(keys) >= 3, timeout=30)
     assert keys == {getter.access_key(n) for n in (1, 2, 3)}
     assert len(crossings) == 1, "a reader crossed into Go although the refresh was pushed"
+    s.close()
+
+
+def test_background_refresh_failure_is_logged_and_raised_to_the_next_waiting_read(caplog) -> None:
+    """A background refresh that fails is logged without secrets; the read
+    that must wait (credentials expired) gets the getter's own exception."""
+
+    from datetime import datetime, timedelta, timezone
+
+    caplog.set_level("WARNING", logger="gobrs")
+    calls = []
+
+    class VaultSealed(Exception):
+        pass
+
+    def getter():
+        calls.append(1)
+        if len(calls) == 1:
+            return {
+                "access_key": "ASIAGOBRSBACKGROUND1",
+                "secret_key": "SECRETBACKGROUNDFAIL",
+                "token": "TOKENBACKGROUNDFAIL",
+                "expiry_time": datetime.now(timezone.utc) + timedelta(seconds=2),
+            }
+        raise VaultSealed("sealed")
+
+    s = short_session(getter, background_refresh=True)
+    assert s.credentials["access_key"] == "ASIAGOBRSBACKGROUND1"
+    assert wait_until(lambda: len(calls) >= 2), "no background refresh"
+    assert wait_until(lambda: "credential refresh failed" in caplog.text)
+    assert "SECRETBACKGROUNDFAIL" not in caplog.text and "TOKENBACKGROUNDFAIL" not in caplog.text
+
+    def raises_sealed() -> bool:
+        try:
+            s.get_credentials().get_frozen_credentials()
+        except VaultSealed:
+            return True
+        return False
+
+    assert wait_until(raises_sealed), "the waiting read did not get the getter's exception"
     s.close()

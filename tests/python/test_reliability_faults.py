@@ -134,6 +134,17 @@ class FakeSTS:
             self.send(h, 400, self.error_xml("Throttling", "Rate exceeded"))
         elif mode == "malformed":
             self.send(h, 200, f"<AssumeRoleResponse><AssumeRoleResult><Credentials><SecretAccessKey>{SECRET}")
+        elif mode == "truncated":
+            # cut off mid-body: fewer bytes than Content-Length, then closed
+            data = f"<AssumeRoleResponse><AssumeRoleResult><Credentials><SecretAccessKey>{SECRET}".encode()
+            h.send_response(200)
+            h.send_header("Content-Type", "text/xml")
+            h.send_header("Content-Length", str(len(data) + 4096))
+            h.end_headers()
+            h.wfile.write(data)
+            h.wfile.flush()
+            h.connection.shutdown(socket.SHUT_RDWR)
+            h.close_connection = True
         elif mode == "stall":
             self.release.wait(30)
             h.close_connection = True
@@ -149,10 +160,17 @@ class FakeSTS:
 
     @staticmethod
     def send(h: BaseHTTPRequestHandler, status: int, body: str) -> None:
+        # Every answer closes its connection: no request ever goes out on a
+        # kept-alive connection that the server (or a fault) is closing,
+        # which once made a malformed answer a flaky BRSConnectionError
+        # ("use of closed network connection") instead of the answer's own
+        # error. Each fault then meets exactly one fresh connection.
         data = body.encode()
         h.send_response(status)
         h.send_header("Content-Type", "text/xml")
         h.send_header("Content-Length", str(len(data)))
+        h.send_header("Connection", "close")
+        h.close_connection = True
         h.end_headers()
         h.wfile.write(data)
 
@@ -165,6 +183,7 @@ FAULTS: Dict[str, Tuple[Type[BRSError], Optional[int]]] = {
     "reset": (BRSConnectionError, None),
     "refuse": (BRSConnectionError, None),
     "malformed": (BRSCredentialError, None),
+    "truncated": (BRSConnectionError, None),  # a transport failure, retried
 }
 
 
