@@ -63,6 +63,7 @@ from .exceptions import (
     BRSExpiryFormatError,
     BRSForkError,
     BRSParamValidationError,
+    BRSPickleError,
     BRSReadTimeoutError,
     BRSRequestError,
     BRSServiceValidationError,
@@ -144,11 +145,11 @@ def refuse_pickle() -> Any:
 
     Raises
     ------
-    BRSForkError
+    BRSPickleError
         Always.
     """
 
-    raise BRSForkError(PICKLE_MESSAGE)
+    raise BRSPickleError(PICKLE_MESSAGE)
 
 
 class BrsError(ctypes.Structure):

@@ -22,6 +22,7 @@ __all__ = [
     "BRSExpiryFormatError",
     "BRSForkError",
     "BRSParamValidationError",
+    "BRSPickleError",
     "BRSReadTimeoutError",
     "BRSRequestError",
     "BRSResultTypeError",
@@ -173,6 +174,15 @@ class BRSForkError(BRSError):
     pickle: create it before the fork, or in each process that needs one
     (the ``spawn`` and ``forkserver`` start methods of
     :mod:`multiprocessing`).
+    """
+
+
+class BRSPickleError(BRSForkError, TypeError, AttributeError):
+    """A session or its credentials was pickled or deep-copied: its Go
+    session belongs to this process and cannot follow the copy. Also the
+    built-in :class:`TypeError` (what ``copy.deepcopy`` of a
+    boto3-refresh-session session raises) and :class:`AttributeError` (what
+    pickling one raises), so an existing ``except`` keeps catching it.
     """
 
 
