@@ -93,6 +93,7 @@ SCENARIO_LIST: Tuple[Scenario, ...] = (
         ("--seconds", "20"),
         needs_moto=True,
     ),
+    Scenario("fork", "fork.py", (), AB, 3, 1),
     Scenario("c", "brs_bench", (), (C_SIDE,), 3, 1),
 )
 

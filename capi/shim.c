@@ -162,3 +162,22 @@ void brs_shim_notify(uintptr_t fn, uintptr_t user_data, const struct brs_credent
 void brs_shim_log(uintptr_t fn, uintptr_t user_data, int level, const char *message) {
     ((brs_log_fn)fn)((void *)user_data, level, message);
 }
+
+/* ---- the channel (core/credserver) -------------------------------------- */
+
+BRS_API int brs_channel_open(const char *dir, char **path_out, char **token_out, brs_error *err) {
+    if (path_out != NULL) *path_out = NULL;
+    if (token_out != NULL) *token_out = NULL;
+    int rc = brs_enter(0, err);
+    return rc != BRS_OK ? rc : brsgo_channel_open((char *)dir, path_out, token_out, err);
+}
+
+BRS_API int brs_channel_close(void) {
+    int rc = brs_enter(0, NULL);
+    return rc != BRS_OK ? rc : brsgo_channel_close();
+}
+
+BRS_API int brs_host_serve(int fd, const char *dir) {
+    int rc = brs_enter(0, NULL);
+    return rc != BRS_OK ? rc : brsgo_host_serve(fd, (char *)dir);
+}

@@ -40,6 +40,11 @@
  *     BRS_EFORKED at once, without entering the Go runtime (brs_set_logger
  *     does nothing; brs_version, brs_free and the *_clear functions, which
  *     need no runtime, still work). Create sessions after fork, or exec.
+ *     This stays so for C: libbrs reads the channel of brs_channel_open()
+ *     only from Python (a forked Python child reads its parent's sessions
+ *     through it); a C child that wants them can speak the channel's
+ *     line-JSON protocol itself over a plain Unix socket (see
+ *     brs_channel_open) without entering libbrs.
  *   - One Go runtime per process: loading libbrs.so together with another
  *     Go c-shared library in one process is not supported by Go.
  *
@@ -326,6 +331,63 @@ int brs_result_set(brs_result *result, const char *key, const char *value);
  * call brs_set_logger.
  */
 void brs_set_logger(brs_log_fn fn, void *user_data);
+
+/*
+ * The channel: serve this process's sessions to its forked children (and
+ * their children) over a private local socket; the parent's Go runtime
+ * answers, so the whole process tree shares one refresh per session.
+ *
+ * brs_channel_open() creates the process's channel the first time and
+ * returns the same one afterwards. dir is the directory of the socket;
+ * NULL means $XDG_RUNTIME_DIR/gobrs, or /tmp/gobrs-<uid> when that is
+ * unset. The directory is created with mode 0700 if missing and refused
+ * (BRS_ECONFIGURATION) unless it is a directory owned by this user that no
+ * one else may enter; sockets left there by processes that are gone
+ * (killed, say) are removed first. On BRS_OK, *path_out is the socket's
+ * path and *token_out the channel's secret token (64 hex digits), both
+ * allocated by the library: release them with brs_free(), and hand the
+ * token only to processes that may read every session of this process.
+ * Both are set to NULL on failure. Returns BRS_OK, BRS_EVALIDATION for a
+ * NULL path_out or token_out, BRS_ECONFIGURATION for an unusable dir,
+ * BRS_EFORKED in a forked child.
+ *
+ * The protocol (core/credserver): connect to the socket (the server checks
+ * with SO_PEERCRED that the peer runs as the same user), then write one
+ * JSON object per line, {"token": "...", "op": "credentials", "session": N}
+ * with op one of "credentials", "refresh", "whoami", "ping", and read
+ * lines until one has no "wait" key: {"ok": true, "credentials": {...}}
+ * (the fields of struct brs_credentials), {"ok": true, "identity": {...}},
+ * or {"ok": false, "error": {"kind": "closed", "message": ...}}. A
+ * {"wait": true} line comes every 500 ms while a refresh runs, so a reader
+ * that hears nothing for two seconds knows the server stopped answering.
+ * A handle closed with brs_close_session() answers kind "closed".
+ *
+ * brs_channel_close() stops serving and removes the socket; requests in
+ * flight get no answer. Call it before the process exits (a killed
+ * process leaves its socket, which the next brs_channel_open() of the same
+ * user removes). Returns BRS_OK (also when no channel is open), or
+ * BRS_EFORKED in a forked child.
+ */
+int brs_channel_open(const char *dir, char **path_out, char **token_out, brs_error *err);
+int brs_channel_close(void);
+
+/*
+ * Host sessions for a process that cannot run Go: the other end of the
+ * connected stream socket fd (a socketpair, say) is a process forked after
+ * the Go runtime started in it. brs_host_serve() blocks, serving that
+ * process until it closes its end (or exits, even killed): it creates and
+ * closes sessions on its command, runs their callbacks (getter, source
+ * credentials, MFA token) by asking it over fd, and serves the sessions on
+ * a channel of its own in dir (as for brs_channel_open, NULL for the
+ * default), whose path and token are the first line it writes to fd. The
+ * Python package starts a fresh interpreter that calls it when a forked
+ * child creates a session; the line protocol is core/credserver's
+ * (host.go). fd is the library's from the call on: it is closed (and was
+ * made non-blocking) when the call returns. Returns BRS_OK when
+ * the other end closed, BRS_EVALIDATION when fd is not a socket,
+ * BRS_ECONFIGURATION for an unusable dir, BRS_EFORKED in a forked child.
+ */
+int brs_host_serve(int fd, const char *dir);
 
 /* Release a string the library returned (brs_whoami). NULL is a no-op. */
 void brs_free(void *ptr);

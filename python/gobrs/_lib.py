@@ -10,9 +10,11 @@ GIL for the duration of each call; the callbacks the library makes
 runtime runs them on.
 
 The Go runtime does not survive ``fork``: a child forked after the library
-was loaded gets :class:`~gobrs.exceptions.BRSForkError` from every call,
-without the library being touched. A child of a parent that never loaded the
-library loads its own and works.
+was loaded never calls into it. Right before such a fork the parent opens its
+channel (``brs_channel_open``), and the child reads the parent's sessions
+through it in pure Python (:mod:`gobrs._channel`); the parent's Go runtime
+answers. A child of a parent that never loaded the library loads its own and
+works.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from ctypes import POINTER, byref, c_char_p, c_int, c_int64, c_uint64, c_void_p
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Tuple, Type
 
+from . import _channel
 from .exceptions import (
     BRSClientError,
     BRSClosedError,
@@ -97,9 +100,10 @@ _ERRORS: Dict[int, Type[BRSError]] = {
 }
 
 FORK_MESSAGE = (
-    "gobrs cannot be used in a process forked after gobrs started (the Go "
-    "runtime does not survive fork): create sessions after the fork, or use "
-    "the 'spawn' or 'forkserver' start method of multiprocessing"
+    "gobrs cannot create a session in a process forked after gobrs started "
+    "(the Go runtime does not survive fork): create the session before the "
+    "fork (forked processes read it through the parent), or use the 'spawn' "
+    "or 'forkserver' start method of multiprocessing"
 )
 
 CLOSED_MESSAGE = "the session is closed; create a new session"
@@ -188,6 +192,12 @@ _logger.addHandler(logging.NullHandler())  # a library: silent unless the applic
 _load_lock = threading.Lock()
 _lib: Optional[ctypes.CDLL] = None
 _loaded_pid: Optional[int] = None
+#: The pid of the process loading the library right now (under _load_lock).
+_loading_pid: Optional[int] = None
+#: The channel serving this process's sessions to forked children: opened
+#: by the process that loaded the library at its first fork, inherited by
+#: its descendants.
+_served: Optional[_channel.Channel] = None
 _log_fn: Any = None  # the ctypes log callback, kept alive for the process
 _tracked: "weakref.WeakSet[_Invalidatable]" = weakref.WeakSet()
 
@@ -251,12 +261,19 @@ def load() -> ctypes.CDLL:
         When the library cannot be found or loaded.
     """
 
+    global _loading_pid
+    if forked():
+        raise BRSForkError(FORK_MESSAGE)
     lib = _lib
     if lib is None:
         with _load_lock:
-            lib = _lib if _lib is not None else _load_locked()
-    if forked():
-        raise BRSForkError(FORK_MESSAGE)
+            lib = _lib
+            if lib is None:
+                _loading_pid = os.getpid()
+                try:
+                    lib = _load_locked()
+                finally:
+                    _loading_pid = None
     return lib
 
 
@@ -294,7 +311,6 @@ def _load_locked() -> ctypes.CDLL:
     # thread calls into a finalizing interpreter (the sessions themselves
     # are closed by weakref.finalize's own exit hook).
     atexit.register(_at_exit)
-    os.register_at_fork(after_in_child=_after_fork_in_child)
     return lib
 
 
@@ -317,6 +333,9 @@ def _declare(lib: ctypes.CDLL) -> None:
         "brs_free": (None, [c_void_p]),
         "brs_credentials_clear": (None, [creds_p]),
         "brs_error_clear": (None, [err_p]),
+        "brs_channel_open": (c_int, [c_char_p, POINTER(c_void_p), POINTER(c_void_p), err_p]),
+        "brs_channel_close": (c_int, []),
+        "brs_host_serve": (c_int, [c_int, c_char_p]),  # called by the helper of gobrs._host
     }
     for name, (restype, argtypes) in sigs.items():
         fn = getattr(lib, name)
@@ -357,15 +376,59 @@ def _at_exit() -> None:
     if lib is None or forked():
         return
     lib.brs_set_logger(LOG_FN(), None)
+    if _served is not None:
+        lib.brs_channel_close()  # removes the socket
     if lib.brsgo_close_all(int(EXIT_CLOSE_SECONDS * 1000)) != OK:
         ctypes.pythonapi.Py_IncRef(ctypes.py_object(_callbacks))
     else:
         _callbacks.clear()
 
 
-def _after_fork_in_child() -> None:
-    """Drop every Python-side copy of the parent's credentials."""
+def _open_channel(lib: ctypes.CDLL) -> _channel.Channel:
+    """Open this process's channel (``brs_channel_open``).
 
+    ``GOBRS_CHANNEL_DIR`` names the socket's directory; by default it is
+    ``$XDG_RUNTIME_DIR/gobrs`` or ``/tmp/gobrs-<uid>``.
+    """
+
+    where = os.environ.get("GOBRS_CHANNEL_DIR")
+    path, token, err = c_void_p(), c_void_p(), BrsError()
+    rc = lib.brs_channel_open(where.encode() if where else None, byref(path), byref(token), byref(err))
+    if rc != OK:
+        _raise_status(lib, rc, err, None)
+    try:
+        if not path.value or not token.value:
+            raise BRSError("brs_channel_open returned no path or token")
+        return _channel.Channel(
+            ctypes.string_at(path.value).decode(), ctypes.string_at(token.value).decode(), os.getpid()
+        )
+    finally:
+        lib.brs_free(path)
+        lib.brs_free(token)
+
+
+def _before_fork() -> None:
+    """Open the channel before the first fork of a process with sessions."""
+
+    global _served
+    lib = _lib
+    if lib is None or _served is not None or forked() or not _tracked:
+        return
+    try:
+        _served = _open_channel(lib)
+    except Exception as exc:  # a fork hook must not raise; children will report it
+        _logger.warning("gobrs: forked processes cannot read this process's sessions: %s", exc)
+
+
+def _after_fork_in_child() -> None:
+    """Make the child safe: a lock the parent held is new, a library the
+    parent was loading counts as loaded, and every Python-side copy of the
+    parent's credentials is dropped so that the next read asks the parent."""
+
+    global _load_lock, _loaded_pid, _loading_pid
+    _load_lock = threading.Lock()
+    if _loading_pid is not None:  # forked while another thread loaded Go
+        _loaded_pid, _loading_pid = _loading_pid, None
     for obj in list(_tracked):
         try:
             obj.invalidate()
@@ -655,11 +718,20 @@ class NativeSession:
     def __reduce_ex__(self, protocol: Any) -> Any:
         return refuse_pickle()
 
-    def _check(self) -> None:
-        if forked():
-            raise BRSForkError(FORK_MESSAGE)
+    def _check(self) -> Optional[_channel.Channel]:
+        """Refuse a closed session; in a forked child, return the channel
+        to read it through (None in the process that runs it)."""
+
         if self._closed:
             raise BRSClosedError(CLOSED_MESSAGE)
+        if forked():
+            if _served is None:
+                raise BRSForkError(
+                    "the process that created this session opened no channel before the fork "
+                    "(see the gobrs log); " + FORK_MESSAGE
+                )
+            return _served
+        return None
 
     def credentials(self, refresh: bool = False) -> CredentialsTuple:
         """Return the current credentials (``brs_credentials``).
@@ -676,7 +748,9 @@ class NativeSession:
             ms), and the milliseconds during which they may be reused.
         """
 
-        self._check()
+        served = self._check()
+        if served is not None:
+            return _channel.credentials(served, self._handle, refresh)
         inside = getattr(_tls, "inside", 0)
         if inside:
             return self._from_callback(inside, self._read, refresh)
@@ -724,7 +798,9 @@ class NativeSession:
     def whoami(self) -> Dict[str, Any]:
         """Return the identity of the credentials (``brs_whoami``)."""
 
-        self._check()
+        served = self._check()
+        if served is not None:
+            return _channel.whoami(served, self._handle)
         lib = self._lib
         out = c_void_p()
         err = BrsError()
@@ -931,3 +1007,6 @@ def _helper() -> None:
         job.fn = job.args = None  # type: ignore[assignment]
         job.done.release()
         _idle_helpers.release()
+
+
+os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)

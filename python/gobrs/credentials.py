@@ -109,8 +109,9 @@ class GoRefreshableCredentials(RefreshableCredentials):
             When a required refresh fails.
         BRSClosedError
             After :meth:`close`.
-        BRSForkError
-            In a process forked after the session was created.
+        BRSConnectionError
+            In a process forked after the session was created, when the
+            process that runs it is gone or does not answer (within 2 s).
         """
 
         if _now() < self._deadline:

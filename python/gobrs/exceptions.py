@@ -165,12 +165,15 @@ class BRSClosedError(BRSError):
 
 
 class BRSForkError(BRSError):
-    """The session (or the gobrs library) was set up before ``os.fork()``,
-    or a session was pickled to be sent to another process.
+    """A session was pickled or copied to be sent to another process, or a
+    forked process cannot reach the process that runs its session.
 
-    The Go runtime inside gobrs does not survive ``fork``: create sessions
-    after forking, or use the ``spawn`` (or ``forkserver``) start method of
-    :mod:`multiprocessing`, creating each process's sessions in it.
+    Sessions survive ``os.fork()``: a forked child reads its parent's
+    sessions through the parent, and the sessions it creates run in a helper
+    process (docs/reliability.md). What cannot work is a session following a
+    pickle: create it before the fork, or in each process that needs one
+    (the ``spawn`` and ``forkserver`` start methods of
+    :mod:`multiprocessing`).
     """
 
 

@@ -233,14 +233,17 @@ class BaseRefreshableSession(CachedSession):
         # The config (which may hold secrets) is passed on sealed and never
         # kept unsealed in a local of this frame, which a traceback may show.
         sealed = _lib.Sealed({**_lib.unseal(config), **common})
+        opener: Any = _lib.NativeSession
+        if _lib.forked():  # this process cannot run Go: a helper runs the session
+            from ._host import HostedSession as opener
         try:
-            native = _lib.NativeSession(sealed, handler, param)
+            native = opener(sealed, handler, param)
         except BRSExpiredCredentialError:
             if self.defer_refresh:
                 raise
             # as botocore's eager credentials: an expired first answer is
             # kept without a check, and the first read asks again
-            native = _lib.NativeSession(_lib.Sealed({**_lib.unseal(sealed), "defer_refresh": True}), handler, param)
+            native = opener(_lib.Sealed({**_lib.unseal(sealed), "defer_refresh": True}), handler, param)
         credentials = GoRefreshableCredentials(native, self._refresh_method)
         self._credentials = credentials
         # botocore reads credentials from its own session; clients made from
