@@ -127,7 +127,7 @@ func ParseExpiry(s string) (time.Time, error) {
 	}
 	shown := cut(v, 64)
 	return time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: shown,
-		Message: fmt.Sprintf("expiry_time %q is not an ISO 8601 timestamp", shown)}
+		Message: fmt.Sprintf("expiry_time %s is not an ISO 8601 timestamp", Quote(shown))}
 }
 
 // CredentialsFromMap builds Credentials from the custom getter's result keys

@@ -102,16 +102,16 @@ func (p PEMSource) read(param string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &Error{Kind: KindValidation, Param: param, Value: shown, Err: unwrapPathError(err),
-			Message: fmt.Sprintf("%s: cannot read %q (expected PEM data or the path of a PEM file)", param, shown)}
+			Message: fmt.Sprintf("%s: cannot read %s (expected PEM data or the path of a PEM file)", param, Quote(shown))}
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxPEMLen+1))
 	switch {
 	case err != nil:
 		return nil, &Error{Kind: KindValidation, Param: param, Value: shown, Err: unwrapPathError(err),
-			Message: fmt.Sprintf("%s: cannot read %q", param, shown)}
+			Message: fmt.Sprintf("%s: cannot read %s", param, Quote(shown))}
 	case len(b) > maxPEMLen:
-		return nil, validationError(param, shown, "%s: %q is more than the %d bytes allowed", param, shown, maxPEMLen)
+		return nil, validationError(param, shown, "%s: %s is more than the %d bytes allowed", param, Quote(shown), maxPEMLen)
 	}
 	return b, nil
 }
@@ -385,7 +385,7 @@ func (p *IoTProvider) connError(err error) error {
 		what = "timed out calling"
 	}
 	return &Error{Kind: KindConnection, Param: "endpoint", Value: p.endpoint, Err: err,
-		Message: fmt.Sprintf("%s the IoT credentials endpoint %q", what, p.endpoint)}
+		Message: fmt.Sprintf("%s the IoT credentials endpoint %s", what, Quote(p.endpoint))}
 }
 
 // Identity returns what the provider knows of the identity: the method,
@@ -458,7 +458,7 @@ func parseIoTResponse(status int, body []byte) (Credentials, error) {
 	if err != nil {
 		v := cut(c.Expiration, 128)
 		return Credentials{}, &Error{Kind: KindCredential, Param: "credentials.expiration", Value: v,
-			Message: fmt.Sprintf("credentials.expiration %q is not an ISO 8601 timestamp", v)}
+			Message: fmt.Sprintf("credentials.expiration %s is not an ISO 8601 timestamp", Quote(v))}
 	}
 	return Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expires: exp}, nil
 }
@@ -495,11 +495,11 @@ func parseIoTEndpoint(endpoint string) (string, bool, error) {
 	if h, p, err := net.SplitHostPort(endpoint); err == nil {
 		n, perr := strconv.Atoi(p)
 		if perr != nil || n < 1 || n > 65535 {
-			return bad("endpoint port %q is not a number between 1 and 65535", p)
+			return bad("endpoint port %s is not a number between 1 and 65535", Quote(p))
 		}
 		host, port = h, p
 	} else if strings.Contains(endpoint, ":") {
-		return bad("endpoint %q is not a host name with an optional port", cut(endpoint, 128))
+		return bad("endpoint %s is not a host name with an optional port", Quote(cut(endpoint, 128)))
 	}
 	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
 		if port == "" {
@@ -508,7 +508,7 @@ func parseIoTEndpoint(endpoint string) (string, bool, error) {
 		return endpoint, false, nil
 	}
 	if !hostRE.MatchString(host) {
-		return bad("endpoint host %q is not a valid host name", cut(host, 128))
+		return bad("endpoint host %s is not a valid host name", Quote(cut(host, 128)))
 	}
 	switch {
 	case strings.Contains(host, ".credentials.iot."):

@@ -78,6 +78,14 @@ type Options struct {
 	// Logger receives refresh failures, never secrets (default
 	// slog.Default()).
 	Logger *slog.Logger
+
+	// Published, when set, is called with each new set of credentials as
+	// it becomes current, and the instant until which it may be reused (as
+	// Lookup's second result), under the session's lock and before any
+	// waiting caller is released, so that a copy kept from it (the C
+	// library's) is never older than what a caller was handed. It must
+	// return quickly and must not call the Session.
+	Published func(c Credentials, until time.Time)
 }
 
 // Validate checks the options; errors name the Python parameter.
@@ -430,6 +438,9 @@ func (s *Session) run(f *flight) {
 	published := !s.closed
 	if published {
 		s.cur.Store(f.e)
+		if s.opts.Published != nil {
+			s.opts.Published(f.e.creds, f.e.advisoryAt)
+		}
 		select {
 		case s.updated <- struct{}{}:
 		default:
