@@ -218,24 +218,34 @@ func unknownKey(param, k string, known []string) error {
 // to be valid JSON): the parser would keep the last one silently.
 func noDuplicateKeys(config []byte) error {
 	dec := stdjson.NewDecoder(bytes.NewReader(config))
-	type object struct {
+	// container is an object or array being read; a member's path is
+	// "outer.key" (array elements share their array's path).
+	type container struct {
 		path     string
-		seen     map[string]bool
-		key      string // the member being read, when inMember
+		seen     map[string]bool // nil for an array
+		key      string          // the member being read, when inMember
 		inMember bool
 	}
-	var stack []*object // innermost last; nil entries are arrays
-	path := func() string {
-		if len(stack) == 0 || stack[len(stack)-1] == nil {
-			return ""
+	var stack []*container // innermost last
+	top := func() *container {
+		if len(stack) == 0 {
+			return nil
 		}
-		o := stack[len(stack)-1]
-		return member(o.path, o.key)
+		return stack[len(stack)-1]
 	}
-	expectKey := func() bool { return len(stack) > 0 && stack[len(stack)-1] != nil && !stack[len(stack)-1].inMember }
+	valuePath := func() string { // the path of the value about to be read
+		c := top()
+		switch {
+		case c == nil:
+			return ""
+		case c.seen == nil:
+			return c.path
+		}
+		return member(c.path, c.key)
+	}
 	valueDone := func() {
-		if len(stack) > 0 && stack[len(stack)-1] != nil {
-			stack[len(stack)-1].inMember = false
+		if c := top(); c != nil {
+			c.inMember = false
 		}
 	}
 	for {
@@ -243,33 +253,27 @@ func noDuplicateKeys(config []byte) error {
 		if err != nil {
 			return nil // io.EOF; anything else the parser has refused already
 		}
-		switch t := tok.(type) {
-		case stdjson.Delim:
-			switch t {
-			case '{':
-				stack = append(stack, &object{path: path(), seen: map[string]bool{}})
-			case '[':
-				stack = append(stack, nil)
-			default:
-				stack = stack[:len(stack)-1]
-				valueDone()
-			}
-		case string:
-			if !expectKey() {
-				valueDone()
-				continue
-			}
-			o := stack[len(stack)-1]
-			if o.seen[t] {
-				name := member(o.path, cut(t, 64))
+		c := top()
+		if k, ok := tok.(string); ok && c != nil && c.seen != nil && !c.inMember {
+			if c.seen[k] {
 				where := "the config"
-				if o.path != "" {
-					where = o.path
+				if c.path != "" {
+					where = c.path
 				}
-				return validationError(name, "", "key %s appears twice in %s; give each key once", Quote(cut(t, 64)), where)
+				return validationError(member(c.path, cut(k, 64)), "", "key %s appears twice in %s; give each key once", Quote(cut(k, 64)), where)
 			}
-			o.seen[t] = true
-			o.key, o.inMember = t, true
+			c.seen[k] = true
+			c.key, c.inMember = k, true
+			continue
+		}
+		switch tok {
+		case stdjson.Delim('{'):
+			stack = append(stack, &container{path: valuePath(), seen: map[string]bool{}})
+		case stdjson.Delim('['):
+			stack = append(stack, &container{path: valuePath()})
+		case stdjson.Delim('}'), stdjson.Delim(']'):
+			stack = stack[:len(stack)-1]
+			valueDone()
 		default:
 			valueDone()
 		}

@@ -255,29 +255,15 @@ func (s *Session) Lookup(ctx context.Context) (Credentials, time.Time, error) {
 		return e.creds, e.advisoryAt, nil
 	}
 	if e != nil && now.Before(e.mandatoryAt) {
-		// Advisory window: one caller refreshes, the others go on at once.
-		if s.call != nil || now.Before(e.retryAt) {
-			due := s.dueLocked(e, now)
-			s.mu.Unlock()
-			return e.creds, due, nil
+		// Advisory window: the first caller starts a refresh and, like
+		// every caller until it lands, goes on at once with the current
+		// credentials. A failure is logged and tolerated (retried after
+		// RetryMin); the mandatory window makes callers wait.
+		if s.call == nil && !now.Before(e.retryAt) {
+			s.startLocked()
 		}
-		f := s.joinLocked()
-		s.mu.Unlock()
-		ne, err := f.await(ctx)
-		if err == nil {
-			return ne.creds, ne.advisoryAt, nil
-		}
-		// The refresh failed (it was logged) or the caller gave up on it.
-		// The current credentials stay in use unless the mandatory window
-		// opened meanwhile: then the failure is the caller's, as it would
-		// be for any caller arriving now.
-		s.mu.Lock()
-		now = s.opts.Clock.Now()
 		due := s.dueLocked(e, now)
 		s.mu.Unlock()
-		if !now.Before(e.mandatoryAt) {
-			return Credentials{}, time.Time{}, err
-		}
 		return e.creds, due, nil
 	}
 	// No credentials yet, or mandatory window: everyone waits for one refresh.
