@@ -9,6 +9,8 @@ BUILD   := build
 LIB     := $(BUILD)/libbrs.so
 GOSRC   := $(shell find core capi \( -name '*.go' -o -name '*.c' -o -name '*.h' \) -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 CFLAGS  ?= -O1 -g -Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE
+CXX     ?= g++
+CXXFLAGS ?= -O1 -g -Wall -Wextra -Werror -pedantic
 VALGRIND ?= valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-origins=yes -q \
             --suppressions=tests/c/valgrind.supp
 # A C test that runs longer than this (under valgrind) is a hang.
@@ -18,7 +20,7 @@ CTEST_TIMEOUT ?= 600
 # the fuzzing harness, not of the code.
 FUZZTIME ?= 3000x
 
-.PHONY: all lib venv install test test-go test-c test-python example-c fuzz fuzz-short demo bench clean
+.PHONY: all lib venv install test test-go test-c test-c-asan test-python example-c fuzz fuzz-short demo bench clean
 
 all: lib
 
@@ -90,15 +92,27 @@ $(BUILD)/tests/%: tests/c/%.c tests/c/harness.h include/brs.h $(LIB)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(C_LINK)
 
-# The C example: built (and run) by test-c so it cannot rot.
-example-c: $(BUILD)/examples/example-c
+# The C and C++ examples: built (and run) by test-c so they cannot rot.
+example-c: $(BUILD)/examples/example-c $(BUILD)/examples/example-cpp
 
 $(BUILD)/examples/example-c: examples/c/example.c include/brs.h $(LIB)
 	@mkdir -p $(BUILD)/examples
 	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(C_LINK)
 
-test-c: $(C_TESTS) $(VGLIB) $(BUILD)/examples/example-c $(VENV)/.deps
-	@for t in $(C_TESTS) $(BUILD)/examples/example-c; do \
+$(BUILD)/examples/example-cpp: examples/cpp/example.cpp include/brs.h $(LIB)
+	@mkdir -p $(BUILD)/examples
+	$(CXX) -std=c++17 $(CXXFLAGS) -Iinclude -o $@ $< $(C_LINK)
+
+# brs.h compiles as C++ (C++11 and C++17, BRS_API overridden in one).
+$(BUILD)/tests/header_check: tests/cxx/header_check.cpp include/brs.h $(LIB)
+	@mkdir -p $(BUILD)/tests
+	$(CXX) -std=c++17 $(CXXFLAGS) -DBRS_API= -Iinclude -fsyntax-only $<
+	$(CXX) -std=c++11 $(CXXFLAGS) -Iinclude -o $@ $< $(C_LINK)
+
+C_RUN := $(C_TESTS) $(BUILD)/tests/header_check $(BUILD)/examples/example-c $(BUILD)/examples/example-cpp
+
+test-c: $(C_RUN) $(VGLIB) $(VENV)/.deps
+	@for t in $(C_RUN); do \
 	  echo "== $$t (valgrind)"; \
 	  GOGC=off LD_LIBRARY_PATH=$(abspath $(BUILD)/valgrind) MOTO_PYTHON=$(abspath $(PY)) \
 	    timeout $(CTEST_TIMEOUT) $(VALGRIND) $$t || { echo "FAILED: $$t"; exit 1; }; \
@@ -107,6 +121,21 @@ test-c: $(C_TESTS) $(VGLIB) $(BUILD)/examples/example-c $(VENV)/.deps
 	@# 10,000 sessions with RSS and thread counts asserted flat
 	@echo "== $(BUILD)/tests/test_leaks (native)"
 	@timeout $(CTEST_TIMEOUT) $(BUILD)/tests/test_leaks || { echo "FAILED: test_leaks (native)"; exit 1; }
+
+# The C tests once more, built with AddressSanitizer and UBSan (the Go
+# runtime inside libbrs.so is not instrumented; its own allocations are
+# not malloc's, so LeakSanitizer sees only C memory).
+ASAN_DIR := $(BUILD)/asan
+test-c-asan: $(LIB) $(VENV)/.deps
+	@mkdir -p $(ASAN_DIR)
+	@for src in $(wildcard tests/c/test_*.c); do \
+	  t=$(ASAN_DIR)/$$(basename $$src .c); \
+	  $(CC) $(CFLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer -Iinclude -o $$t $$src \
+	    -L$(BUILD) -lbrs -lpthread -Wl,-rpath,$(abspath $(BUILD)) || exit 1; \
+	  echo "== $$t (asan)"; \
+	  ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=1 MOTO_PYTHON=$(abspath $(PY)) \
+	    timeout $(CTEST_TIMEOUT) $$t || { echo "FAILED: $$t (asan)"; exit 1; }; \
+	done
 
 # The Python tests start their own moto server on 127.0.0.1 and build a
 # wheel with Go once (tests/python/test_packaging.py).

@@ -113,10 +113,20 @@ ROWS += [
     Row("workload", "call latency max, gobrs background refresh", "ms", "workload", "call_max_ms", gobrs="gobrs-bg"),
     Row("workload", "S3 calls per second, gobrs background refresh", "1/s", "workload", "calls_per_s",
         gobrs="gobrs-bg"),
-    Row("C ABI", "brs_credentials + clear, 1 thread", "ns", "c", "ns_1", gobrs="c", anchor=None),
+    Row("C ABI", "brs_credentials + clear, 1 thread", "ns", "c", "ns_1", gobrs="c", anchor=None,
+        target=Target("≤ 100 ns", _at_most(100))),
     Row("C ABI", "brs_credentials + clear, 8 threads (per call per thread)", "ns", "c", "ns_8", gobrs="c", anchor=None),
     Row("C ABI", "brs_credentials + clear, 8 threads (aggregate, per call)", "ns", "c", "ns_8_aggregate", gobrs="c",
         anchor=None),
+    Row("C ABI", "brs_credentials, 8 threads per call / (1 thread x threads per core)", "x", "c", "scaling_8",
+        gobrs="c", anchor=None, target=Target("≤ 2", _at_most(2)), chart=False),
+    Row("C ABI", "brs_credentials_into (no allocation), 1 thread", "ns", "c", "into_ns_1", gobrs="c", anchor=None,
+        target=Target("≤ 50 ns", _at_most(50))),
+    Row("C ABI", "brs_credentials_into, 8 threads (per call per thread)", "ns", "c", "into_ns_8", gobrs="c",
+        anchor=None),
+    Row("C ABI", "brs_credentials_into, 8 threads per call / (1 thread x threads per core)", "x", "c",
+        "into_scaling_8", gobrs="c", anchor=None, target=Target("≤ 2", _at_most(2)), chart=False),
+    Row("C ABI", "cores the C rows ran on", "", "c", "cores", gobrs="c", anchor=None, agg="max", chart=False),
 ]
 
 
