@@ -6,8 +6,9 @@
  * credentials endpoint), hands them out, and renews them as they near expiry
  * following botocore's contract:
  *
- *   - advisory window (default 900 s before expiry): one caller refreshes,
- *     every other caller keeps the current credentials; a failed advisory
+ *   - advisory window (default 900 s before expiry): the first caller
+ *     starts a refresh, and every caller, that one included, keeps the
+ *     current credentials without waiting for it; a failed advisory
  *     refresh is logged and tolerated;
  *   - mandatory window (default 600 s before expiry): every caller waits for
  *     one refresh in flight and gets its error if it fails.
