@@ -87,7 +87,7 @@ static int brs_fail(brs_error *err, int status, const char *param, const char *f
 struct brs_slot {
     /* Seqlock: odd while a writer changes the fields below up to buf. */
     _Atomic uint64_t seq;
-    _Atomic uint64_t handle; /* the open session's handle; 0 when free or closing */
+    _Atomic uint64_t handle; /* the open session's handle; 0 while opening, closing or free */
     int64_t until_ms;        /* copy usable before this instant (Unix ms) */
     int64_t expiry_ms;
     uint32_t len[4];         /* access_key, secret_key, token, expiry_time */
@@ -96,7 +96,7 @@ struct brs_slot {
 
     /* Writers (publish, close, on_refresh) hold mu. */
     pthread_mutex_t mu;
-    uint64_t owner;          /* the handle while allocated, even while closing */
+    uint64_t owner;          /* the handle while allocated, 0 once withdrawn or free */
     brs_refresh_fn listener;
     void *listener_data;
     uint64_t generation;
@@ -159,11 +159,23 @@ static brs_session brs_slot_alloc(void) {
     atomic_store_explicit(&slot->seq, s + 1, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
     slot->total = 0;
-    atomic_store_explicit(&slot->handle, h, memory_order_relaxed);
+    atomic_store_explicit(&slot->handle, 0, memory_order_relaxed);
     atomic_store_explicit(&slot->seq, s + 2, memory_order_release);
     pthread_mutex_unlock(&slot->mu);
     pthread_mutex_unlock(&brs_table_mu);
     return h;
+}
+
+/* Show the slot of h, whose session Go now holds, to readers. */
+static void brs_slot_open(brs_session h) {
+    struct brs_slot *slot = brs_slot_at(h);
+    pthread_mutex_lock(&slot->mu);
+    uint64_t s = atomic_load_explicit(&slot->seq, memory_order_relaxed);
+    atomic_store_explicit(&slot->seq, s + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&slot->handle, h, memory_order_relaxed);
+    atomic_store_explicit(&slot->seq, s + 2, memory_order_release);
+    pthread_mutex_unlock(&slot->mu);
 }
 
 /* Withdraw h from readers: it answers BRS_ECLOSED from now on. Returns 0
@@ -173,7 +185,7 @@ static int brs_slot_withdraw(brs_session h) {
     if (slot == NULL) return 0;
     pthread_mutex_lock(&slot->mu);
     int open = atomic_load_explicit(&slot->handle, memory_order_relaxed) == h;
-    if (open) {
+    if (slot->owner == h) {
         uint64_t s = atomic_load_explicit(&slot->seq, memory_order_relaxed);
         atomic_store_explicit(&slot->seq, s + 1, memory_order_relaxed);
         atomic_thread_fence(memory_order_release);
@@ -181,6 +193,7 @@ static int brs_slot_withdraw(brs_session h) {
         explicit_bzero(slot->buf, slot->total);
         slot->total = 0;
         atomic_store_explicit(&slot->seq, s + 2, memory_order_release);
+        slot->owner = 0;
         slot->listener = NULL;
     }
     pthread_mutex_unlock(&slot->mu);
@@ -193,9 +206,6 @@ static void brs_slot_free(brs_session h) {
     struct brs_slot *slot = brs_slot_at(h);
     brs_slot_withdraw(h);
     pthread_mutex_lock(&brs_table_mu);
-    pthread_mutex_lock(&slot->mu);
-    slot->owner = 0;
-    pthread_mutex_unlock(&slot->mu);
     slot->next_free = brs_free_head;
     brs_free_head = (uint32_t)(h & ((1u << BRS_INDEX_BITS) - 1));
     pthread_mutex_unlock(&brs_table_mu);
@@ -285,7 +295,7 @@ void brs_shim_publish(uint64_t h, const char *ak, size_t ak_len, const char *sk,
     size_t len[4] = {ak_len, sk_len, tok_len, exp_len};
     size_t total = ak_len + sk_len + tok_len + exp_len + 4;
     pthread_mutex_lock(&slot->mu);
-    if (atomic_load_explicit(&slot->handle, memory_order_relaxed) == h) {
+    if (slot->owner == h) {
         uint64_t s = atomic_load_explicit(&slot->seq, memory_order_relaxed);
         atomic_store_explicit(&slot->seq, s + 1, memory_order_relaxed);
         atomic_thread_fence(memory_order_release);
@@ -550,6 +560,7 @@ BRS_API int brs_new_session(const char *config_json, brs_callback callback, void
         brs_slot_free(h);
         return rc;
     }
+    brs_slot_open(h);
     *out = h;
     return BRS_OK;
 }
