@@ -153,12 +153,7 @@ static int reentrant_cb(void *user_data, int request, brs_result *result) {
     r->refresh_status = brs_refresh(r->session, &c, NULL);
     r->whoami_status = brs_whoami(r->session, &json, NULL);
     r->close_status = brs_close_session(r->session);
-    char expiry[32];
-    iso8601_ms(now_ms() + 3600 * 1000, expiry);
-    brs_result_set(result, "access_key", "TESTAK0000000001");
-    brs_result_set(result, "secret_key", "x");
-    brs_result_set(result, "token", "t");
-    brs_result_set(result, "expiry_time", expiry);
+    set_creds(result, "x", "t", 3600 * 1000);
     return 0;
 }
 

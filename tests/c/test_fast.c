@@ -82,12 +82,7 @@ static int big_cb(void *user_data, int request, brs_result *result) {
     (void)user_data, (void)request;
     static char token[20001];
     memset(token, 'T', sizeof token - 1);
-    char expiry[32];
-    iso8601_ms(now_ms() + 3600 * 1000, expiry);
-    brs_result_set(result, "access_key", "TESTAK0000000001");
-    brs_result_set(result, "secret_key", "x");
-    brs_result_set(result, "token", token);
-    brs_result_set(result, "expiry_time", expiry);
+    set_creds(result, "x", token, 3600 * 1000);
     return 0;
 }
 

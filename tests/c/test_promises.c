@@ -21,12 +21,7 @@ static int gated_cb(void *user_data, int request, brs_result *result) {
         brs_result_set(result, "error", "second fetch refused");
         return 1;
     }
-    char expiry[32];
-    iso8601_ms(now_ms() + 4000, expiry);
-    brs_result_set(result, "access_key", "TESTAK0000000001");
-    brs_result_set(result, "secret_key", "x");
-    brs_result_set(result, "token", "t");
-    brs_result_set(result, "expiry_time", expiry);
+    set_creds(result, "x", "t", 4000);
     return 0;
 }
 
@@ -144,12 +139,7 @@ static void test_closed_handle_before_null_out(void) {
 
 static int careless_cb(void *user_data, int request, brs_result *result) {
     (void)user_data, (void)request;
-    char expiry[32];
-    iso8601_ms(now_ms() + 3600 * 1000, expiry);
-    brs_result_set(result, "access_key", "TESTAK0000000001");
-    brs_result_set(result, "secret_key", "\xc3\x28 not UTF-8 " SECRET_MARKER); /* status ignored */
-    brs_result_set(result, "token", "t");
-    brs_result_set(result, "expiry_time", expiry);
+    set_creds(result, "\xc3\x28 not UTF-8 " SECRET_MARKER, "t", 3600 * 1000); /* status ignored */
     return 0;
 }
 

@@ -65,12 +65,7 @@ static void act(struct actor *a) {
 static int actor_getter(void *user_data, int request, brs_result *result) {
     (void)request;
     act(user_data);
-    char expiry[32];
-    iso8601_ms(now_ms() + 3600 * 1000, expiry);
-    brs_result_set(result, "access_key", "TESTAK0000000001");
-    brs_result_set(result, "secret_key", "x");
-    brs_result_set(result, "token", "t");
-    brs_result_set(result, "expiry_time", expiry);
+    set_creds(result, "x", "t", 3600 * 1000);
     return 0;
 }
 
@@ -200,12 +195,7 @@ static int crossed_getter(void *user_data, int request, brs_result *result) {
         snprintf(x->message, sizeof x->message, "%s", err.message ? err.message : "");
         brs_error_clear(&err);
     }
-    char expiry[32];
-    iso8601_ms(now_ms() + 3600 * 1000, expiry);
-    brs_result_set(result, "access_key", "TESTAK0000000001");
-    brs_result_set(result, "secret_key", "x");
-    brs_result_set(result, "token", "t");
-    brs_result_set(result, "expiry_time", expiry);
+    set_creds(result, "x", "t", 3600 * 1000);
     return 0;
 }
 
