@@ -45,8 +45,9 @@
  *   - After fork(), a child may not use the library the parent loaded: the
  *     Go runtime does not survive fork. Every call in such a child returns
  *     BRS_EFORKED at once, without entering the Go runtime (brs_set_logger
- *     does nothing; brs_version, brs_free and the *_clear functions, which
- *     need no runtime, still work). Create sessions after fork, or exec.
+ *     does nothing; brs_version, brs_errstr, brs_free and the *_clear
+ *     functions, which need no runtime, still work). Create sessions after
+ *     fork, or exec.
  *   - One Go runtime per process: loading libbrs.so together with another
  *     Go c-shared library in one process is not supported by Go.
  *
@@ -173,7 +174,8 @@ typedef struct brs_result brs_result;
  * a message (no secrets in it, please); the caller gets BRS_ECREDENTIAL,
  * with err->param "custom_credentials_method" (BRS_REQ_CREDENTIALS),
  * "source_credentials" or "mfa_token_provider", and a message that
- * contains the "error" text. Values set before a failure are discarded.
+ * contains the "error" text (its first BRS_MAX_ERROR_TEXT bytes). Values
+ * set before a failure are discarded.
  * Bad values returned with 0 (a missing or empty key, an expiry that does
  * not parse or has passed, a NUL or line break in a value) are also
  * BRS_ECREDENTIAL, with err->param naming the key.
