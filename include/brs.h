@@ -305,10 +305,10 @@ BRS_API int brs_new_session(const char *config_json, brs_callback callback, void
  *
  * Before the advisory window opens this never enters the Go runtime: the
  * library keeps a copy of the current set in C, updated on each refresh,
- * and copies it out (two allocations' worth of work, no lock that readers
- * contend on). In the advisory window the first caller starts a refresh
- * and, like every caller meanwhile, returns the current credentials at
- * once; in the mandatory window (or before the first fetch) callers wait
+ * and copies it out (one allocation; readers write nothing they share,
+ * so threads do not contend). In the advisory window the first caller
+ * starts a refresh and, like every caller meanwhile, returns the current
+ * credentials at once; in the mandatory window (or before the first fetch) callers wait
  * for the refresh and get its error if it fails.
  *
  * out: zeroed on entry, filled on success; release with
