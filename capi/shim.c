@@ -22,6 +22,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,12 +44,9 @@ __attribute__((constructor)) static void brs_shim_init(void) {
     pthread_atfork(NULL, NULL, brs_atfork_child);
 }
 
-/* Fill err (if any, already zeroed) with status and a message; no Go. */
-static int brs_fail(brs_error *err, int status, const char *param, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-#include <stdarg.h>
-static int brs_fail(brs_error *err, int status, const char *param, const char *fmt, ...) {
+/* Fill err (if any, already zeroed) with status, param and a message; no
+ * Go. */
+__attribute__((format(printf, 4, 5))) static int brs_fail(brs_error *err, int status, const char *param, const char *fmt, ...) {
     if (err != NULL) {
         char buf[512];
         va_list ap;
