@@ -260,7 +260,14 @@ func noDuplicateKeys(config []byte) error {
 				if c.path != "" {
 					where = c.path
 				}
-				return validationError(member(c.path, cut(k, 64)), "", "key %s appears twice in %s; give each key once", Quote(cut(k, 64)), where)
+				name := member(c.path, cut(k, 64))
+				if k == "" { // an empty key: name the object it is in
+					name = c.path
+					if name == "" {
+						name = "config"
+					}
+				}
+				return validationError(name, "", "key %s appears twice in %s; give each key once", Quote(cut(k, 64)), where)
 			}
 			c.seen[k] = true
 			c.key, c.inMember = k, true

@@ -83,6 +83,8 @@ func TestNewSessionFromJSONErrors(t *testing.T) {
 		{"blank", " \n\t", "config", []string{"empty"}},
 		{"duplicate key", `{"method":"sts","method":"custom"}`, "method", []string{`"method" appears twice`}},
 		{"duplicate key spelled with an escape", `{"defer_refresh":true,"defer\u005frefresh":false}`, "defer_refresh", []string{"twice"}},
+		{"duplicate empty key", `{"":0,"":true}`, "config", []string{`"" appears twice`}},
+		{"duplicate empty key nested", `{"x":{"":0,"":1}}`, "x", []string{"in x"}},
 		{"duplicate nested key", `{"x":[{"a":1},{"b":{"c":1,"c":2}}]}`, "x.b.c", []string{"in x.b"}},
 		{"same key in two objects is fine, unknown key reported", `{"y":{"a":1},"z":{"a":1}}`, "y", nil},
 		{"NUL in a key spelled \\u0000", `{"bogus\u0000":1}`, "bogus\x00", []string{`"bogus\u0000"`}},
