@@ -24,13 +24,16 @@ var resultKeys = map[string]bool{
 	"token_code": true, "error": true,
 }
 
-// maxErrorLen bounds the "error" message a callback sets.
-const maxErrorLen = 1024
+// maxErrorLen bounds the "error" message a callback sets
+// (BRS_MAX_ERROR_TEXT in include/brs.h).
+const maxErrorLen = C.BRS_MAX_ERROR_TEXT
 
-// collector gathers the values one callback call sets.
+// collector gathers the values one callback call sets, and the first
+// value brs_result_set refused.
 type collector struct {
-	mu   sync.Mutex
-	vals map[string]string
+	mu      sync.Mutex
+	vals    map[string]string
+	refused error
 }
 
 // collectors maps the id inside a live brs_result to its collector; an id
@@ -47,16 +50,34 @@ func brsgo_result_set(id C.uint64_t, key, value *C.char) (status C.int) {
 	if !ok {
 		return C.BRS_ECLOSED
 	}
-	k := C.GoString(key)
-	val := C.GoString(value)
-	if !resultKeys[k] || !utf8.ValidString(val) {
-		return C.BRS_EVALIDATION
-	}
 	col := v.(*collector)
+	k := C.GoString(key)
+	var why string
+	switch {
+	case key == nil:
+		why = "the key is NULL"
+	case !resultKeys[k]:
+		why = fmt.Sprintf("%s is not a key brs_result_set knows (access_key, secret_key, token, expiry_time, token_code, error)", core.Quote(core.Cut(k, 64)))
+	case value == nil:
+		why = "the value is NULL"
+	}
+	var val string
+	if why == "" {
+		if val = C.GoString(value); !utf8.ValidString(val) {
+			why = "the value is not valid UTF-8"
+		}
+	}
 	col.mu.Lock()
 	defer col.mu.Unlock()
 	if col.vals == nil {
 		return C.BRS_ECLOSED
+	}
+	if why != "" {
+		if col.refused == nil && k != "error" {
+			col.refused = &core.Error{Kind: core.KindCredential, Param: core.Cut(k, 64),
+				Message: "brs_result_set refused a value the callback set: " + why}
+		}
+		return C.BRS_EVALIDATION
 	}
 	col.vals[k] = val
 	return C.BRS_OK
@@ -84,9 +105,14 @@ func (b *binding) call(request C.int, param string) (map[string]string, error) {
 	C.free(unsafe.Pointer(res))
 	collectors.Delete(id)
 	col.mu.Lock()
-	vals := col.vals
+	vals, refused := col.vals, col.refused
 	col.vals = nil
 	col.mu.Unlock()
+	if rc == 0 && refused != nil {
+		// A refused value makes the answer incomplete: say which and why
+		// rather than "credentials are missing ...".
+		return nil, refused
+	}
 	if rc != 0 {
 		msg := vals["error"]
 		if msg == "" {

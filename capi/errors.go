@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"unsafe"
 
 	json "github.com/goccy/go-json"
@@ -74,10 +73,12 @@ func cstringOrNil(s string) *C.char {
 	return cstring(s)
 }
 
-// cstring copies error text into C memory, spelling a NUL (which a JSON
-// key may hold) as \u0000 so that C does not see the text cut short.
+// cstring copies error text into C memory with every control character
+// spelled as \u00XX (core.EscapeControls): a NUL, which a JSON key may
+// hold, does not cut the C string short, and a newline or terminal escape
+// from a callback's or a service's text reaches no terminal raw.
 func cstring(s string) *C.char {
-	return C.CString(strings.ReplaceAll(s, "\x00", `\u0000`))
+	return C.CString(core.EscapeControls(s))
 }
 
 // recoverTo turns a panic in export fn into BRS_ERROR; deferred first thing

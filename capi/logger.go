@@ -11,51 +11,26 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"unsafe"
 )
 
-// logSink is the process-wide log destination set by brs_set_logger. The
-// read lock is held while a line is handed to fn, so that once
-// brs_set_logger returns the previous fn is never called again.
-var logSink struct {
-	sync.RWMutex
-	fn, userData C.uintptr_t
-}
-
-//export brsgo_set_logger
-func brsgo_set_logger(fn, userData C.uintptr_t) {
-	defer func() { _ = recover() }()
-	logSink.Lock()
-	logSink.fn, logSink.userData = fn, userData
-	logSink.Unlock()
-}
-
 // cHandler is a slog.Handler that renders a record as
-// "message key=value ..." and hands it to the brs_set_logger sink.
+// "message key=value ..." and hands it to the brs_set_logger sink, which
+// lives in shim.c (so that a sink may call brs_set_logger itself).
 type cHandler struct {
-	attrs  string // pre-rendered " key=value" pairs from WithAttrs
-	prefix string // group prefix for keys, "g." or ""
+	session uint64 // the session whose lines these are, 0 for none
+	attrs   string // pre-rendered " key=value" pairs from WithAttrs
+	prefix  string // group prefix for keys, "g." or ""
 }
 
 // Enabled reports whether a sink is installed.
-func (cHandler) Enabled(context.Context, slog.Level) bool {
-	logSink.RLock()
-	defer logSink.RUnlock()
-	return logSink.fn != 0
-}
+func (cHandler) Enabled(context.Context, slog.Level) bool { return C.brs_shim_log_enabled() != 0 }
 
 // Handle renders r and passes it to the sink.
 func (h cHandler) Handle(_ context.Context, r slog.Record) error {
-	line := h.format(r)
-	logSink.RLock()
-	defer logSink.RUnlock()
-	if logSink.fn == 0 {
-		return nil
-	}
-	msg := C.CString(line)
+	msg := C.CString(h.format(r))
 	defer C.free(unsafe.Pointer(msg))
-	C.brs_shim_log(logSink.fn, logSink.userData, C.int(r.Level), msg)
+	C.brs_shim_log(C.uint64_t(h.session), C.int(r.Level), msg)
 	return nil
 }
 
@@ -79,7 +54,7 @@ func (h cHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	for _, a := range attrs {
 		appendAttr(&b, h.prefix, a)
 	}
-	return cHandler{attrs: b.String(), prefix: h.prefix}
+	return cHandler{session: h.session, attrs: b.String(), prefix: h.prefix}
 }
 
 // WithGroup returns a handler that prefixes later keys with name.
@@ -87,7 +62,7 @@ func (h cHandler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
-	return cHandler{attrs: h.attrs, prefix: h.prefix + name + "."}
+	return cHandler{session: h.session, attrs: h.attrs, prefix: h.prefix + name + "."}
 }
 
 // appendAttr renders a as " prefix.key=value", flattening groups and

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	stdjson "encoding/json"
+
 	json "github.com/goccy/go-json"
 )
 
@@ -110,10 +112,13 @@ func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*
 	}
 	raw := map[string]json.RawMessage{}
 	if len(bytes.TrimSpace(config)) == 0 {
-		config = []byte("{}")
+		return nil, validationError("config", "", "config is empty; pass a JSON object ({} for the defaults)")
 	}
 	if err := json.Unmarshal(config, &raw); err != nil || raw == nil {
 		return nil, jsonError("config", err)
+	}
+	if err := noDuplicateKeys(config); err != nil {
+		return nil, err
 	}
 	method := "custom"
 	var common commonConfig
@@ -128,7 +133,7 @@ func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*
 	build, ok := methods[method]
 	if !ok {
 		shown := cut(method, 64)
-		return nil, validationError("method", shown, "method %q is not one of %s", shown, strings.Join(Methods(), ", "))
+		return nil, validationError("method", shown, "method %s is not one of %s", Quote(shown), strings.Join(Methods(), ", "))
 	}
 	for k := range fields {
 		delete(raw, k)
@@ -199,8 +204,18 @@ func member(param, k string) string {
 	return param + "." + k
 }
 
-// unknownKey is the error for key k, not one of known, in param.
+// commonKeys are the top-level keys every method accepts (commonConfig and
+// "method").
+var commonKeys = []string{"advisory_timeout", "background_refresh", "defer_refresh", "mandatory_timeout", "method"}
+
+// unknownKey is the error for key k, not one of known, in param. At the top
+// level the keys every method accepts are listed with the method's own.
 func unknownKey(param, k string, known []string) error {
+	if param == "" {
+		known = append(slices.Clone(known), commonKeys...)
+		slices.Sort(known)
+		known = slices.Compact(known)
+	}
 	name := member(param, cut(k, 64))
 	if k == "" && param == "" {
 		name = "config" // an empty key: name the config it is in
@@ -209,7 +224,81 @@ func unknownKey(param, k string, known []string) error {
 	if param != "" {
 		where = param
 	}
-	return validationError(name, "", "unknown key %q in %s (known keys: %s)", cut(k, 64), where, strings.Join(known, ", "))
+	return validationError(name, "", "unknown key %s in %s (known keys: %s)", Quote(cut(k, 64)), where, strings.Join(known, ", "))
+}
+
+// noDuplicateKeys returns a validation error naming the first key that
+// appears twice in one object of the JSON document config (already known
+// to be valid JSON): the parser would keep the last one silently.
+func noDuplicateKeys(config []byte) error {
+	dec := stdjson.NewDecoder(bytes.NewReader(config))
+	// container is an object or array being read; a member's path is
+	// "outer.key" (array elements share their array's path).
+	type container struct {
+		path     string
+		seen     map[string]bool // nil for an array
+		key      string          // the member being read, when inMember
+		inMember bool
+	}
+	var stack []*container // innermost last
+	top := func() *container {
+		if len(stack) == 0 {
+			return nil
+		}
+		return stack[len(stack)-1]
+	}
+	valuePath := func() string { // the path of the value about to be read
+		c := top()
+		switch {
+		case c == nil:
+			return ""
+		case c.seen == nil:
+			return c.path
+		}
+		return member(c.path, c.key)
+	}
+	valueDone := func() {
+		if c := top(); c != nil {
+			c.inMember = false
+		}
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // io.EOF; anything else the parser has refused already
+		}
+		c := top()
+		if k, ok := tok.(string); ok && c != nil && c.seen != nil && !c.inMember {
+			if c.seen[k] {
+				where := "the config"
+				if c.path != "" {
+					where = c.path
+				}
+				name := member(c.path, cut(k, 64))
+				if k == "" { // an empty key: name the object it is in
+					name = c.path
+					if name == "" {
+						name = "config"
+					}
+				}
+				return validationError(name, "", "key %s appears twice in %s; give each key once", Quote(cut(k, 64)), where)
+			}
+			c.seen[k] = true
+			c.key, c.inMember = k, true
+			continue
+		}
+		switch tok {
+		case stdjson.Delim('{'):
+			stack = append(stack, &container{path: valuePath(), seen: map[string]bool{}})
+		case stdjson.Delim('['):
+			stack = append(stack, &container{path: valuePath()})
+		case stdjson.Delim('}'), stdjson.Delim(']'):
+			stack = stack[:len(stack)-1]
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -252,7 +341,7 @@ func jsonError(param string, err error) error {
 		msg = err.Error()
 		if i := strings.Index(msg, "unknown field"); i >= 0 {
 			field := strings.Trim(msg[i+len("unknown field"):], " \"")
-			return validationError(param+"."+field, "", "unknown key %q in %s", field, param)
+			return validationError(param+"."+field, "", "unknown key %s in %s", Quote(field), param)
 		}
 		if len(msg) > 200 {
 			msg = msg[:200]

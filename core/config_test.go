@@ -28,13 +28,11 @@ func TestNewSessionFromJSON(t *testing.T) {
 		config string
 		check  func(t *testing.T, o Options, calls int64)
 	}{
-		{"empty", "", func(t *testing.T, o Options, calls int64) {
+		{"empty object", "{}", func(t *testing.T, o Options, calls int64) {
 			if !o.DeferRefresh || o.AdvisoryTimeout != 900*time.Second || o.MandatoryTimeout != 600*time.Second || o.BackgroundRefresh || calls != 0 {
 				t.Errorf("defaults not applied: %+v, %d calls", o, calls)
 			}
 		}},
-		{"blank", " \n\t", nil},
-		{"empty object", "{}", nil},
 		{"custom", `{"method":"custom"}`, nil},
 		{"null values are defaults", `{"method":null,"defer_refresh":null,"advisory_timeout":null}`, func(t *testing.T, o Options, calls int64) {
 			if !o.DeferRefresh || o.AdvisoryTimeout != 900*time.Second {
@@ -107,7 +105,16 @@ func TestNewSessionFromJSONErrors(t *testing.T) {
 		name, config, param string
 		mention             []string
 	}{
-		{"unknown key", `{"method":"custom","region":"us-east-1"}`, "region", nil},
+		{"unknown key", `{"method":"custom","region":"us-east-1"}`, "region", commonKeys},
+		{"empty", "", "config", []string{"empty"}},
+		{"blank", " \n\t", "config", []string{"empty"}},
+		{"duplicate key", `{"method":"sts","method":"custom"}`, "method", []string{`"method" appears twice`}},
+		{"duplicate key spelled with an escape", `{"defer_refresh":true,"defer\u005frefresh":false}`, "defer_refresh", []string{"twice"}},
+		{"duplicate empty key", `{"":0,"":true}`, "config", []string{`"" appears twice`}},
+		{"duplicate empty key nested", `{"x":{"":0,"":1}}`, "x", []string{"in x"}},
+		{"duplicate nested key", `{"x":[{"a":1},{"b":{"c":1,"c":2}}]}`, "x.b.c", []string{"in x.b"}},
+		{"same key in two objects is fine, unknown key reported", `{"y":{"a":1},"z":{"a":1}}`, "y", nil},
+		{"NUL in a key spelled \\u0000", `{"bogus\u0000":1}`, "bogus\x00", []string{`"bogus\u0000"`}},
 		{"first unknown key, sorted", `{"zeta":1,"alpha":2}`, "alpha", nil},
 		{"empty key", `{"":0}`, "config", []string{`""`}},
 		{"long unknown key cut", `{"` + strings.Repeat("k", 5000) + `":0}`, strings.Repeat("k", 64) + "...", nil},

@@ -172,7 +172,7 @@ func ParseExpiry(s string) (time.Time, error) {
 	}
 	shown := cut(v, 64)
 	return time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: shown, Details: map[string]any{"reason": "unparsable"},
-		Message: fmt.Sprintf("expiry_time %q is not an ISO 8601 or RFC 1123 timestamp", shown)}
+		Message: fmt.Sprintf("expiry_time %s is not an ISO 8601 or RFC 1123 timestamp", Quote(shown))}
 }
 
 // CredentialsFromMap builds Credentials from the custom getter's result keys

@@ -151,6 +151,17 @@ func (s *Session) joinedForTest() int {
 	return s.call.joined
 }
 
+// settleForTest waits for the refresh in flight, if any (one an advisory
+// read started without waiting), to finish.
+func (s *Session) settleForTest() {
+	s.mu.Lock()
+	f := s.call
+	s.mu.Unlock()
+	if f != nil {
+		<-f.done
+	}
+}
+
 // curForTest returns the current entry.
 func (s *Session) curForTest() *entry { return s.cur.Load() }
 

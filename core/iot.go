@@ -390,7 +390,7 @@ func (p *IoTProvider) connError(err error) error {
 		details = map[string]any{"connection": "timeout"}
 	}
 	return &Error{Kind: KindConnection, Param: "endpoint", Value: p.endpoint, Err: err, Details: details,
-		Message: fmt.Sprintf("%s the IoT credentials endpoint %q", what, p.endpoint)}
+		Message: fmt.Sprintf("%s the IoT credentials endpoint %s", what, Quote(p.endpoint))}
 }
 
 // Identity returns what the provider knows of the identity: the method,
@@ -463,7 +463,7 @@ func parseIoTResponse(status int, body []byte) (Credentials, error) {
 	if err != nil {
 		v := cut(c.Expiration, 128)
 		return Credentials{}, &Error{Kind: KindCredential, Param: "credentials.expiration", Value: v,
-			Message: fmt.Sprintf("credentials.expiration %q is not an ISO 8601 timestamp", v)}
+			Message: fmt.Sprintf("credentials.expiration %s is not an ISO 8601 timestamp", Quote(v))}
 	}
 	return Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expires: exp}, nil
 }
@@ -500,11 +500,11 @@ func parseIoTEndpoint(endpoint string) (string, bool, error) {
 	if h, p, err := net.SplitHostPort(endpoint); err == nil {
 		n, perr := strconv.Atoi(p)
 		if perr != nil || n < 1 || n > 65535 {
-			return bad("endpoint port %q is not a number between 1 and 65535", p)
+			return bad("endpoint port %s is not a number between 1 and 65535", Quote(p))
 		}
 		host, port = h, p
 	} else if strings.Contains(endpoint, ":") {
-		return bad("endpoint %q is not a host name with an optional port", cut(endpoint, 128))
+		return bad("endpoint %s is not a host name with an optional port", Quote(cut(endpoint, 128)))
 	}
 	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
 		if port == "" {
@@ -513,7 +513,7 @@ func parseIoTEndpoint(endpoint string) (string, bool, error) {
 		return endpoint, false, nil
 	}
 	if !hostRE.MatchString(host) {
-		return bad("endpoint host %q is not a valid host name", cut(host, 128))
+		return bad("endpoint host %s is not a valid host name", Quote(cut(host, 128)))
 	}
 	switch {
 	case strings.Contains(host, ".credentials.iot."):

@@ -144,26 +144,26 @@ func commandToken(argv []string, o MFACommandOptions) mfaTokenFunc {
 			// same error as a missing program.
 			if st, err := os.Stat(o.Dir); err != nil || !st.IsDir() {
 				return "", &Error{Kind: KindConfiguration, Param: "mfa_token_provider_kwargs.cwd", Value: cut(o.Dir, 128),
-					Message: fmt.Sprintf("the MFA token command's cwd %q is not a directory", cut(o.Dir, 128))}
+					Message: fmt.Sprintf("the MFA token command's cwd %s is not a directory", Quote(cut(o.Dir, 128)))}
 			}
 		}
 		err := cmd.Run()
 		var exitErr *exec.ExitError
 		switch {
 		case ctx.Err() == context.DeadlineExceeded:
-			return "", fail(nil, "the MFA token command %q timed out after %s", prog, timeout)
+			return "", fail(nil, "the MFA token command %s timed out after %s", Quote(prog), timeout)
 		case errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist):
-			return "", fail(nil, "the MFA token command %q was not found", prog)
+			return "", fail(nil, "the MFA token command %s was not found", Quote(prog))
 		case errors.Is(err, fs.ErrPermission):
-			return "", fail(nil, "permission denied running the MFA token command %q", prog)
+			return "", fail(nil, "permission denied running the MFA token command %s", Quote(prog))
 		case errors.As(err, &exitErr):
-			return "", fail(nil, "the MFA token command %q failed with exit status %d", prog, exitErr.ExitCode())
+			return "", fail(nil, "the MFA token command %s failed with exit status %d", Quote(prog), exitErr.ExitCode())
 		case err != nil:
-			return "", fail(err, "the MFA token command %q could not run", prog)
+			return "", fail(err, "the MFA token command %s could not run", Quote(prog))
 		}
 		tokens := mfaTokenRe.FindAllString(strings.TrimSpace(out.String()), -1)
 		if len(tokens) == 0 {
-			return "", fail(nil, "the MFA token command %q printed no 6-digit token", prog)
+			return "", fail(nil, "the MFA token command %s printed no 6-digit token", Quote(prog))
 		}
 		return tokens[len(tokens)-1], nil
 	}

@@ -44,10 +44,10 @@ func loadP11Module(path string) (*p11Module, error) {
 		abs, err = filepath.EvalSymlinks(abs)
 	}
 	if err != nil {
-		return bad("pkcs11.pkcs11_lib %q is not a valid file path", cut(path, 128))
+		return bad("pkcs11.pkcs11_lib %s is not a valid file path", Quote(cut(path, 128)))
 	}
 	if fi, err := os.Stat(abs); err != nil || !fi.Mode().IsRegular() {
-		return bad("pkcs11.pkcs11_lib %q is not a valid file path", cut(path, 128))
+		return bad("pkcs11.pkcs11_lib %s is not a valid file path", Quote(cut(path, 128)))
 	}
 	p11Modules.Lock()
 	defer p11Modules.Unlock()
@@ -57,12 +57,12 @@ func loadP11Module(path string) (*p11Module, error) {
 	}
 	ctx := pkcs11.New(abs)
 	if ctx == nil {
-		return bad("pkcs11.pkcs11_lib %q could not be loaded as a PKCS#11 module", cut(path, 128))
+		return bad("pkcs11.pkcs11_lib %s could not be loaded as a PKCS#11 module", Quote(cut(path, 128)))
 	}
 	if err := ctx.Initialize(); err != nil && !errors.Is(err, pkcs11.Error(pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED)) {
 		ctx.Destroy()
 		return nil, &Error{Kind: KindValidation, Param: "pkcs11.pkcs11_lib", Value: cut(path, 128), Err: err,
-			Message: fmt.Sprintf("the PKCS#11 module %q failed to initialize", cut(path, 128))}
+			Message: fmt.Sprintf("the PKCS#11 module %s failed to initialize", Quote(cut(path, 128)))}
 	}
 	m := &p11Module{ctx: ctx, path: abs, refs: 1}
 	p11Modules.m[abs] = m
@@ -167,11 +167,11 @@ func findP11Slot(ctx *pkcs11.Ctx, o PKCS11Options) (uint, error) {
 	case len(found) > 1:
 		return 0, configurationError("pkcs11.token_label", "%d PKCS#11 tokens match; set pkcs11.slot_id or pkcs11.token_label to choose one", len(found))
 	case o.SlotID != nil && o.TokenLabel != "":
-		return 0, validationError("pkcs11.token_label", cut(o.TokenLabel, 128), "no initialized PKCS#11 token labelled %q in slot %d", cut(o.TokenLabel, 128), *o.SlotID)
+		return 0, validationError("pkcs11.token_label", cut(o.TokenLabel, 128), "no initialized PKCS#11 token labelled %s in slot %d", Quote(cut(o.TokenLabel, 128)), *o.SlotID)
 	case o.SlotID != nil:
 		return 0, validationError("pkcs11.slot_id", fmt.Sprint(*o.SlotID), "no initialized PKCS#11 token in slot %d", *o.SlotID)
 	case o.TokenLabel != "":
-		return 0, validationError("pkcs11.token_label", cut(o.TokenLabel, 128), "no initialized PKCS#11 token labelled %q", cut(o.TokenLabel, 128))
+		return 0, validationError("pkcs11.token_label", cut(o.TokenLabel, 128), "no initialized PKCS#11 token labelled %s", Quote(cut(o.TokenLabel, 128)))
 	}
 	return 0, validationError("pkcs11", "", "the PKCS#11 module has no initialized token")
 }
@@ -197,7 +197,7 @@ func (k *pkcs11Key) findKey(label string) (pkcs11.ObjectHandle, error) {
 	case len(objs) > 1:
 		return 0, configurationError("pkcs11.private_key_label", "more than one private key on the PKCS#11 token matches; set pkcs11.private_key_label to choose one")
 	case label != "":
-		return 0, validationError("pkcs11.private_key_label", cut(label, 128), "no private key labelled %q on the PKCS#11 token (is pkcs11.user_pin set?)", cut(label, 128))
+		return 0, validationError("pkcs11.private_key_label", cut(label, 128), "no private key labelled %s on the PKCS#11 token (is pkcs11.user_pin set?)", Quote(cut(label, 128)))
 	}
 	return 0, validationError("pkcs11.private_key_label", "", "no private key on the PKCS#11 token (is pkcs11.user_pin set?)")
 }

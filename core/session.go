@@ -87,6 +87,14 @@ type Options struct {
 	// Logger receives refresh failures, never secrets (default
 	// slog.Default()).
 	Logger *slog.Logger
+
+	// Published, when set, is called with each new set of credentials as
+	// it becomes current, and the instant until which it may be reused (as
+	// Lookup's second result), under the session's lock and before any
+	// waiting caller is released, so that a copy kept from it (the C
+	// library's) is never older than what a caller was handed. It must
+	// return quickly and must not call the Session.
+	Published func(c Credentials, until time.Time)
 }
 
 // Validate checks the options; errors name the Python parameter.
@@ -258,29 +266,15 @@ func (s *Session) Lookup(ctx context.Context) (Credentials, time.Time, error) {
 		return e.creds, e.advisoryAt, nil
 	}
 	if e != nil && now.Before(e.mandatoryAt) {
-		// Advisory window: one caller refreshes, the others go on at once.
-		if s.call != nil || now.Before(e.retryAt) {
-			due := s.dueLocked(e, now)
-			s.mu.Unlock()
-			return e.creds, due, nil
+		// Advisory window: the first caller starts a refresh and, like
+		// every caller until it lands, goes on at once with the current
+		// credentials. A failure is logged and tolerated (retried after
+		// RetryMin); the mandatory window makes callers wait.
+		if s.call == nil && !now.Before(e.retryAt) {
+			s.startLocked()
 		}
-		f := s.joinLocked()
-		s.mu.Unlock()
-		ne, err := s.await(ctx, f)
-		if err == nil {
-			return ne.creds, ne.advisoryAt, nil
-		}
-		// The refresh failed (it was logged) or the caller gave up on it.
-		// The current credentials stay in use unless the mandatory window
-		// opened meanwhile: then the failure is the caller's, as it would
-		// be for any caller arriving now.
-		s.mu.Lock()
-		now = s.opts.Clock.Now()
 		due := s.dueLocked(e, now)
 		s.mu.Unlock()
-		if !now.Before(e.mandatoryAt) {
-			return Credentials{}, time.Time{}, err
-		}
 		return e.creds, due, nil
 	}
 	// No credentials yet, or mandatory window: everyone waits for one refresh.
@@ -455,6 +449,9 @@ func (s *Session) run(f *flight) {
 	published := !s.closed
 	if published {
 		s.cur.Store(f.e)
+		if s.opts.Published != nil {
+			s.opts.Published(f.e.creds, f.e.advisoryAt)
+		}
 		select {
 		case s.updated <- struct{}{}:
 		default:

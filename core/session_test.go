@@ -215,8 +215,12 @@ func TestShortLivedCredentialsAreNotRefreshedOnEveryRead(t *testing.T) {
 				t.Fatalf("getter called %d times before the advisory window, want 1", p.Calls())
 			}
 			clock.Set(due)
+			if c, _, err := s.Lookup(ctx); err != nil || c.AccessKeyID != testCreds(1, t0).AccessKeyID {
+				t.Fatalf("read in the advisory window = %v, %v; want the current credentials at once", c, err)
+			}
+			s.settleForTest()
 			if c, _, err := s.Lookup(ctx); err != nil || c.AccessKeyID != testCreds(2, t0).AccessKeyID {
-				t.Fatalf("read in the advisory window = %v, %v; want refreshed credentials", c, err)
+				t.Fatalf("read after the advisory refresh = %v, %v; want refreshed credentials", c, err)
 			}
 			if p.Calls() != 2 {
 				t.Fatalf("getter called %d times, want 2", p.Calls())
@@ -253,6 +257,7 @@ func TestTimeoutsHonoured(t *testing.T) {
 				check := func(step string, wantErr bool) {
 					t.Helper()
 					c, _, err := s.Lookup(ctx)
+					s.settleForTest() // an advisory read does not wait for its refresh
 					if wantErr {
 						if !errors.Is(err, errBoom) {
 							t.Fatalf("%s: error = %v, want the getter's error", step, err)
@@ -288,8 +293,9 @@ func TestTimeoutsHonoured(t *testing.T) {
 	}
 }
 
-// In the advisory window exactly one caller refreshes while every other
-// caller gets the current credentials at once; a failure is logged without
+// In the advisory window the first caller starts one refresh and, like
+// every other caller meanwhile, gets the current credentials at once
+// (botocore: the others keep using them); a failure is logged without
 // secrets and the next attempt waits RetryMin.
 func TestAdvisoryWindowOneCallerRefreshes(t *testing.T) {
 	for _, outcome := range []error{nil, errBoom} {
@@ -311,7 +317,11 @@ func TestAdvisoryWindowOneCallerRefreshes(t *testing.T) {
 			clock.Set(t0.Add(time.Hour - 900*time.Second + time.Second))
 			now := clock.Now()
 
-			refresher := goLookup(ctx, s)
+			// The caller that starts the refresh does not wait for it.
+			c, due, err := s.Lookup(ctx)
+			if err != nil || c.AccessKeyID != first.AccessKeyID || !due.Equal(now.Add(PendingRecheck)) {
+				t.Fatalf("refreshing caller got %v, due %v, %v; want the current credentials at once", c, due, err)
+			}
 			if n := recv(t, "the advisory refresh", p.entered); n != 2 {
 				t.Fatalf("getter call %d, want 2", n)
 			}
@@ -333,21 +343,22 @@ func TestAdvisoryWindowOneCallerRefreshes(t *testing.T) {
 				t.Fatalf("getter called %d times, want 2", p.Calls())
 			}
 			p.release <- outcome
-			r := recv(t, "the refreshing caller", refresher)
-			if r.err != nil {
-				t.Fatalf("refreshing caller error = %v, want none in the advisory window", r.err)
+			s.settleForTest()
+			c, due, err = s.Lookup(ctx)
+			if err != nil {
+				t.Fatalf("read after the refresh: %v, want no error in the advisory window", err)
 			}
 			if outcome == nil {
-				if r.creds.AccessKeyID != testCreds(2, t0).AccessKeyID || !r.due.Equal(now.Add(45*time.Minute)) {
-					t.Fatalf("refreshing caller got %v due %v, want new credentials due %v", r.creds, r.due, now.Add(45*time.Minute))
+				if c.AccessKeyID != testCreds(2, t0).AccessKeyID || !due.Equal(now.Add(45*time.Minute)) {
+					t.Fatalf("read after the refresh got %v due %v, want new credentials due %v", c, due, now.Add(45*time.Minute))
 				}
 				if logs.String() != "" {
 					t.Errorf("a successful refresh logged %q", logs.String())
 				}
 				return
 			}
-			if r.creds.AccessKeyID != first.AccessKeyID || !r.due.Equal(now.Add(retryMin)) {
-				t.Fatalf("refreshing caller got %v due %v, want the current credentials due %v", r.creds, r.due, now.Add(retryMin))
+			if c.AccessKeyID != first.AccessKeyID || !due.Equal(now.Add(retryMin)) {
+				t.Fatalf("read after the failed refresh got %v due %v, want the current credentials due %v", c, due, now.Add(retryMin))
 			}
 			log := logs.String()
 			for _, want := range []string{`"level":"WARN"`, "credential refresh failed", `"kind":"credential"`, errBoom.Error()} {
@@ -366,6 +377,7 @@ func TestAdvisoryWindowOneCallerRefreshes(t *testing.T) {
 			}{{0, 2}, {retryMin - time.Nanosecond, 2}, {time.Nanosecond, 3}, {0, 3}} {
 				clock.Advance(step.advance)
 				c, _, err := s.Lookup(ctx)
+				s.settleForTest()
 				if err != nil || c.AccessKeyID != first.AccessKeyID {
 					t.Fatalf("Lookup at +%v = %v, %v", clock.Now().Sub(now), c, err)
 				}
@@ -377,60 +389,34 @@ func TestAdvisoryWindowOneCallerRefreshes(t *testing.T) {
 	}
 }
 
-// The caller that refreshes in the advisory window gets an error, not the
-// old (perhaps expired) credentials, when the mandatory window opened while
-// its refresh ran; while still in the advisory window it keeps them.
-func TestAdvisoryRefresherWhenWindowMovesOn(t *testing.T) {
+// An advisory refresh still running when the mandatory window opens is
+// joined by the callers that now must wait, and its failure is theirs;
+// while the advisory window lasts nobody waits for it.
+func TestAdvisoryRefreshJoinedWhenWindowMovesOn(t *testing.T) {
 	exp := t0.Add(time.Hour)
-	for _, tc := range []struct {
-		name    string
-		moveTo  time.Time
-		cancel  bool // the caller gives up instead of the getter failing
-		wantErr error
-	}{
-		{"getter fails, still advisory", exp.Add(-700 * time.Second), false, nil},
-		{"getter fails, now mandatory", exp.Add(-600 * time.Second), false, errBoom},
-		{"getter fails, now expired", exp.Add(time.Second), false, errBoom},
-		{"caller gives up, still advisory", exp.Add(-700 * time.Second), true, nil},
-		{"caller gives up, now mandatory", exp.Add(-time.Second), true, context.Canceled},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			clock := NewFakeClock(t0)
-			p := newFakeProvider(clock, time.Hour)
-			s := newTestSession(t, p, clock)
-			if _, err := s.Credentials(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			p.gated = true
-			clock.Set(exp.Add(-800 * time.Second))
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			res := goLookup(ctx, s)
-			recv(t, "the advisory refresh", p.entered)
-			clock.Set(tc.moveTo)
-			if tc.cancel {
-				cancel()
-			} else {
-				p.release <- errBoom
-			}
-			r := recv(t, "the refreshing caller", res)
-			if tc.cancel {
-				defer func() { p.release <- errBoom }()
-			}
-			if tc.wantErr == nil {
-				if r.err != nil || r.creds.AccessKeyID != testCreds(1, t0).AccessKeyID {
-					t.Fatalf("got %v, %v; want the current credentials", r.creds, r.err)
-				}
-				if r.due.After(exp.Add(-600 * time.Second)) {
-					t.Fatalf("due %v is past the mandatory window", r.due)
-				}
-				return
-			}
-			if !errors.Is(r.err, tc.wantErr) || r.creds != (Credentials{}) {
-				t.Fatalf("got %v, %v; want no credentials and %v", r.creds, r.err, tc.wantErr)
-			}
-			assertKind(t, r.err, KindCredential, "")
-		})
+	ctx := context.Background()
+	clock := NewFakeClock(t0)
+	p := newFakeProvider(clock, time.Hour)
+	s := newTestSession(t, p, clock)
+	if _, err := s.Credentials(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.gated = true
+	clock.Set(exp.Add(-800 * time.Second))
+	if c, _, err := s.Lookup(ctx); err != nil || c.AccessKeyID != testCreds(1, t0).AccessKeyID {
+		t.Fatalf("advisory read = %v, %v; want the current credentials at once", c, err)
+	}
+	recv(t, "the advisory refresh", p.entered)
+	clock.Set(exp.Add(-600 * time.Second))
+	res := goLookup(ctx, s)
+	waitFor(t, "the mandatory caller to join the refresh", func() bool { return s.joinedForTest() == 1 })
+	p.release <- errBoom
+	r := recv(t, "the mandatory caller", res)
+	if !errors.Is(r.err, errBoom) || r.creds != (Credentials{}) {
+		t.Fatalf("got %v, %v; want no credentials and the refresh's error", r.creds, r.err)
+	}
+	if p.Calls() != 2 {
+		t.Fatalf("getter called %d times, want 2 (one refresh, joined)", p.Calls())
 	}
 }
 
@@ -447,6 +433,8 @@ func TestAdvisoryDueCappedAtMandatoryWindow(t *testing.T) {
 	}
 	mandatoryAt := t0.Add(time.Hour - 600*time.Second)
 	clock.Set(t0.Add(time.Hour - 800*time.Second))
+	s.Lookup(ctx) // starts the refresh, which fails
+	s.settleForTest()
 	for i := range 2 {
 		c, due, err := s.Lookup(ctx)
 		if err != nil || c.AccessKeyID != testCreds(1, t0).AccessKeyID {

@@ -320,7 +320,7 @@ func (p *AssumeRoleParams) Validate() error {
 		// Tag keys are case-insensitive in IAM: AWS refuses duplicates.
 		k := strings.ToLower(t.Key)
 		if seen[k] {
-			return refusedBySTS(validationError(fmt.Sprintf("%sTags[%d].Key", pre, i), t.Key, "%sTags has the key %q twice", pre, t.Key))
+			return refusedBySTS(validationError(fmt.Sprintf("%sTags[%d].Key", pre, i), t.Key, "%sTags has the key %s twice", pre, Quote(t.Key)))
 		}
 		seen[k] = true
 	}
@@ -367,7 +367,7 @@ func (p *AssumeRoleParams) sessionName() string {
 func (c *STSClientConfig) Validate() error {
 	const pre = "sts_client_kwargs."
 	if c.RegionName != "" && !regionRe.MatchString(c.RegionName) {
-		return validationError(pre+"region_name", cut(c.RegionName, 64), "%sregion_name %q is not a valid region name", pre, cut(c.RegionName, 64))
+		return validationError(pre+"region_name", cut(c.RegionName, 64), "%sregion_name %s is not a valid region name", pre, Quote(cut(c.RegionName, 64)))
 	}
 	if c.EndpointURL != "" {
 		if err := checkURL(pre+"endpoint_url", c.EndpointURL, "http", "https"); err != nil {
@@ -423,7 +423,7 @@ func (c *ClientConfig) validate(pre string) error {
 	switch r.Mode {
 	case "", "standard", "adaptive", "legacy":
 	default:
-		return validationError(pre+"retries.mode", cut(r.Mode, 32), `%sretries.mode must be "standard", "adaptive" or "legacy", not %q`, pre, cut(r.Mode, 32))
+		return validationError(pre+"retries.mode", cut(r.Mode, 32), `%sretries.mode must be "standard", "adaptive" or "legacy", not %s`, pre, Quote(cut(r.Mode, 32)))
 	}
 	for _, f := range []struct{ name, v string }{{"user_agent_extra", c.UserAgentExtra}, {"user_agent_appid", c.UserAgentAppID}} {
 		if len(f.v) > 256 || strings.ContainsAny(f.v, "\x00\r\n") || !utf8.ValidString(f.v) {
@@ -432,7 +432,7 @@ func (c *ClientConfig) validate(pre string) error {
 	}
 	for k, v := range c.Proxies {
 		if k != "http" && k != "https" {
-			return validationError(pre+"proxies", cut(k, 64), `%sproxies keys must be "http" or "https", not %q`, pre, cut(k, 64))
+			return validationError(pre+"proxies", cut(k, 64), `%sproxies keys must be "http" or "https", not %s`, pre, Quote(cut(k, 64)))
 		}
 		if err := checkURL(pre+"proxies."+k, v, "http", "https", "socks5"); err != nil {
 			return err
@@ -454,7 +454,7 @@ func checkURL(param, v string, schemes ...string) error {
 			return nil
 		}
 	}
-	return validationError(param, shown, "%s must use %s, not %q", param, strings.Join(schemes, " or "), u.Scheme)
+	return validationError(param, shown, "%s must use %s, not %s", param, strings.Join(schemes, " or "), Quote(u.Scheme))
 }
 
 // ---- JSON ----------------------------------------------------------------
@@ -775,7 +775,7 @@ func decodeMFAOptions(raw []byte, o *MFACommandOptions) (bool, error) {
 		o.Env = make([]string, 0, len(env))
 		for k, v := range env {
 			if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
-				return false, validationError(param+".env", cut(k, 64), "%s.env has an invalid entry %q (keys must be non-empty without '=' or NUL, values without NUL)", param, cut(k, 64))
+				return false, validationError(param+".env", cut(k, 64), "%s.env has an invalid entry %s (keys must be non-empty without '=' or NUL, values without NUL)", param, Quote(cut(k, 64)))
 			}
 			o.Env = append(o.Env, k+"="+v)
 		}

@@ -6,8 +6,9 @@
  * credentials endpoint), hands them out, and renews them as they near expiry
  * following botocore's contract:
  *
- *   - advisory window (default 900 s before expiry): one caller refreshes,
- *     every other caller keeps the current credentials; a failed advisory
+ *   - advisory window (default 900 s before expiry): the first caller
+ *     starts a refresh, and every caller, that one included, keeps the
+ *     current credentials without waiting for it; a failed advisory
  *     refresh is logged and tolerated;
  *   - mandatory window (default 600 s before expiry): every caller waits for
  *     one refresh in flight and gets its error if it fails.
@@ -30,16 +31,22 @@
  *     allocates for you, which you free as each function says.
  *   - Every function is safe to call from any thread, at the same time,
  *     on the same or different sessions.
- *   - A call on a closed (or never opened) handle returns BRS_ECLOSED. It
- *     never crashes. Closing twice is safe.
+ *   - A call on a closed (or never opened) handle returns BRS_ECLOSED,
+ *     whatever its other arguments: the handle is checked first (after
+ *     fork, see below). It never crashes. Closing twice is safe.
+ *   - Error text (message, param, value) spells every control character as
+ *     \u00XX: a NUL is \u0000, a newline \u000a, ESC \u001b, wherever it
+ *     came from (a config key, a callback's "error", a service's answer).
+ *     Text a message quotes from your input is in double quotes, escaped
+ *     as JSON writes it.
  *   - No Go panic ever crosses into C: an internal failure is BRS_ERROR.
  *   - Secrets (secret keys, session tokens, MFA codes, private keys) never
  *     appear in error messages or log lines.
  *   - After fork(), a child may not use the library the parent loaded: the
  *     Go runtime does not survive fork. Every call in such a child returns
  *     BRS_EFORKED at once, without entering the Go runtime (brs_set_logger
- *     does nothing; brs_version, brs_free and the *_clear functions, which
- *     need no runtime, still work). Create sessions after fork, or exec.
+ *     does nothing; brs_version, brs_errstr, brs_free and the *_clear functions,
+ *     which need no runtime, still work). Create sessions after fork, or exec.
  *     This stays so for C: libbrs reads the channel of brs_channel_open()
  *     only from Python (a forked Python child reads its parent's sessions
  *     through it); a C child that wants them can speak the channel's
@@ -59,9 +66,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * BRS_API marks the functions the library exports. Define it before
+ * including this header to override it (e.g. as empty).
+ */
+#ifndef BRS_API
+#if defined(__GNUC__) || defined(__clang__)
+#define BRS_API __attribute__((visibility("default")))
+#else
+#define BRS_API
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- limits ------------------------------------------------------------ */
+
+#define BRS_MAX_CONFIG_BYTES    4194304  /* config_json, in bytes (4 MiB) */
+#define BRS_MAX_VALUE_BYTES     65536    /* each credential string, in bytes */
+#define BRS_MAX_TIMEOUT_SECONDS 10000000 /* advisory_timeout, mandatory_timeout */
+#define BRS_MAX_ERROR_TEXT      1024     /* a callback's "error" text kept, in bytes
+                                            (cut on a character boundary, "..." added) */
+/* How long valid_for_ms lets a copy be kept in the advisory window while a
+ * refresh runs, and after a failed advisory refresh (see brs_credentials). */
+#define BRS_PENDING_RECHECK_MS  100
+#define BRS_RETRY_MS            1000
+/* A buffer of this size holds any usual set for brs_credentials_into
+ * (STS session tokens are a few KiB at most). */
+#define BRS_CREDENTIALS_BUFSIZE 8192
 
 /* ---- status codes ------------------------------------------------------ */
 
@@ -131,8 +165,14 @@ struct brs_credentials {
                                ("2026-12-01T06:25:18.5Z") */
     int64_t expiry_unix_ms; /* expiry_time as Unix milliseconds */
     /* Milliseconds during which these credentials may be reused without
-     * asking the library again (until the advisory window opens, or 0 while
-     * a refresh is pending). Callers that cache a copy use this. */
+     * asking the library again. Callers that cache a copy use this:
+     *   - before the advisory window: until it opens;
+     *   - in the advisory window, while a refresh runs: at most
+     *     BRS_PENDING_RECHECK_MS (the refresh's result is picked up soon);
+     *   - after a failed advisory refresh: until the next attempt is due,
+     *     at most BRS_RETRY_MS;
+     *   - 0 when a refresh is due now (ask again at once).
+     * It never runs past the mandatory window. */
     int64_t valid_for_ms;
 };
 
@@ -163,7 +203,8 @@ typedef struct brs_result brs_result;
  * a message (no secrets in it, please); the caller gets BRS_ECREDENTIAL,
  * with err->param "custom_credentials_method" (BRS_REQ_CREDENTIALS),
  * "source_credentials" or "mfa_token_provider", and a message that
- * contains the "error" text. Values set before a failure are discarded.
+ * contains the "error" text (its first BRS_MAX_ERROR_TEXT bytes). Values
+ * set before a failure are discarded.
  * Bad values returned with 0 (a missing or empty key, an expiry that does
  * not parse or has passed, a NUL or line break in a value) are also
  * BRS_ECREDENTIAL, with err->param naming the key.
@@ -174,12 +215,7 @@ typedef struct brs_result brs_result;
  * one refresh is in flight at a time. Callbacks of different sessions may
  * run at the same time.
  *
- * Re-entry: a callback must not wait for its own session. A call of
- * brs_credentials(), brs_refresh(), brs_whoami(), brs_close_session() or
- * brs_on_refresh() on the callback's own session, from the thread running
- * the callback, returns BRS_ERROR at once ("would deadlock") instead of
- * hanging. (Made from another thread that the callback then waits for, it
- * does deadlock.) Other sessions may be used freely.
+ * Re-entry: see "Calling the library from a callback" below.
  *
  * Lifetime: user_data is yours; the library never dereferences it. The
  * callback is never called after brs_close_session() has returned.
@@ -191,8 +227,7 @@ typedef int (*brs_callback)(void *user_data, int request, brs_result *result);
  * right after a successful refresh. creds belongs to the library and is
  * valid only during the call (copy what you keep; do not clear it). Same
  * threading as brs_callback: any thread, never two calls at once for one
- * session, never after brs_close_session() has returned; it must not call
- * back into its own session.
+ * session, never after brs_close_session() has returned.
  */
 typedef void (*brs_refresh_fn)(void *user_data, const struct brs_credentials *creds);
 
@@ -201,28 +236,70 @@ typedef void (*brs_refresh_fn)(void *user_data, const struct brs_credentials *cr
  * message is "text key=value ..." (values with spaces are quoted), valid
  * only during the call. Example:
  *   gobrs: credential refresh failed kind=credential error="..."
+ * A line about a session (a failed refresh) runs as that session's
+ * callback; the sink may run on any thread, several at once.
  */
 typedef void (*brs_log_fn)(void *user_data, int level, const char *message);
+
+/*
+ * Calling the library from a callback.
+ *
+ * A getter (brs_callback), a refresh listener (brs_refresh_fn) or a log
+ * sink (brs_log_fn) running for session S may call any function of this
+ * header. None of them deadlocks; each either works or returns BRS_ERROR at
+ * once with a message that says why:
+ *
+ *   brs_credentials, brs_credentials_into on S
+ *       work while S's credentials need no refresh (answered from the
+ *       library's copy, without waiting); BRS_ERROR when a refresh is
+ *       needed (it would wait for the callback that is running).
+ *   brs_refresh, brs_whoami, brs_close_session on S
+ *       BRS_ERROR (they wait for S's callbacks); S stays open.
+ *   brs_credentials*, brs_refresh, brs_whoami, brs_close_session on
+ *   another session T, and brs_new_session
+ *       work, waiting for T as any caller would, unless T's own callbacks
+ *       are at that moment waiting on S, directly or through other
+ *       sessions: then BRS_ERROR (the library tracks who waits on whom).
+ *   brs_on_refresh on any session, brs_set_logger, brs_result_set (on the
+ *   getter's own result), brs_version, brs_errstr, brs_free, *_clear
+ *       always work; they never wait for a callback.
+ *
+ * A log line that belongs to no session (one about a config, say) runs
+ * as no session's callback: every call works from its sink. What the
+ * library cannot see is a wait of yours: a callback that hands a call on
+ * its own session to another thread and waits for it does deadlock.
+ */
 
 /* ---- functions --------------------------------------------------------- */
 
 /*
  * The library version, e.g. "0.1.0". Static storage: do not free.
  */
-const char *brs_version(void);
+BRS_API const char *brs_version(void);
+
+/*
+ * A short static description of a status code ("the session is closed or
+ * unknown" for BRS_ECLOSED, "unknown status code" for a code not listed
+ * above). Static storage: do not free. Needs no session; works anywhere,
+ * a forked child included.
+ */
+BRS_API const char *brs_errstr(int status);
 
 /*
  * Open a session.
  *
- * config_json: a JSON object, copied during the call. Keys:
+ * config_json: a JSON object, copied during the call, at most
+ * BRS_MAX_CONFIG_BYTES. Keys:
  *   "method"             "custom" (default), "sts" or "iot"
  *   "defer_refresh"      bool, default true: fetch at first use. When false
  *                        the first fetch happens here and its error is
  *                        returned.
- *   "advisory_timeout"   number of seconds >= 0, default 900
- *   "mandatory_timeout"  number of seconds >= 0, default 600; one over
- *                        advisory_timeout is read as botocore does: the
- *                        refresh at the advisory window is mandatory
+ *   "advisory_timeout"   number of seconds, 0 to BRS_MAX_TIMEOUT_SECONDS,
+ *                        default 900
+ *   "mandatory_timeout"  number of seconds, 0 to BRS_MAX_TIMEOUT_SECONDS,
+ *                        default 600; one over advisory_timeout is read as
+ *                        botocore does: the refresh at the advisory window
+ *                        is mandatory
  *   "background_refresh" bool, default false: renew ahead of the advisory
  *                        window from a library thread, so no caller waits.
  *   "refresh_timeout"    number of seconds > 0, or null (default): none.
@@ -240,11 +317,14 @@ const char *brs_version(void);
  *     "thing_name", "ca", "verify_peer", "timeout", "duration_seconds",
  *     "pkcs11". See README.md.
  *   Unknown keys and wrong types are BRS_EVALIDATION naming the key
- *   (err->param). An empty string means {}. NULL or bytes that are not
- *   UTF-8 are BRS_EVALIDATION with param "config_json"; malformed JSON or a
- *   value that is not an object, param "config". The string ends at its
- *   first NUL; a JSON "\u0000" escape is accepted by the parser but never
- *   matches a name (error text spells a NUL as \u0000).
+ *   (err->param); the message of an unknown key lists the known ones. A
+ *   key given twice in one object is BRS_EVALIDATION naming it (JSON
+ *   parsers differ on which one wins; the library picks none). NULL or bytes
+ *   that are not UTF-8 are BRS_EVALIDATION with param "config_json"; an
+ *   empty or whitespace-only string, malformed JSON, a value that is not an
+ *   object, or more than BRS_MAX_CONFIG_BYTES, param "config". The string
+ *   ends at its first NUL; a JSON "\u0000" escape is accepted by the parser
+ *   but never matches a name.
  *
  * callback, user_data: method "custom" requires callback. For "sts" it is
  *   optional: it supplies source credentials (else the AWS SDK for Go
@@ -256,20 +336,40 @@ const char *brs_version(void);
  * Returns BRS_OK, or BRS_EVALIDATION / BRS_ECONFIGURATION for a bad config,
  * or (defer_refresh false) the first fetch's error.
  */
-int brs_new_session(const char *config_json, brs_callback callback, void *user_data,
-                    brs_session *out, brs_error *err);
+BRS_API int brs_new_session(const char *config_json, brs_callback callback, void *user_data,
+                            brs_session *out, brs_error *err);
 
 /*
- * Current credentials, refreshed first when a window demands it (this may
- * block while a mandatory refresh runs; the callback may run meanwhile on
- * another thread).
+ * Current credentials, refreshed first when a window demands it.
+ *
+ * Before the advisory window opens this never enters the Go runtime: the
+ * library keeps a copy of the current set in C, updated on each refresh,
+ * and copies it out (one allocation; readers write nothing they share,
+ * so threads do not contend). In the advisory window the first caller
+ * starts a refresh and, like every caller meanwhile, returns the current
+ * credentials at once; in the mandatory window (or before the first fetch) callers wait
+ * for the refresh and get its error if it fails.
  *
  * out: zeroed on entry, filled on success; release with
  * brs_credentials_clear() before reusing it. On failure it is left zeroed.
- * NULL is BRS_EVALIDATION with param "out". valid_for_ms tells how long a
- * caller may keep a copy without calling again (see struct brs_credentials).
+ * NULL is BRS_EVALIDATION with param "out" (for an open handle).
+ * valid_for_ms tells how long a caller may keep a copy without calling
+ * again (see struct brs_credentials).
  */
-int brs_credentials(brs_session session, struct brs_credentials *out, brs_error *err);
+BRS_API int brs_credentials(brs_session session, struct brs_credentials *out, brs_error *err);
+
+/*
+ * brs_credentials() without allocating: the four strings are written to
+ * buf (buflen bytes; BRS_CREDENTIALS_BUFSIZE is enough for usual sets) and
+ * out's pointers point into it. buf is yours: do NOT pass out to
+ * brs_credentials_clear(); wipe buf (it holds the secret key and token)
+ * when you are done with it, e.g. with explicit_bzero(). A buf too small
+ * is BRS_EVALIDATION with param "buflen" and a message giving the size
+ * needed; NULL buf or out, param "buf" or "out". Same windows, waits and
+ * errors as brs_credentials().
+ */
+BRS_API int brs_credentials_into(brs_session session, char *buf, size_t buflen, struct brs_credentials *out,
+                                 brs_error *err);
 
 /*
  * Force a refresh now (joining one already in flight) and, when out is not
@@ -277,36 +377,37 @@ int brs_credentials(brs_session session, struct brs_credentials *out, brs_error 
  * runs to the advisory window of the new credentials). The callback's
  * error is returned as is; the current credentials are kept.
  */
-int brs_refresh(brs_session session, struct brs_credentials *out, brs_error *err);
+BRS_API int brs_refresh(brs_session session, struct brs_credentials *out, brs_error *err);
 
 /*
  * The identity the credentials belong to, as a JSON object in *json_out
  * (GetCallerIdentity for sts; {"method":"custom"} for custom). Free
  * *json_out with brs_free(). *json_out is NULL on failure; a NULL json_out
- * is BRS_EVALIDATION with param "json_out".
+ * is BRS_EVALIDATION with param "json_out" (for an open handle).
  */
-int brs_whoami(brs_session session, char **json_out, brs_error *err);
+BRS_API int brs_whoami(brs_session session, char **json_out, brs_error *err);
 
 /*
  * Close a session: stop background refresh, wait for a refresh in flight
- * to finish, release everything. After it returns the callback is never
- * called again and the handle answers BRS_ECLOSED. Returns BRS_OK, or
- * BRS_ECLOSED when the handle was already closed or unknown (harmless),
- * BRS_ERROR when called from the session's own callback (see brs_callback;
- * the session stays open), BRS_EFORKED in a forked child.
+ * (and its listener) to finish, release everything. From the moment it is
+ * called the handle answers BRS_ECLOSED; after it returns the callback and
+ * the listener are never called again. Returns BRS_OK, or BRS_ECLOSED when
+ * the handle was already closed or unknown (harmless), BRS_ERROR when
+ * called from the session's own callback (the session stays open; see
+ * "Calling the library from a callback"), BRS_EFORKED in a forked child.
  */
-int brs_close_session(brs_session session);
+BRS_API int brs_close_session(brs_session session);
 
 /*
  * Have renewed credentials pushed to fn after each successful refresh
  * (background refresh above all), so a caller that keeps a copy, as the
  * Python package does, need not ask again when its copy's valid_for_ms runs
- * out. Set it once, right after brs_new_session(); NULL removes it. A
- * listener replaced while a refresh completes may be called once more.
- * Returns BRS_OK, or BRS_ECLOSED; BRS_ERROR from the session's own callback
- * or listener (see brs_callback), BRS_EFORKED in a forked child.
+ * out. NULL removes it. It never enters Go and never waits, so it may be
+ * called from anywhere, a callback included. A listener replaced while a
+ * refresh completes may be called once more. Returns BRS_OK, or
+ * BRS_ECLOSED, BRS_EFORKED in a forked child.
  */
-int brs_on_refresh(brs_session session, brs_refresh_fn fn, void *user_data);
+BRS_API int brs_on_refresh(brs_session session, brs_refresh_fn fn, void *user_data);
 
 /*
  * Set the answer of a callback. key is one of the names listed at
@@ -314,23 +415,29 @@ int brs_on_refresh(brs_session session, brs_refresh_fn fn, void *user_data);
  * "token_code"), or "error"; any of them is accepted whatever the request,
  * and a key set twice keeps the last value. value is copied; as a C string
  * it ends at its first NUL. Returns BRS_OK, or BRS_EVALIDATION for an
- * unknown key, a NULL argument, or a value that is not valid UTF-8 (the
- * key is then left unset). Call it only during the callback: the result is
- * freed when the callback returns (a late call may answer BRS_ECLOSED, but
- * reading freed memory is undefined behaviour; do not rely on it).
+ * unknown key, a NULL key or value, or a value that is not valid UTF-8
+ * (the key is then left unset). A refused value also fails the callback's
+ * answer: when the callback returns 0, the caller gets BRS_ECREDENTIAL with
+ * err->param naming the key and a message saying why it was refused, so an
+ * ignored status is not lost. Call it only during the callback: the result
+ * is freed when the callback returns (a late call may answer BRS_ECLOSED,
+ * but reading freed memory is undefined behaviour; do not rely on it).
  */
-int brs_result_set(brs_result *result, const char *key, const char *value);
+BRS_API int brs_result_set(brs_result *result, const char *key, const char *value);
 
 /*
  * Route the library's log lines (refresh failures, never secrets) to fn,
  * process-wide, for every session, open or future; every level is passed.
  * fn may be called from any thread, several at once. NULL silences
  * logging, which is the default. When brs_set_logger returns, the previous
- * fn is never called again (the call waits for a line being delivered to
- * it), so its user_data may be released; fn itself must therefore not
- * call brs_set_logger.
+ * fn is never called again, and it waits for lines being delivered to it,
+ * so that its user_data may be released, with two exceptions that would
+ * otherwise deadlock: the line of the sink that calls brs_set_logger (a
+ * sink may call it), and lines whose sink is itself inside a library call
+ * that may wait (it is not called again either). It never enters Go.
+ * Returns BRS_OK, or BRS_EFORKED in a forked child (where it does nothing).
  */
-void brs_set_logger(brs_log_fn fn, void *user_data);
+BRS_API int brs_set_logger(brs_log_fn fn, void *user_data);
 
 /*
  * The channel: serve this process's sessions to its forked children (and
@@ -390,13 +497,19 @@ int brs_channel_close(void);
 int brs_host_serve(int fd, const char *dir);
 
 /* Release a string the library returned (brs_whoami). NULL is a no-op. */
-void brs_free(void *ptr);
+BRS_API void brs_free(void *ptr);
 
-/* Release the strings of *creds (secrets zeroed first) and zero it. */
-void brs_credentials_clear(struct brs_credentials *creds);
+/*
+ * Release the strings of *creds, filled by brs_credentials() or
+ * brs_refresh() (secrets zeroed first), and zero it. NULL is a no-op, and
+ * so is a zeroed struct. Never pass a struct filled by
+ * brs_credentials_into() (its strings are in your buffer).
+ */
+BRS_API void brs_credentials_clear(struct brs_credentials *creds);
 
-/* Release the strings of *err and zero it. */
-void brs_error_clear(brs_error *err);
+/* Release the strings of *err and zero it. NULL is a no-op, and so is a
+ * zeroed struct. */
+BRS_API void brs_error_clear(brs_error *err);
 
 #ifdef __cplusplus
 }

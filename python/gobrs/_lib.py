@@ -44,7 +44,7 @@ import os
 import queue
 import threading
 import weakref
-from ctypes import POINTER, byref, c_char_p, c_int, c_int64, c_uint64, c_void_p
+from ctypes import POINTER, byref, c_char_p, c_int, c_int64, c_size_t, c_uint64, c_void_p
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Tuple, Type
 
@@ -321,15 +321,17 @@ def _declare(lib: ctypes.CDLL) -> None:
     creds_p = POINTER(BrsCredentials)
     sigs: Dict[str, Tuple[Any, List[Any]]] = {
         "brs_version": (c_char_p, []),
+        "brs_errstr": (c_char_p, [c_int]),
         "brs_new_session": (c_int, [c_char_p, CALLBACK, c_void_p, POINTER(c_uint64), err_p]),
         "brs_credentials": (c_int, [c_uint64, creds_p, err_p]),
+        "brs_credentials_into": (c_int, [c_uint64, c_char_p, c_size_t, creds_p, err_p]),
         "brs_refresh": (c_int, [c_uint64, creds_p, err_p]),
         "brs_whoami": (c_int, [c_uint64, POINTER(c_void_p), err_p]),
         "brs_close_session": (c_int, [c_uint64]),
         "brsgo_close_all": (c_int, [c_int64]),
         "brs_result_set": (c_int, [c_void_p, c_char_p, c_char_p]),
         "brs_on_refresh": (c_int, [c_uint64, REFRESH_FN, c_void_p]),
-        "brs_set_logger": (None, [LOG_FN, c_void_p]),
+        "brs_set_logger": (c_int, [LOG_FN, c_void_p]),
         "brs_free": (None, [c_void_p]),
         "brs_credentials_clear": (None, [creds_p]),
         "brs_error_clear": (None, [err_p]),

@@ -177,6 +177,17 @@ static inline int getter_cb(void *user_data, int request, brs_result *result) {
     return rc;
 }
 
+/* Answer a credentials request: access key "TESTAK0000000001", the given
+ * secret key and token, expiring lifetime_ms from now. */
+static inline void set_creds(brs_result *result, const char *secret, const char *token, int64_t lifetime_ms) {
+    char expiry[32];
+    iso8601_ms(now_ms() + lifetime_ms, expiry);
+    brs_result_set(result, "access_key", "TESTAK0000000001");
+    brs_result_set(result, "secret_key", secret);
+    brs_result_set(result, "token", token);
+    brs_result_set(result, "expiry_time", expiry);
+}
+
 /* Open a custom session on g with the given extra JSON keys (may be ""). */
 static inline int open_session(struct getter *g, const char *extra, brs_session *out, brs_error *err) {
     char config[512];

@@ -89,16 +89,17 @@ static void test_bad_credential_values(void) {
          {.kv = {"access_key", "TESTAK0000000001", "secret_key", "x", "token", "t", "expiry_time",
            "2001-01-01T00:00:00Z"}},
          BRS_OK, BRS_ECREDENTIAL, "expiry_time"},
-        /* Invalid UTF-8 is refused by brs_result_set, so the key stays
-         * unset and the credentials are incomplete. */
+        /* Invalid UTF-8 is refused by brs_result_set, and the answer
+         * fails naming the key. */
         {"invalid UTF-8 secret",
          {.kv = {"access_key", "TESTAK0000000001", "token", "t", "expiry_time", exp, "secret_key",
            "\xff\xfe" SECRET_MARKER}},
          BRS_EVALIDATION, BRS_ECREDENTIAL, "secret_key"},
+        /* A refused key fails the answer, naming the key. */
         {"unknown key",
          {.kv = {"access_key", "TESTAK0000000001", "secret_key", "x", "token", "t", "expiry_time", exp,
            "region", "eu-west-1"}},
-         BRS_EVALIDATION, BRS_OK, NULL},
+         BRS_EVALIDATION, BRS_ECREDENTIAL, "region"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct scripted_case *tc = &cases[i];
@@ -153,12 +154,7 @@ static int reentrant_cb(void *user_data, int request, brs_result *result) {
     r->refresh_status = brs_refresh(r->session, &c, NULL);
     r->whoami_status = brs_whoami(r->session, &json, NULL);
     r->close_status = brs_close_session(r->session);
-    char expiry[32];
-    iso8601_ms(now_ms() + 3600 * 1000, expiry);
-    brs_result_set(result, "access_key", "TESTAK0000000001");
-    brs_result_set(result, "secret_key", "x");
-    brs_result_set(result, "token", "t");
-    brs_result_set(result, "expiry_time", expiry);
+    set_creds(result, "x", "t", 3600 * 1000);
     return 0;
 }
 

@@ -36,6 +36,15 @@ static const struct bad_config bad_configs[] = {
     /* A NUL inside error text is spelled \u0000, not cut short. */
     {"escaped NUL in a key", "{\"defer_refresh\\u0000\": true}", BRS_EVALIDATION,
      "defer_refresh\\u0000"},
+    /* Nothing to read is not {} (a config lost on the way, say). */
+    {"empty", "", BRS_EVALIDATION, "config"},
+    {"whitespace only", " \t\r\n ", BRS_EVALIDATION, "config"},
+    /* A key given twice is refused, naming it, at any depth. */
+    {"duplicate method", "{\"method\": \"sts\", \"method\": \"custom\"}", BRS_EVALIDATION, "method"},
+    {"duplicate after an escape", "{\"advisory_timeout\": 60, \"advisory\\u005ftimeout\": 30}",
+     BRS_EVALIDATION, "advisory_timeout"},
+    {"duplicate nested", "{\"method\": \"sts\", \"assume_role_kwargs\": {\"RoleArn\": \"a\", \"RoleArn\": \"b\"}}",
+     BRS_EVALIDATION, "assume_role_kwargs.RoleArn"},
 };
 
 static void test_bad_configs(void) {
@@ -87,7 +96,6 @@ static void test_custom_without_callback(void) {
 static void test_good_configs(void) {
     const char *good[] = {
         "{}",
-        "",
         "  {\"method\": \"custom\"}  ",
         "{\"advisory_timeout\": 0, \"mandatory_timeout\": 0}",
         "{\"advisory_timeout\": 60.5, \"mandatory_timeout\": 60.5, \"defer_refresh\": true}",

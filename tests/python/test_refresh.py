@@ -4,6 +4,7 @@ credentials, including clients made before a refresh."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -185,4 +186,34 @@ def test_background_refresh_failure_is_logged_and_raised_to_the_next_waiting_rea
         return False
 
     assert wait_until(raises_sealed), "the waiting read did not get the getter's exception"
+    s.close()
+
+
+def test_advisory_refresh_does_not_block_the_caller_that_starts_it(make_getter) -> None:
+    # docs/compat.md: botocore's refreshing caller waits for its advisory
+    # refresh; gobrs starts it and returns the current credentials at once.
+    getter = make_getter(lifetimes=[4.0, 3600.0])
+    entered, release = threading.Event(), threading.Event()
+
+    def gated(**kwargs: Any) -> Any:
+        if getter.calls >= 1:  # the refresh: hold it until the test says
+            entered.set()
+            release.wait(60)
+        return getter(**kwargs)
+
+    # 4 s credentials, advisory window 1 s (opens after 3 s), mandatory at expiry
+    s = custom_session(gated, advisory_timeout=1, mandatory_timeout=0)
+    first = s.credentials["access_key"]
+    time.sleep(3.1)
+    got: list = []
+    reader = threading.Thread(target=lambda: got.append(s.credentials["access_key"]))
+    reader.start()
+    reader.join(30)  # the refresh is held until after this: a reader that waited for it is still there
+    try:
+        assert got == [first], "the caller in the advisory window waited for the refresh"
+        assert entered.wait(10), "no refresh was started"
+    finally:
+        release.set()
+        reader.join()
+    assert wait_until(lambda: s.credentials["access_key"] == getter.access_key(2))
     s.close()
