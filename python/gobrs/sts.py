@@ -24,8 +24,8 @@ from ._reprs import safe_repr, scrub_locals
 from .exceptions import (
     BRSConfigurationError,
     BRSCredentialError,
-    BRSTypeError,
     BRSParamValidationError,
+    BRSTypeError,
     BRSValidationError,
     BRSWarning,
 )

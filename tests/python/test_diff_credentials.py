@@ -11,6 +11,7 @@ from typing import Any, Dict, List
 
 import pytest
 from botocore.credentials import ReadOnlyCredentials, RefreshableCredentials
+
 from difftest import Impl, assert_same, cases, instant
 
 ACCESS_KEY = "ASIADIFFCREDS0000001"

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List
 
 import pytest
+
 from difftest import BRS, GOBRS, Impl, assert_same, cases, instant, run
 
 NOW = datetime.now(timezone.utc)

@@ -10,6 +10,7 @@ from typing import Any, Dict, List
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
+
 from difftest import BRS, GOBRS, Impl, instant, run
 from test_diff_sts import KEYS, ROLE, SERIAL, FaultSTS, fault, read  # noqa: F401 - fault is a fixture
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
+
 from difftest import BRS, GOBRS, Impl, assert_same, cases, instant, run
 from test_iot import CA, ROLE_ALIAS, THING, IoTServer, iot  # noqa: F401 - iot is a fixture
 

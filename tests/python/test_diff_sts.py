@@ -13,7 +13,8 @@ from typing import Any, Dict, Iterator, Optional, Tuple
 
 import pytest
 from botocore.config import Config
-from difftest import BRS, GOBRS, Impl, assert_same, cases, run
+
+from difftest import GOBRS, Impl, assert_same, cases, run
 
 ROLE = "arn:aws:iam::123456789012:role/diff-role"
 SERIAL = "arn:aws:iam::123456789012:mfa/diff-user"

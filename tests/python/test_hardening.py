@@ -7,7 +7,6 @@ crash, a hang or exit itself is what is tested.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
-from test_iot import CA, ROLE_ALIAS, THING
 
 from gobrs import BRSConfigurationError, BRSValidationError, IOTX509RefreshableSession
 from gobrs.testing import free_port
+from test_iot import CA, ROLE_ALIAS, THING
 
 JOIN = 30.0  # seconds: a hang guard, not a speed assertion
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"

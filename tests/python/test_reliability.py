@@ -17,8 +17,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List
 
 import pytest
-from conftest import custom_session as custom
 
+from conftest import custom_session as custom
 from gobrs import (
     BRSCredentialError,
     BRSError,

@@ -18,8 +18,8 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 from botocore.config import Config
-from conftest import _CREDENTIAL_RE
 
+from conftest import _CREDENTIAL_RE
 from gobrs import RefreshableSession
 
 pytestmark = pytest.mark.timeout(180)

@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
-from test_iot import CA, THING, IoTServer, _kwargs
-from test_reliability_faults import FakeSTS
 
 from gobrs import (
     BRSError,
@@ -33,6 +31,8 @@ from gobrs import (
     RefreshableSession,
     STSRefreshableSession,
 )
+from test_iot import CA, THING, IoTServer, _kwargs
+from test_reliability_faults import FakeSTS
 
 pytestmark = pytest.mark.timeout(120)
 
