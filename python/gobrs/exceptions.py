@@ -225,7 +225,10 @@ class BRSClientError(BRSRequestError, _botocore.ClientError):
         self.operation_name = operation_name
 
     def __reduce__(self) -> Any:
-        return (_rebuild_client_error, (type(self), self.message, dict(self._fields()), self.response, self.operation_name))
+        return (
+            _rebuild_client_error,
+            (type(self), self.message, dict(self._fields()), self.response, self.operation_name),
+        )
 
 
 def _rebuild_client_error(

@@ -296,9 +296,7 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
         except OverflowError:  # an int too large for a float
             raise BRSValidationError("'timeout' is out of range.", param="timeout") from None
         if not finite:
-            raise BRSValidationError(
-                "'timeout' must be a number of seconds.", param="timeout", value=repr(timeout)
-            )
+            raise BRSValidationError("'timeout' must be a number of seconds.", param="timeout", value=repr(timeout))
         if duration_seconds is not None and (
             isinstance(duration_seconds, bool) or not isinstance(duration_seconds, int)
         ):

@@ -37,9 +37,7 @@ _registry: Dict[str, type["BaseRefreshableSession"]] = {}
 
 def _check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise BRSValidationError(
-            f"{name!r} must be a bool, not {type(value).__name__}", param=name, value=value
-        )
+        raise BRSValidationError(f"{name!r} must be a bool, not {type(value).__name__}", param=name, value=value)
     return value
 
 
@@ -53,9 +51,7 @@ def _check_seconds(name: str, value: Any) -> float:
     except OverflowError:  # an int too large for a float
         raise BRSValidationError(f"{name!r} is out of range", param=name) from None
     if not finite:
-        raise BRSValidationError(
-            f"{name!r} must be a finite number of seconds, not {value!r}", param=name, value=value
-        )
+        raise BRSValidationError(f"{name!r} must be a finite number of seconds, not {value!r}", param=name, value=value)
     if value < 0:
         raise BRSValidationError(f"{name!r} must not be negative", param=name, value=value)
     return value

@@ -99,8 +99,14 @@ def test_expiry_object(expiry: Any) -> None:
 
 @pytest.mark.parametrize(
     "expiry",
-    cases({"z": SOON.strftime("%Y-%m-%dT%H:%M:%SZ"), "micro": SOON.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"),
-           "tenths": SOON.strftime("%Y-%m-%dT%H:%M:%S.5Z"), "datetime": SOON.replace(microsecond=250000)}),  # fmt: skip
+    cases(
+        {
+            "z": SOON.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "micro": SOON.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"),
+            "tenths": SOON.strftime("%Y-%m-%dT%H:%M:%S.5Z"),
+            "datetime": SOON.replace(microsecond=250000),
+        }
+    ),  # fmt: skip
 )
 def test_expiry_time_is_spelled_alike(expiry: Any) -> None:
     # the exact text of refreshable_credentials()["expiry_time"], UTC inputs

@@ -224,9 +224,7 @@ def test_sts_client_kwargs(endpoint: str, client: Dict[str, Any]) -> None:
 
 
 def test_sts_client_config_object(endpoint: str) -> None:
-    assert_same(
-        lambda impl: read(impl, endpoint, sts_client_kwargs=impl.mod.STSClientConfig(endpoint_url=endpoint))
-    )
+    assert_same(lambda impl: read(impl, endpoint, sts_client_kwargs=impl.mod.STSClientConfig(endpoint_url=endpoint)))
 
 
 # -- MFA ------------------------------------------------------------------------------------

@@ -110,7 +110,9 @@ def _random_steps(seed: int, n: int = 24) -> List[Tuple[str, Callable[[Any], Any
             key = ClientCacheKey(service)
             cache_policy = policy or "LRU"
 
-            def cache_op(s: Any, op: str = op, key: Any = key, pol: str = cache_policy, n: int = rng.randint(1, 4)) -> Any:
+            def cache_op(
+                s: Any, op: str = op, key: Any = key, pol: str = cache_policy, n: int = rng.randint(1, 4)
+            ) -> Any:
                 cache = s.cache.client[pol]
                 if op == "get":
                     return cache.get(key)
@@ -173,7 +175,9 @@ def test_cache_key_lookup_finds_what_client_made(args: Tuple[Any, ...], kwargs: 
         objs = [s.client(*a, **_kw(k)) for a, k in SPELLINGS]
         return tuple(next(i for i, o in enumerate(objs) if o is obj) for obj in objs)
 
-    _differ([("lookup", lookup), ("max_size", lambda s: setattr(s.cache.client.LRU, "max_size", 20)), ("all", among_all)])
+    _differ(
+        [("lookup", lookup), ("max_size", lambda s: setattr(s.cache.client.LRU, "max_size", 20)), ("all", among_all)]
+    )
 
 
 @pytest.mark.parametrize("policy", [None, "LRU", "LFU"])
@@ -295,7 +299,16 @@ def test_iot_inputs_are_accepted_alike(name: str, extra: Dict[str, Any], device:
                     session.close()
             except Exception as exc:
                 outcome = ("error", type(exc).__name__)
-        outcomes[lib_name] = (outcome, sorted({type(w.message).__name__ for w in caught if "Brs" in type(w.message).__name__ or "BRS" in type(w.message).__name__}))
+        outcomes[lib_name] = (
+            outcome,
+            sorted(
+                {
+                    type(w.message).__name__
+                    for w in caught
+                    if "Brs" in type(w.message).__name__ or "BRS" in type(w.message).__name__
+                }
+            ),
+        )
     assert outcomes["gobrs"] == outcomes["brs"]
 
 

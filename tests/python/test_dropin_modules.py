@@ -76,7 +76,7 @@ def test_every_module_path_exists(module: str) -> None:
     importlib.import_module(_gobrs_name(module))
 
 
-@pytest.mark.parametrize(("module", "name"), NAME_CASES, ids=[f"{m[len(REF):] or '.'}:{n}" for m, n in NAME_CASES])
+@pytest.mark.parametrize(("module", "name"), NAME_CASES, ids=[f"{m[len(REF) :] or '.'}:{n}" for m, n in NAME_CASES])
 def test_every_public_name_exists(module: str, name: str) -> None:
     ours = importlib.import_module(_gobrs_name(module))
     assert hasattr(ours, name), f"{_gobrs_name(module)}.{name} is missing"
