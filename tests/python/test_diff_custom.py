@@ -174,13 +174,16 @@ def test_getter_exception_class(name: str) -> None:
 @pytest.mark.parametrize("defer", [True, False])
 def test_getter_exception_is_the_same_object(defer: bool) -> None:
     # brs lets the getter's exception through: the reader catches that object
+    def raising(exc: BaseException) -> Callable[[], Dict[str, Any]]:
+        def getter() -> Dict[str, Any]:
+            raise exc
+
+        return getter
+
     for impl in (BRS, GOBRS):
         boom = VaultDown("sealed")
-
-        def getter() -> Dict[str, Any]:
-            raise boom
-
-        outcome = run(lambda impl: read(impl, getter, defer_refresh=defer), impl)
+        getter = raising(boom)
+        outcome = run(lambda impl, getter=getter: read(impl, getter, defer_refresh=defer), impl)
         assert outcome.exc is boom, (impl, outcome)
 
 

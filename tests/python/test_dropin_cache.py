@@ -74,7 +74,7 @@ def _differ(steps: List[Tuple[str, Callable[[Any], Any]]]) -> List[Tuple[Any, ..
     for label, fn in steps:
         for run in runs.values():
             run.step(label, fn)
-    for i, (theirs, mine) in enumerate(zip(runs["brs"].log, runs["gobrs"].log)):
+    for i, (theirs, mine) in enumerate(zip(runs["brs"].log, runs["gobrs"].log, strict=False)):
         assert mine == theirs, f"step {i}: {theirs[0]}\n brs:   {theirs[1:]}\n gobrs: {mine[1:]}"
     runs["gobrs"].session.close()
     return runs["gobrs"].log
@@ -277,7 +277,7 @@ IOT_CASES: List[Tuple[str, Dict[str, Any]]] = [
 
 
 @pytest.mark.parametrize(("name", "extra"), IOT_CASES, ids=[c[0] for c in IOT_CASES])
-def test_iot_inputs_are_accepted_alike(name: str, extra: Dict[str, Any], device: Dict[str, Any]) -> None:
+def test_iot_inputs_are_accepted_alike(name: str, extra: Dict[str, Any], device: Dict[str, Any]) -> None:  # noqa: F811 - the fixture
     outcomes = {}
     for lib_name, lib in LIBS.items():
         kwargs: Dict[str, Any] = dict(
@@ -384,7 +384,7 @@ MQTT_CASES: List[Tuple[str, Dict[str, Any]]] = [
 
 
 @pytest.mark.parametrize(("name", "extra"), MQTT_CASES, ids=[c[0] for c in MQTT_CASES])
-def test_mqtt_refuses_arguments_alike(name: str, extra: Dict[str, Any], device: Dict[str, Any]) -> None:
+def test_mqtt_refuses_arguments_alike(name: str, extra: Dict[str, Any], device: Dict[str, Any]) -> None:  # noqa: F811 - the fixture
     outcomes = {}
     for lib_name, lib in LIBS.items():
         session = lib.RefreshableSession(

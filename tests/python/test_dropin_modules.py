@@ -303,7 +303,8 @@ def test_import_gobrs_as_boto3_refresh_session() -> None:
         assert boto3_refresh_session.config.AssumeRoleConfig is boto3_refresh_session.AssumeRoleConfig
         assert boto3_refresh_session.exceptions.BRSError is boto3_refresh_session.BRSError
         assert boto3_refresh_session.session.RefreshableSession is boto3_refresh_session.RefreshableSession
-        assert boto3_refresh_session.methods.iot.x509.IOTX509RefreshableSession is boto3_refresh_session.IOTX509RefreshableSession
+        assert (boto3_refresh_session.methods.iot.x509.IOTX509RefreshableSession
+                is boto3_refresh_session.IOTX509RefreshableSession)
         print(session.credentials["access_key"])
         """
     )

@@ -157,7 +157,8 @@ HANGING = {
             threading.Event().wait()
         session = gobrs.RefreshableSession(
             method="sts",
-            assume_role_kwargs={"RoleArn": "arn:aws:iam::123456789012:role/demo", "SerialNumber": "arn:aws:iam::123456789012:mfa/me"},
+            assume_role_kwargs={"RoleArn": "arn:aws:iam::123456789012:role/demo",
+                                "SerialNumber": "arn:aws:iam::123456789012:mfa/me"},
             mfa_token_provider=hang, aws_access_key_id="testing", aws_secret_access_key="testing",
             sts_client_kwargs={"endpoint_url": "http://127.0.0.1:9"}, region_name="us-east-1")
     """,
@@ -261,8 +262,10 @@ def test_sessions_whose_getters_read_each_other_fail_at_once(tmp_path: Path) -> 
                 sessions[other].get_credentials().get_frozen_credentials()
                 return creds()
             return get
-        sessions["a"] = gobrs.RefreshableSession(method="custom", custom_credentials_method=getter("b"), region_name="us-east-1")
-        sessions["b"] = gobrs.RefreshableSession(method="custom", custom_credentials_method=getter("a"), region_name="us-east-1")
+        sessions["a"] = gobrs.RefreshableSession(
+            method="custom", custom_credentials_method=getter("b"), region_name="us-east-1")
+        sessions["b"] = gobrs.RefreshableSession(
+            method="custom", custom_credentials_method=getter("a"), region_name="us-east-1")
         try:
             sessions["a"].get_credentials().get_frozen_credentials()
             print("no error")
@@ -383,7 +386,11 @@ def test_no_secret_in_the_locals_of_a_failed_constructor(tmp_path: Path) -> None
     from gobrs import RefreshableSession
     from gobrs.exceptions import BRSError
 
-    key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSECRETKEYBODY\n-----END PRIVATE KEY-----\n"
+    key = (
+        "-----BEGIN PRIVATE KEY-----\n"
+        "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSECRETKEYBODY\n"
+        "-----END PRIVATE KEY-----\n"
+    )
     cases = [
         (
             "iot key",

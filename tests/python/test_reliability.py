@@ -470,7 +470,8 @@ def test_sts_client_kwargs(key: str, value: Any) -> None:
     + [({"mfa_token_provider": v}, "mfa_token_provider") for v in (1, [1], {}, b"x", _Opaque(), ["echo", b"x"])]
     + [({"mfa_token_provider_kwargs": v}, "mfa_token_provider_kwargs") for v in ("x", 1, [], b"x")]
     + [({"mfa_token_provider": "echo 123456", "mfa_token_provider_kwargs": v}, "mfa_token_provider_kwargs")
-       for v in ({"timeout": "1"}, {"timeout": -1}, {"env": "x"}, {"cwd": 1}, {"input": 1}, {"shell": True}, {"nope": 1})],
+       for v in ({"timeout": "1"}, {"timeout": -1}, {"env": "x"}, {"cwd": 1}, {"input": 1}, {"shell": True},
+                 {"nope": 1})],
 )  # fmt: skip
 def test_sts_other_parameters(kwargs: Dict[str, Any], param: str) -> None:
     if "mfa_token_provider" in kwargs:

@@ -165,9 +165,10 @@ def test_custom(secrets: Secrets, endpoint: str) -> None:
         lambda: creds(access_key=""),
     ):
         bad = RefreshableSession(method="custom", custom_credentials_method=getter, region_name="us-east-1")
-        secrets.expect_error("custom failure", lambda: bad.credentials)
+        secrets.expect_error("custom failure", lambda bad=bad: bad.credentials)
         secrets.expect_error(
-            "custom failure, client", lambda: bad.client("sts", endpoint_url=endpoint).get_caller_identity()
+            "custom failure, client",
+            lambda bad=bad: bad.client("sts", endpoint_url=endpoint).get_caller_identity(),
         )
         secrets.see("custom failure", bad)
         secrets.see("custom failure", bad.get_credentials())
@@ -229,7 +230,7 @@ def test_sts(secrets: Secrets, endpoint: str) -> None:
         session({"SerialNumber": "arn:aws:iam::123456789012:mfa/alice"}, mfa_token_provider=mfa_raises),
         session({"SerialNumber": "arn:aws:iam::123456789012:mfa/alice"}, mfa_token_provider=lambda: bad_code),
     ):
-        secrets.expect_error("sts mfa failure", lambda: s.credentials)
+        secrets.expect_error("sts mfa failure", lambda s=s: s.credentials)
         secrets.see("sts mfa failure", s)
     secrets.expect_error(
         "sts bad static code", lambda: session({"SerialNumber": "arn:aws:iam::1:mfa/a", "TokenCode": bad_code})
@@ -239,9 +240,10 @@ def test_sts(secrets: Secrets, endpoint: str) -> None:
         for mode in ("503", "malformed", "reset"):
             fake.set(mode)
             s = session({}, url=fake.url)
-            secrets.expect_error(f"sts {mode}", lambda: s.credentials)
+            secrets.expect_error(f"sts {mode}", lambda s=s: s.credentials)
             secrets.expect_error(
-                f"sts {mode}, client", lambda: s.client("sts", endpoint_url=fake.url).get_caller_identity()
+                f"sts {mode}, client",
+                lambda s=s: s.client("sts", endpoint_url=fake.url).get_caller_identity(),
             )
             secrets.see(f"sts {mode}", s)
         fake.set("refuse")

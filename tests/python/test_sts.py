@@ -335,7 +335,8 @@ def test_connection_refused(endpoint: str) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     session = sts_session(
         dead, {"RoleSessionName": name()},
-        sts_client_kwargs={"endpoint_url": dead, "config": Config(retries={"total_max_attempts": 1}, connect_timeout=2)},
+        sts_client_kwargs={"endpoint_url": dead,
+                           "config": Config(retries={"total_max_attempts": 1}, connect_timeout=2)},
     )  # fmt: skip
     with pytest.raises(BRSConnectionError):
         session.credentials
