@@ -250,7 +250,7 @@ static int brs_copy_out(brs_session h, char *dst, size_t cap, struct brs_credent
         uint64_t handle = atomic_load_explicit(&slot->handle, memory_order_relaxed);
         uint32_t total = slot->total;
         int64_t until = slot->until_ms, expiry = slot->expiry_ms;
-        uint32_t len[4] = {slot->len[0], slot->len[1], slot->len[2], slot->len[3]};
+        const uint32_t len[4] = {slot->len[0], slot->len[1], slot->len[2], slot->len[3]};
         int outcome = handle != h ? BRS_COPY_CLOSED
                       : total == 0 || now >= until || total > BRS_SLOT_BYTES ? BRS_COPY_STALE
                       : dst != NULL && total > cap                           ? BRS_COPY_SMALL
@@ -287,8 +287,6 @@ void brs_shim_publish(uint64_t h, const char *ak, size_t ak_len, const char *sk,
                       size_t tok_len, const char *exp, size_t exp_len, int64_t expiry_ms, int64_t until_ms) {
     struct brs_slot *slot = brs_slot_at(h);
     if (slot == NULL) return;
-    const char *src[4] = {ak, sk, tok, exp};
-    size_t len[4] = {ak_len, sk_len, tok_len, exp_len};
     size_t total = ak_len + sk_len + tok_len + exp_len + 4;
     pthread_mutex_lock(&slot->mu);
     if (slot->owner == h) {
@@ -298,6 +296,8 @@ void brs_shim_publish(uint64_t h, const char *ak, size_t ak_len, const char *sk,
         explicit_bzero(slot->buf, slot->total);
         slot->total = 0;
         if (total <= BRS_SLOT_BYTES) {
+            const char *const src[4] = {ak, sk, tok, exp};
+            const size_t len[4] = {ak_len, sk_len, tok_len, exp_len};
             char *p = slot->buf;
             for (int i = 0; i < 4; i++) {
                 memcpy(p, src[i], len[i]);

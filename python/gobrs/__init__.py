@@ -98,9 +98,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .cache import CacheError as CacheError
     from .cache import ClientCacheError as ClientCacheError
     from .cache import ClientCacheExistsError as ClientCacheExistsError
+    from .cache import ClientCacheKey as ClientCacheKey
     from .cache import ClientCacheNotFoundError as ClientCacheNotFoundError
     from .cache import ResourceCacheError as ResourceCacheError
     from .cache import ResourceCacheExistsError as ResourceCacheExistsError
+    from .cache import ResourceCacheKey as ResourceCacheKey
     from .cache import ResourceCacheNotFoundError as ResourceCacheNotFoundError
     from .cache import SessionCache as SessionCache
     from .custom import CustomRefreshableSession as CustomRefreshableSession
@@ -115,19 +117,17 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .exceptions import BRSWarning as BRSWarning
     from .session import BaseRefreshableSession as BaseRefreshableSession
     from .session import RefreshableSession as RefreshableSession
+    from .utils.extras import IOT_EXTRA_INSTALLED as IOT_EXTRA_INSTALLED
+    from .utils.typing import PKCS11 as PKCS11
+    from .utils.typing import AssumeRoleParams as AssumeRoleParams
     from .utils.typing import EvictionPolicy as EvictionPolicy
     from .utils.typing import Identity as Identity
     from .utils.typing import Method as Method
-    from .utils.typing import TemporaryCredentials as TemporaryCredentials
-    from .utils.typing import AssumeRoleParams as AssumeRoleParams
-    from .utils.typing import STSClientParams as STSClientParams
     from .utils.typing import RefreshMethod as RefreshMethod
     from .utils.typing import RegistryKey as RegistryKey
-    from .utils.typing import PKCS11 as PKCS11
+    from .utils.typing import STSClientParams as STSClientParams
+    from .utils.typing import TemporaryCredentials as TemporaryCredentials
     from .utils.typing import Transport as Transport
-    from .utils.extras import IOT_EXTRA_INSTALLED as IOT_EXTRA_INSTALLED
-    from .cache import ClientCacheKey as ClientCacheKey
-    from .cache import ResourceCacheKey as ResourceCacheKey
 
 
 def __getattr__(name: str) -> Any:

@@ -46,7 +46,7 @@ import threading
 import weakref
 from ctypes import POINTER, byref, c_char_p, c_int, c_int64, c_size_t, c_uint64, c_void_p
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Tuple, Type
+from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Tuple, Type, TypeVar, cast
 
 from . import _channel
 from .exceptions import (
@@ -639,6 +639,8 @@ def _response(code: Any, message: Any, status: Any, request_id: Any) -> Dict[str
 #: What NativeSession.credentials returns: access key, secret key, token,
 #: expiry (ISO 8601), expiry (Unix ms), how long it may be reused (ms).
 CredentialsTuple = Tuple[str, str, str, str, int, int]
+#: What a function handed to _interruptibly or _from_callback returns.
+_T = TypeVar("_T")
 
 
 class NativeSession:
@@ -776,7 +778,7 @@ class NativeSession:
             if own:
                 self._buf_lock.release()
 
-    def _from_callback(self, inside: int, fn: Callable[..., Any], *args: Any) -> Any:
+    def _from_callback(self, inside: int, fn: Callable[..., _T], *args: Any) -> _T:
         """Run ``fn(*args)`` for a callback of session ``inside`` reading this
         one, unless that closes a cycle of sessions waiting for each other's
         callbacks (A's getter reads B whose getter reads A), which would
@@ -947,7 +949,7 @@ def _closer() -> None:
             _logger.debug("gobrs: a collected session could not be closed")
 
 
-def _interruptibly(fn: Callable[..., Any], *args: Any) -> Any:
+def _interruptibly(fn: Callable[..., _T], *args: Any) -> _T:
     """Call ``fn(*args)``, which may block in Go, so that Ctrl-C reaches the
     main thread at once.
 
@@ -978,7 +980,7 @@ def _interruptibly(fn: Callable[..., Any], *args: Any) -> Any:
             raise job.exc
         finally:
             job.exc = None
-    return job.result
+    return cast(_T, job.result)
 
 
 class _Job:

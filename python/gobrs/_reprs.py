@@ -13,7 +13,7 @@ __all__ = ["safe_repr", "scrub_locals", "warning_stacklevel"]
 
 import functools
 import sys
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Set
 
 
 def safe_repr(fn: Callable[[Any], str]) -> Callable[[Any], str]:
@@ -54,7 +54,7 @@ def scrub_locals(init: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _clear_frames(exc: Optional[BaseException], seen: set) -> None:
+def _clear_frames(exc: Optional[BaseException], seen: Set[int]) -> None:
     """Clear the locals of the finished frames of ``exc`` and its chain."""
 
     while exc is not None and id(exc) not in seen:

@@ -149,10 +149,10 @@ def _track(family: Any) -> None:
 #: the cache and 0.
 _Alias = List[Any]
 #: eviction_policy -> positional arguments -> the entries seen with them.
-_Table = Dict[Any, Dict[tuple, Tuple[_Alias, ...]]]
+_Table = Dict[Any, Dict[Tuple[Any, ...], Tuple[_Alias, ...]]]
 
 
-def _hit(table: _Table, policy: Any, args: tuple, kwargs: dict) -> Any:
+def _hit(table: _Table, policy: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
     """The hit path: the object cached for a call spelled as one answered
     before, its use recorded in its cache; or None."""
 
@@ -181,8 +181,8 @@ def _remember(
     family: Any,
     key_class: type,
     policy: Any,
-    args: tuple,
-    kwargs: dict,
+    args: Tuple[Any, ...],
+    kwargs: Dict[str, Any],
     obj: Any,
 ) -> None:
     """Let the fast path answer this call from now on, if its arguments allow
@@ -217,7 +217,7 @@ def _remember(
     by_args[args] = (*(a for a in seen if a[0] != kwargs), alias)
 
 
-class CachedSession(boto3_client_cache.Session):
+class CachedSession(boto3_client_cache.Session):  # type: ignore[misc]  # the base is untyped (Any)
     """boto3-client-cache's :class:`~boto3_client_cache.Session` with the fast
     path in front of its ``client`` and ``resource``.
 
@@ -238,7 +238,7 @@ class CachedSession(boto3_client_cache.Session):
         _track(self.cache.resource)
         _SESSIONS.add(self)
 
-    def client(  # type: ignore[override]
+    def client(
         self,
         *args: Any,
         eviction_policy: Optional[EvictionPolicy] = None,
@@ -276,11 +276,11 @@ class CachedSession(boto3_client_cache.Session):
             obj = _hit(self._client_hits, eviction_policy, args, kwargs)
             if obj is not None:
                 return obj  # type: ignore[no-any-return]
-        obj = super().client(*args, eviction_policy=eviction_policy, max_size=max_size, **kwargs)
-        _remember(self._client_hits, self.cache.client, ClientCacheKey, eviction_policy, args, kwargs, obj)
-        return obj
+        made: BaseClient = super().client(*args, eviction_policy=eviction_policy, max_size=max_size, **kwargs)
+        _remember(self._client_hits, self.cache.client, ClientCacheKey, eviction_policy, args, kwargs, made)
+        return made
 
-    def resource(  # type: ignore[override]
+    def resource(
         self,
         *args: Any,
         eviction_policy: Optional[EvictionPolicy] = None,
@@ -297,9 +297,9 @@ class CachedSession(boto3_client_cache.Session):
             obj = _hit(self._resource_hits, eviction_policy, args, kwargs)
             if obj is not None:
                 return obj  # type: ignore[no-any-return]
-        obj = super().resource(*args, eviction_policy=eviction_policy, max_size=max_size, **kwargs)
-        _remember(self._resource_hits, self.cache.resource, ResourceCacheKey, eviction_policy, args, kwargs, obj)
-        return obj
+        made: ServiceResource = super().resource(*args, eviction_policy=eviction_policy, max_size=max_size, **kwargs)
+        _remember(self._resource_hits, self.cache.resource, ResourceCacheKey, eviction_policy, args, kwargs, made)
+        return made
 
     def __copy__(self) -> "CachedSession":
         """A shallow copy, as boto3-refresh-session's: a second session object

@@ -184,9 +184,7 @@ class GoRefreshableCredentials(RefreshableCredentials):
     access_key = _frozen_field("access_key", "The current access key (prefer :meth:`get_frozen_credentials`).")
     secret_key = _frozen_field("secret_key", "The current secret key (prefer :meth:`get_frozen_credentials`).")
     token = _frozen_field("token", "The current session token (prefer :meth:`get_frozen_credentials`).")
-    account_id = property(  # type: ignore[assignment]
-        lambda self: None, _read_only, doc="The account id, which gobrs does not track: always None."
-    )
+    account_id = property(lambda self: None, _read_only, doc="The account id, which gobrs does not track: always None.")
 
     def refresh_needed(self, refresh_in: Optional[int] = None) -> bool:
         """Whether the cached copy is due for a look at the Go session.

@@ -180,9 +180,7 @@ class CustomRefreshableSession(BaseRefreshableSession, registry_key="custom"):
         self._custom_get_credentials_args: Dict[str, Any] = (
             custom_credentials_method_args if custom_credentials_method_args is not None else {}
         )
-        handler = functools.partial(
-            _call_getter, custom_credentials_method, self._custom_get_credentials_args
-        )
+        handler = functools.partial(_call_getter, custom_credentials_method, self._custom_get_credentials_args)
         self._start({}, handler, _PARAM)
 
     def get_identity(self) -> Identity:

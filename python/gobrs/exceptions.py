@@ -221,11 +221,16 @@ class BRSClientError(BRSRequestError, _botocore.ClientError):
         **fields: Any,
     ) -> None:
         BRSRequestError.__init__(self, message, **fields)
-        self.response: Dict[str, Any] = response if response is not None else {}
-        self.operation_name = operation_name
+        # botocore's stubs type these as a TypedDict and a str; gobrs's are
+        # a plain dict of the same keys and None when the operation is unknown
+        self.response: Dict[str, Any] = response if response is not None else {}  # type: ignore[assignment]
+        self.operation_name = operation_name  # type: ignore[assignment]
 
     def __reduce__(self) -> Any:
-        return (_rebuild_client_error, (type(self), self.message, dict(self._fields()), self.response, self.operation_name))
+        return (
+            _rebuild_client_error,
+            (type(self), self.message, dict(self._fields()), self.response, self.operation_name),
+        )
 
 
 def _rebuild_client_error(
@@ -254,12 +259,16 @@ class BRSParamValidationError(BRSValidationError, _botocore.ParamValidationError
 
     def __init__(self, message: Optional[str] = None, **fields: Any) -> None:
         BRSValidationError.__init__(self, message, **fields)
-        self.kwargs: Dict[str, Any] = {"report": self.message}
+        self.kwargs = {"report": self.message}
 
 
 class _BotocoreConnection(BRSConnectionError):
     """Base of the connection failures that are also botocore's classes:
     ``kwargs`` holds ``endpoint_url`` and ``error``, as botocore's do."""
+
+    # (type checking) botocore's stubs give each of its classes its own
+    # TypedDict for ``kwargs``, ``error`` an Exception; here it is the
+    # message, so each subclass below ignores that mismatch (misc)
 
     def __init__(self, message: Optional[str] = None, *, endpoint_url: Optional[str] = None, **fields: Any) -> None:
         BRSConnectionError.__init__(self, message, **fields)
@@ -267,27 +276,27 @@ class _BotocoreConnection(BRSConnectionError):
         self.endpoint_url = endpoint_url
 
 
-class BRSEndpointConnectionError(_BotocoreConnection, _botocore.EndpointConnectionError):
+class BRSEndpointConnectionError(_BotocoreConnection, _botocore.EndpointConnectionError):  # type: ignore[misc]
     """No connection to the endpoint (refused, unreachable, unknown host):
     also botocore's :class:`~botocore.exceptions.EndpointConnectionError`."""
 
 
-class BRSConnectTimeoutError(_BotocoreConnection, _botocore.ConnectTimeoutError):
+class BRSConnectTimeoutError(_BotocoreConnection, _botocore.ConnectTimeoutError):  # type: ignore[misc]
     """Connecting timed out: also botocore's
     :class:`~botocore.exceptions.ConnectTimeoutError`."""
 
 
-class BRSReadTimeoutError(_BotocoreConnection, _botocore.ReadTimeoutError):
+class BRSReadTimeoutError(_BotocoreConnection, _botocore.ReadTimeoutError):  # type: ignore[misc]
     """The answer did not come in time: also botocore's
     :class:`~botocore.exceptions.ReadTimeoutError`."""
 
 
-class BRSConnectionClosedError(_BotocoreConnection, _botocore.ConnectionClosedError):
+class BRSConnectionClosedError(_BotocoreConnection, _botocore.ConnectionClosedError):  # type: ignore[misc]
     """The connection dropped before an answer: also botocore's
     :class:`~botocore.exceptions.ConnectionClosedError`."""
 
 
-class BRSSSLError(_BotocoreConnection, _botocore.SSLError):
+class BRSSSLError(_BotocoreConnection, _botocore.SSLError):  # type: ignore[misc]
     """The TLS handshake failed: also botocore's
     :class:`~botocore.exceptions.SSLError`."""
 

@@ -296,9 +296,7 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
         except OverflowError:  # an int too large for a float
             raise BRSValidationError("'timeout' is out of range.", param="timeout") from None
         if not finite:
-            raise BRSValidationError(
-                "'timeout' must be a number of seconds.", param="timeout", value=repr(timeout)
-            )
+            raise BRSValidationError("'timeout' must be a number of seconds.", param="timeout", value=repr(timeout))
         if duration_seconds is not None and (
             isinstance(duration_seconds, bool) or not isinstance(duration_seconds, int)
         ):
@@ -314,15 +312,15 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
             "verify_peer": verify_peer,
             "timeout": timeout,
         }
-        for name, value in (
+        for name, option in (
             ("thing_name", thing_name),
             ("private_key", _pem_or_path("private_key", private_key)),
             ("ca", _pem_or_path("ca", ca)),
             ("pkcs11", None if pkcs11 is None else _check_pkcs11(pkcs11)),
             ("duration_seconds", duration_seconds),
         ):
-            if value is not None:
-                config[name] = value
+            if option is not None:
+                config[name] = option
         super().__init__(
             defer_refresh=defer_refresh,
             advisory_timeout=advisory_timeout,
@@ -368,7 +366,9 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
             ``UserId``, ``Account`` and ``Arn`` of the assumed role.
         """
 
-        answer = self.client("sts").get_caller_identity()
+        # a botocore client's operations are made at run time: no static type
+        sts: Any = self.client("sts")
+        answer = sts.get_caller_identity()
         return {k: v for k, v in answer.items() if k != "ResponseMetadata"}  # type: ignore[return-value]
 
     def mqtt(

@@ -7,7 +7,7 @@ __all__ = ["BaseRefreshableSession", "RefreshableSession"]
 
 import importlib
 import math
-from typing import Any, ClassVar, Dict, List, Mapping, Optional
+from typing import Any, ClassVar, Dict, List, Mapping, Optional, cast
 
 from . import _lib
 from ._reprs import safe_repr, scrub_locals
@@ -37,9 +37,7 @@ _registry: Dict[str, type["BaseRefreshableSession"]] = {}
 
 def _check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise BRSValidationError(
-            f"{name!r} must be a bool, not {type(value).__name__}", param=name, value=value
-        )
+        raise BRSValidationError(f"{name!r} must be a bool, not {type(value).__name__}", param=name, value=value)
     return value
 
 
@@ -53,9 +51,7 @@ def _check_seconds(name: str, value: Any) -> float:
     except OverflowError:  # an int too large for a float
         raise BRSValidationError(f"{name!r} is out of range", param=name) from None
     if not finite:
-        raise BRSValidationError(
-            f"{name!r} must be a finite number of seconds, not {value!r}", param=name, value=value
-        )
+        raise BRSValidationError(f"{name!r} must be a finite number of seconds, not {value!r}", param=name, value=value)
     if value < 0:
         raise BRSValidationError(f"{name!r} must not be negative", param=name, value=value)
     return value
@@ -248,10 +244,10 @@ class BaseRefreshableSession(CachedSession):
         self._credentials = credentials
         # botocore reads credentials from its own session; clients made from
         # this session get this very object
-        self._session._credentials = credentials  # type: ignore[attr-defined]
+        self._session._credentials = credentials
 
     def _creds(self) -> GoRefreshableCredentials:
-        credentials = getattr(self, "_credentials", None)
+        credentials: Optional[GoRefreshableCredentials] = getattr(self, "_credentials", None)
         if credentials is None:
             raise BRSConfigurationError(f"{type(self).__name__} was not started (its __init__ did not finish)")
         return credentials
@@ -269,10 +265,11 @@ class BaseRefreshableSession(CachedSession):
         """
 
         frozen, expiry = self._creds().snapshot()
+        # botocore's ReadOnlyCredentials allows None; gobrs's hold strings
         return {
-            "access_key": frozen.access_key,
-            "secret_key": frozen.secret_key,
-            "token": frozen.token,
+            "access_key": cast(str, frozen.access_key),
+            "secret_key": cast(str, frozen.secret_key),
+            "token": cast(str, frozen.token),
             "expiry_time": expiry,
         }
 
@@ -441,7 +438,7 @@ class RefreshableSession:
     """
 
     @scrub_locals
-    def __new__(cls, method: Method = "sts", **kwargs: Any) -> BaseRefreshableSession:  # type: ignore[misc]
+    def __new__(cls, method: Method = "sts", **kwargs: Any) -> BaseRefreshableSession:
         return _session_class(method)(**kwargs)
 
     @classmethod

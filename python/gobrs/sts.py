@@ -24,8 +24,8 @@ from ._reprs import safe_repr, scrub_locals
 from .exceptions import (
     BRSConfigurationError,
     BRSCredentialError,
-    BRSTypeError,
     BRSParamValidationError,
+    BRSTypeError,
     BRSValidationError,
     BRSWarning,
 )
@@ -294,7 +294,9 @@ def _client_config(config: Any) -> Tuple[Dict[str, Any], Optional[str]]:
         options["signature_version"] = "v4"
     elif "signature_version" in options:
         options["signature_version"] = None  # UNSIGNED, s3v4, ...: named below
-    ignored = sorted(k for k, v in options.items() if k not in _CONFIG_OPTIONS or v is None and k == "signature_version")
+    ignored = sorted(
+        k for k, v in options.items() if k not in _CONFIG_OPTIONS or v is None and k == "signature_version"
+    )
     if ignored:
         BRSWarning.warn(
             "these botocore Config options of sts_client_kwargs have no effect on gobrs's STS client: "
@@ -541,7 +543,9 @@ class STSRefreshableSession(BaseRefreshableSession, registry_key="sts"):
         background_refresh: bool = False,
         **kwargs: Any,
     ) -> None:
-        self.assume_role_kwargs: AssumeRoleConfig = _as_config(AssumeRoleConfig, assume_role_kwargs, "assume_role_kwargs")
+        self.assume_role_kwargs: AssumeRoleConfig = _as_config(
+            AssumeRoleConfig, assume_role_kwargs, "assume_role_kwargs"
+        )
         self.sts_client_kwargs: STSClientConfig = (
             STSClientConfig() if sts_client_kwargs is None
             else _as_config(STSClientConfig, sts_client_kwargs, "sts_client_kwargs")

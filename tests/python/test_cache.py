@@ -153,7 +153,7 @@ def test_unhashable_or_failing_arguments_fall_back(session: Any) -> None:
 
         __hash__ = None  # type: ignore[assignment]
 
-    with pytest.raises(Exception):
+    with pytest.raises(TypeError):  # botocore: "unhashable type"
         session.client("s3", region_name=Odd())
     assert session.client("s3") is session.client("s3")
 

@@ -13,10 +13,10 @@ import boto3_client_cache
 import pytest
 from botocore.client import BaseClient
 from botocore.config import Config
-from conftest import record_access_keys
 
 import gobrs
 import gobrs.cache
+from conftest import record_access_keys
 from gobrs import (
     ClientCacheError,
     ClientCacheKey,

@@ -12,8 +12,8 @@ from typing import Any, Dict
 import boto3.session
 import botocore.credentials
 import pytest
-from conftest import custom_session as session
 
+from conftest import custom_session as session
 from gobrs import (
     BRSClosedError,
     BRSCredentialError,

@@ -11,6 +11,7 @@ from typing import Any, Dict, List
 
 import pytest
 from botocore.credentials import ReadOnlyCredentials, RefreshableCredentials
+
 from difftest import Impl, assert_same, cases, instant
 
 ACCESS_KEY = "ASIADIFFCREDS0000001"
@@ -67,13 +68,16 @@ def test_credentials_object(reader: Any) -> None:
 SESSION_READS = {
     "credentials-keys": lambda s: sorted(s.credentials),
     "refreshable-credentials": lambda s: {**s.refreshable_credentials(), "expiry_time": None},
-    "credentials-equals-refreshable": lambda s: s.credentials["access_key"] == s.refreshable_credentials()["access_key"],
+    "credentials-equals-refreshable": lambda s: (
+        s.credentials["access_key"] == s.refreshable_credentials()["access_key"]
+    ),
     "whoami": lambda s: s.whoami()["method"],
     "region": lambda s: s.region_name,
     "refresh-method": lambda s: s.refresh_method,
     "get-credentials-stable": lambda s: s.get_credentials() is s.get_credentials(),
-    "expiry-hours-ahead": lambda s: round((instant(s.credentials["expiry_time"]) - datetime.now(timezone.utc))
-                                          / timedelta(hours=1)),  # fmt: skip
+    "expiry-hours-ahead": lambda s: round(
+        (instant(s.credentials["expiry_time"]) - datetime.now(timezone.utc)) / timedelta(hours=1)
+    ),  # fmt: skip
     "botocore-session-credentials": lambda s: s._session.get_credentials() is s.get_credentials(),
 }
 

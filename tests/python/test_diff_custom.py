@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List
 
 import pytest
+
 from difftest import BRS, GOBRS, Impl, assert_same, cases, instant, run
 
 NOW = datetime.now(timezone.utc)
@@ -98,8 +99,14 @@ def test_expiry_object(expiry: Any) -> None:
 
 @pytest.mark.parametrize(
     "expiry",
-    cases({"z": SOON.strftime("%Y-%m-%dT%H:%M:%SZ"), "micro": SOON.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"),
-           "tenths": SOON.strftime("%Y-%m-%dT%H:%M:%S.5Z"), "datetime": SOON.replace(microsecond=250000)}),  # fmt: skip
+    cases(
+        {
+            "z": SOON.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "micro": SOON.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"),
+            "tenths": SOON.strftime("%Y-%m-%dT%H:%M:%S.5Z"),
+            "datetime": SOON.replace(microsecond=250000),
+        }
+    ),  # fmt: skip
 )
 def test_expiry_time_is_spelled_alike(expiry: Any) -> None:
     # the exact text of refreshable_credentials()["expiry_time"], UTC inputs
@@ -167,13 +174,16 @@ def test_getter_exception_class(name: str) -> None:
 @pytest.mark.parametrize("defer", [True, False])
 def test_getter_exception_is_the_same_object(defer: bool) -> None:
     # brs lets the getter's exception through: the reader catches that object
+    def raising(exc: BaseException) -> Callable[[], Dict[str, Any]]:
+        def getter() -> Dict[str, Any]:
+            raise exc
+
+        return getter
+
     for impl in (BRS, GOBRS):
         boom = VaultDown("sealed")
-
-        def getter() -> Dict[str, Any]:
-            raise boom
-
-        outcome = run(lambda impl: read(impl, getter, defer_refresh=defer), impl)
+        getter = raising(boom)
+        outcome = run(lambda impl, getter=getter: read(impl, getter, defer_refresh=defer), impl)
         assert outcome.exc is boom, (impl, outcome)
 
 

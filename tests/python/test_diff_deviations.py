@@ -10,6 +10,7 @@ from typing import Any, Dict, List
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
+
 from difftest import BRS, GOBRS, Impl, instant, run
 from test_diff_sts import KEYS, ROLE, SERIAL, FaultSTS, fault, read  # noqa: F401 - fault is a fixture
 
@@ -18,7 +19,8 @@ SOON = datetime.now(timezone.utc) + timedelta(hours=2)
 
 def custom(impl: Impl, expiry: Any, **kwargs: Any) -> Any:
     return impl.session("custom", custom_credentials_method=lambda: {
-        "access_key": "ASIADIFFDEVIATION001", "secret_key": "s", "token": "t", "expiry_time": expiry}, **kwargs)  # fmt: skip
+        "access_key": "ASIADIFFDEVIATION001", "secret_key": "s", "token": "t", "expiry_time": expiry},
+        **kwargs)  # fmt: skip
 
 
 @pytest.mark.parametrize("expiry", [SOON.replace(tzinfo=None).isoformat(), SOON.replace(tzinfo=None)])
@@ -114,7 +116,8 @@ def test_deviation_timeouts_are_checked(value: Any) -> None:
     assert isinstance(ours.exc, GOBRS.exceptions.BRSValidationError)
     if isinstance(value, str):  # as brs's eager sessions fail at their first read
         assert isinstance(ours.exc, TypeError)
-        eager = run(lambda impl: custom(impl, SOON.isoformat(), advisory_timeout=value, defer_refresh=False).credentials,
+        eager = run(lambda impl: custom(impl, SOON.isoformat(), advisory_timeout=value,
+                                        defer_refresh=False).credentials,
                     BRS)  # fmt: skip
         assert isinstance(eager.exc, TypeError)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
+
 from difftest import BRS, GOBRS, Impl, assert_same, cases, instant, run
 from test_iot import CA, ROLE_ALIAS, THING, IoTServer, iot  # noqa: F401 - iot is a fixture
 
@@ -66,7 +67,8 @@ def test_success_with_paths(iot: IoTServer, tmp_path: Path) -> None:  # noqa: F8
 
 
 @pytest.mark.parametrize("extra", cases({"duration": {"duration_seconds": 900}, "timeout": {"timeout": 5},
-                                         "timeout-float": {"timeout": 7.5}, "verify-peer": {"verify_peer": True}}))  # fmt: skip
+                                         "timeout-float": {"timeout": 7.5},
+                                         "verify-peer": {"verify_peer": True}}))  # fmt: skip
 def test_options(iot: IoTServer, extra: Dict[str, Any]) -> None:  # noqa: F811
     assert_same(lambda impl: read(impl, iot, **extra))
     if "duration_seconds" in extra:
@@ -158,5 +160,5 @@ def test_both_reads_are_one_fetch_each(iot: IoTServer) -> None:  # noqa: F811
     for impl in (BRS, GOBRS):
         before = iot.calls
         session = impl.session("iot", **kwargs(iot))
-        assert run(lambda _: [session.refreshable_credentials() for _ in range(3)], impl).exc is None
+        assert run(lambda _, session=session: [session.refreshable_credentials() for _ in range(3)], impl).exc is None
         assert iot.calls - before == 1, impl

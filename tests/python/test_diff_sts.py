@@ -13,7 +13,8 @@ from typing import Any, Dict, Iterator, Optional, Tuple
 
 import pytest
 from botocore.config import Config
-from difftest import BRS, GOBRS, Impl, assert_same, cases, run
+
+from difftest import GOBRS, Impl, assert_same, cases, run
 
 ROLE = "arn:aws:iam::123456789012:role/diff-role"
 SERIAL = "arn:aws:iam::123456789012:mfa/diff-user"
@@ -223,9 +224,7 @@ def test_sts_client_kwargs(endpoint: str, client: Dict[str, Any]) -> None:
 
 
 def test_sts_client_config_object(endpoint: str) -> None:
-    assert_same(
-        lambda impl: read(impl, endpoint, sts_client_kwargs=impl.mod.STSClientConfig(endpoint_url=endpoint))
-    )
+    assert_same(lambda impl: read(impl, endpoint, sts_client_kwargs=impl.mod.STSClientConfig(endpoint_url=endpoint)))
 
 
 # -- MFA ------------------------------------------------------------------------------------

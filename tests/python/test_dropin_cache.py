@@ -74,7 +74,7 @@ def _differ(steps: List[Tuple[str, Callable[[Any], Any]]]) -> List[Tuple[Any, ..
     for label, fn in steps:
         for run in runs.values():
             run.step(label, fn)
-    for i, (theirs, mine) in enumerate(zip(runs["brs"].log, runs["gobrs"].log)):
+    for i, (theirs, mine) in enumerate(zip(runs["brs"].log, runs["gobrs"].log, strict=False)):
         assert mine == theirs, f"step {i}: {theirs[0]}\n brs:   {theirs[1:]}\n gobrs: {mine[1:]}"
     runs["gobrs"].session.close()
     return runs["gobrs"].log
@@ -110,7 +110,9 @@ def _random_steps(seed: int, n: int = 24) -> List[Tuple[str, Callable[[Any], Any
             key = ClientCacheKey(service)
             cache_policy = policy or "LRU"
 
-            def cache_op(s: Any, op: str = op, key: Any = key, pol: str = cache_policy, n: int = rng.randint(1, 4)) -> Any:
+            def cache_op(
+                s: Any, op: str = op, key: Any = key, pol: str = cache_policy, n: int = rng.randint(1, 4)
+            ) -> Any:
                 cache = s.cache.client[pol]
                 if op == "get":
                     return cache.get(key)
@@ -173,7 +175,9 @@ def test_cache_key_lookup_finds_what_client_made(args: Tuple[Any, ...], kwargs: 
         objs = [s.client(*a, **_kw(k)) for a, k in SPELLINGS]
         return tuple(next(i for i, o in enumerate(objs) if o is obj) for obj in objs)
 
-    _differ([("lookup", lookup), ("max_size", lambda s: setattr(s.cache.client.LRU, "max_size", 20)), ("all", among_all)])
+    _differ(
+        [("lookup", lookup), ("max_size", lambda s: setattr(s.cache.client.LRU, "max_size", 20)), ("all", among_all)]
+    )
 
 
 @pytest.mark.parametrize("policy", [None, "LRU", "LFU"])
@@ -273,7 +277,7 @@ IOT_CASES: List[Tuple[str, Dict[str, Any]]] = [
 
 
 @pytest.mark.parametrize(("name", "extra"), IOT_CASES, ids=[c[0] for c in IOT_CASES])
-def test_iot_inputs_are_accepted_alike(name: str, extra: Dict[str, Any], device: Dict[str, Any]) -> None:
+def test_iot_inputs_are_accepted_alike(name: str, extra: Dict[str, Any], device: Dict[str, Any]) -> None:  # noqa: F811 - the fixture
     outcomes = {}
     for lib_name, lib in LIBS.items():
         kwargs: Dict[str, Any] = dict(
@@ -295,7 +299,16 @@ def test_iot_inputs_are_accepted_alike(name: str, extra: Dict[str, Any], device:
                     session.close()
             except Exception as exc:
                 outcome = ("error", type(exc).__name__)
-        outcomes[lib_name] = (outcome, sorted({type(w.message).__name__ for w in caught if "Brs" in type(w.message).__name__ or "BRS" in type(w.message).__name__}))
+        outcomes[lib_name] = (
+            outcome,
+            sorted(
+                {
+                    type(w.message).__name__
+                    for w in caught
+                    if "Brs" in type(w.message).__name__ or "BRS" in type(w.message).__name__
+                }
+            ),
+        )
     assert outcomes["gobrs"] == outcomes["brs"]
 
 
@@ -371,7 +384,7 @@ MQTT_CASES: List[Tuple[str, Dict[str, Any]]] = [
 
 
 @pytest.mark.parametrize(("name", "extra"), MQTT_CASES, ids=[c[0] for c in MQTT_CASES])
-def test_mqtt_refuses_arguments_alike(name: str, extra: Dict[str, Any], device: Dict[str, Any]) -> None:
+def test_mqtt_refuses_arguments_alike(name: str, extra: Dict[str, Any], device: Dict[str, Any]) -> None:  # noqa: F811 - the fixture
     outcomes = {}
     for lib_name, lib in LIBS.items():
         session = lib.RefreshableSession(

@@ -76,7 +76,7 @@ def test_every_module_path_exists(module: str) -> None:
     importlib.import_module(_gobrs_name(module))
 
 
-@pytest.mark.parametrize(("module", "name"), NAME_CASES, ids=[f"{m[len(REF):] or '.'}:{n}" for m, n in NAME_CASES])
+@pytest.mark.parametrize(("module", "name"), NAME_CASES, ids=[f"{m[len(REF) :] or '.'}:{n}" for m, n in NAME_CASES])
 def test_every_public_name_exists(module: str, name: str) -> None:
     ours = importlib.import_module(_gobrs_name(module))
     assert hasattr(ours, name), f"{_gobrs_name(module)}.{name} is missing"
@@ -303,7 +303,8 @@ def test_import_gobrs_as_boto3_refresh_session() -> None:
         assert boto3_refresh_session.config.AssumeRoleConfig is boto3_refresh_session.AssumeRoleConfig
         assert boto3_refresh_session.exceptions.BRSError is boto3_refresh_session.BRSError
         assert boto3_refresh_session.session.RefreshableSession is boto3_refresh_session.RefreshableSession
-        assert boto3_refresh_session.methods.iot.x509.IOTX509RefreshableSession is boto3_refresh_session.IOTX509RefreshableSession
+        assert (boto3_refresh_session.methods.iot.x509.IOTX509RefreshableSession
+                is boto3_refresh_session.IOTX509RefreshableSession)
         print(session.credentials["access_key"])
         """
     )

@@ -117,7 +117,8 @@ from gobrs import exceptions as _ex  # noqa: E402
 _MAPPED = [
     # (status, details, BRS* class, the class brs's callers catch)
     (_lib.EREQUEST, {"operation": "AssumeRole", "error_message": "no"}, _ex.BRSRequestError, _bc.ClientError),
-    (_lib.ECONNECTION, {"connection": "endpoint", "endpoint": "http://h"}, _ex.BRSConnectionError, _bc.EndpointConnectionError),
+    (_lib.ECONNECTION, {"connection": "endpoint", "endpoint": "http://h"}, _ex.BRSConnectionError,
+     _bc.EndpointConnectionError),
     (_lib.ECONNECTION, {"connection": "connect_timeout"}, _ex.BRSConnectionError, _bc.ConnectTimeoutError),
     (_lib.ECONNECTION, {"connection": "read_timeout"}, _ex.BRSConnectionError, _bc.ReadTimeoutError),
     (_lib.ECONNECTION, {"connection": "closed"}, _ex.BRSConnectionError, _bc.ConnectionClosedError),
@@ -142,7 +143,8 @@ def test_details_make_both_classes(status: int, details: dict, brs_class: type, 
 
 def test_client_error_response_is_botocores_shape() -> None:
     exc = _lib._error(_lib.EREQUEST, "STS AssumeRole failed (HTTP 403)", "AccessDenied", 403, None, None,
-                      {"operation": "AssumeRole (3 attempts)", "error_message": "not authorized", "request_id": "r-1"})  # fmt: skip
+                      {"operation": "AssumeRole (3 attempts)", "error_message": "not authorized",
+                       "request_id": "r-1"})  # fmt: skip
     assert exc.operation_name == "AssumeRole"  # type: ignore[attr-defined]
     assert exc.response["Error"] == {"Type": "Sender", "Code": "AccessDenied", "Message": "not authorized"}  # type: ignore[attr-defined]
     assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == 403  # type: ignore[attr-defined]
@@ -151,5 +153,6 @@ def test_client_error_response_is_botocores_shape() -> None:
 
 def test_no_details_keep_the_plain_classes() -> None:
     for status, cls in ((_lib.EREQUEST, _ex.BRSRequestError), (_lib.ECONNECTION, _ex.BRSConnectionError),
-                        (_lib.EVALIDATION, _ex.BRSValidationError), (_lib.ECREDENTIAL, _ex.BRSCredentialError)):  # fmt: skip
+                        (_lib.EVALIDATION, _ex.BRSValidationError),
+                        (_lib.ECREDENTIAL, _ex.BRSCredentialError)):  # fmt: skip
         assert type(_lib._error(status, "m", None, None, None, None, {})) is cls

@@ -7,7 +7,6 @@ crash, a hang or exit itself is what is tested.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -158,7 +157,8 @@ HANGING = {
             threading.Event().wait()
         session = gobrs.RefreshableSession(
             method="sts",
-            assume_role_kwargs={"RoleArn": "arn:aws:iam::123456789012:role/demo", "SerialNumber": "arn:aws:iam::123456789012:mfa/me"},
+            assume_role_kwargs={"RoleArn": "arn:aws:iam::123456789012:role/demo",
+                                "SerialNumber": "arn:aws:iam::123456789012:mfa/me"},
             mfa_token_provider=hang, aws_access_key_id="testing", aws_secret_access_key="testing",
             sts_client_kwargs={"endpoint_url": "http://127.0.0.1:9"}, region_name="us-east-1")
     """,
@@ -262,8 +262,10 @@ def test_sessions_whose_getters_read_each_other_fail_at_once(tmp_path: Path) -> 
                 sessions[other].get_credentials().get_frozen_credentials()
                 return creds()
             return get
-        sessions["a"] = gobrs.RefreshableSession(method="custom", custom_credentials_method=getter("b"), region_name="us-east-1")
-        sessions["b"] = gobrs.RefreshableSession(method="custom", custom_credentials_method=getter("a"), region_name="us-east-1")
+        sessions["a"] = gobrs.RefreshableSession(
+            method="custom", custom_credentials_method=getter("b"), region_name="us-east-1")
+        sessions["b"] = gobrs.RefreshableSession(
+            method="custom", custom_credentials_method=getter("a"), region_name="us-east-1")
         try:
             sessions["a"].get_credentials().get_frozen_credentials()
             print("no error")
@@ -314,7 +316,9 @@ def _repr_classes() -> List[type]:
     found = []
     for module in (gobrs, _lib, cache, credentials, custom, exceptions, iot, session, sts):
         for _, cls in inspect.getmembers(module, inspect.isclass):
-            if cls.__module__.startswith("gobrs") and any("__repr__" in vars(k) for k in cls.__mro__ if k.__module__.startswith("gobrs")):
+            if cls.__module__.startswith("gobrs") and any(
+                "__repr__" in vars(k) for k in cls.__mro__ if k.__module__.startswith("gobrs")
+            ):
                 found.append(cls)
     return sorted(set(found), key=lambda c: c.__qualname__)
 
@@ -382,18 +386,61 @@ def test_no_secret_in_the_locals_of_a_failed_constructor(tmp_path: Path) -> None
     from gobrs import RefreshableSession
     from gobrs.exceptions import BRSError
 
-    key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSECRETKEYBODY\n-----END PRIVATE KEY-----\n"
+    key = (
+        "-----BEGIN PRIVATE KEY-----\n"
+        "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSECRETKEYBODY\n"
+        "-----END PRIVATE KEY-----\n"
+    )
     cases = [
-        ("iot key", ["SECRETKEYBODY"], dict(method="iot", endpoint="127.0.0.1:9", role_alias="alias",
-                                            certificate=b"not a certificate", private_key=key.encode())),
-        ("iot pin", ["PIN-987654"], dict(method="iot", endpoint="127.0.0.1:9", role_alias="alias", certificate="/nonexistent",
-                                         pkcs11={"pkcs11_lib": "/nonexistent.so", "user_pin": "PIN-987654"})),
-        ("sts secret key", ["SECRETACCESSKEY42"], dict(method="sts", assume_role_kwargs={"RoleArn": "short"},
-                                                        aws_access_key_id="AKIDX", aws_secret_access_key="SECRETACCESSKEY42")),
-        ("sts mfa code", ["913457"], dict(method="sts", assume_role_kwargs={
-            "RoleArn": "arn:aws:iam::123456789012:role/demo", "TokenCode": "913457"})),
-        ("sts client secret", ["CLIENTSECRET42"], dict(method="sts", assume_role_kwargs={"RoleArn": "bad"},
-                                                       sts_client_kwargs={"aws_secret_access_key": "CLIENTSECRET42"})),
+        (
+            "iot key",
+            ["SECRETKEYBODY"],
+            dict(
+                method="iot",
+                endpoint="127.0.0.1:9",
+                role_alias="alias",
+                certificate=b"not a certificate",
+                private_key=key.encode(),
+            ),
+        ),
+        (
+            "iot pin",
+            ["PIN-987654"],
+            dict(
+                method="iot",
+                endpoint="127.0.0.1:9",
+                role_alias="alias",
+                certificate="/nonexistent",
+                pkcs11={"pkcs11_lib": "/nonexistent.so", "user_pin": "PIN-987654"},
+            ),
+        ),
+        (
+            "sts secret key",
+            ["SECRETACCESSKEY42"],
+            dict(
+                method="sts",
+                assume_role_kwargs={"RoleArn": "short"},
+                aws_access_key_id="AKIDX",
+                aws_secret_access_key="SECRETACCESSKEY42",
+            ),
+        ),
+        (
+            "sts mfa code",
+            ["913457"],
+            dict(
+                method="sts",
+                assume_role_kwargs={"RoleArn": "arn:aws:iam::123456789012:role/demo", "TokenCode": "913457"},
+            ),
+        ),
+        (
+            "sts client secret",
+            ["CLIENTSECRET42"],
+            dict(
+                method="sts",
+                assume_role_kwargs={"RoleArn": "bad"},
+                sts_client_kwargs={"aws_secret_access_key": "CLIENTSECRET42"},
+            ),
+        ),
     ]
     for name, secrets, kwargs in cases:
         with pytest.raises(BRSError) as info:

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
-from test_iot import CA, ROLE_ALIAS, THING
 
 from gobrs import BRSConfigurationError, BRSValidationError, IOTX509RefreshableSession
 from gobrs.testing import free_port
+from test_iot import CA, ROLE_ALIAS, THING
 
 JOIN = 30.0  # seconds: a hang guard, not a speed assertion
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -142,7 +142,10 @@ def test_mqtt_with_paths_and_session_defaults(broker: Broker, tmp_path: Path) ->
     (tmp_path / "device.key").write_bytes(broker.key)
     (tmp_path / "ca.pem").write_bytes(broker.ca.pem)
     with _session(
-        broker, certificate=str(tmp_path / "device.pem"), private_key=str(tmp_path / "device.key"), ca=str(tmp_path / "ca.pem")
+        broker,
+        certificate=str(tmp_path / "device.pem"),
+        private_key=str(tmp_path / "device.key"),
+        ca=str(tmp_path / "ca.pem"),
     ) as session:
         assert session.certificate == broker.cert and session.ca == broker.ca.pem
         connection = session.mqtt(endpoint="127.0.0.1", port=broker.port, client_id=THING)

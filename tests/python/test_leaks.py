@@ -22,8 +22,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from gobrs import RefreshableSession
-from gobrs import _lib
+from gobrs import RefreshableSession, _lib
 
 pytestmark = pytest.mark.timeout(600)
 

@@ -142,7 +142,7 @@ def test_wheel_tag_is_py3_none_platform(wheel: Path) -> None:
     assert "gobrs/libbrs.h" not in names
     deps = [line for line in requires.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line]
     assert [d.split()[1] for d in deps] == ["boto3>=1.34", "boto3-client-cache<3,>=2.1.19"]
-    extras = [line for line in requires.splitlines() if line.startswith("Requires-Dist:") and "extra == \"iot\"" in line]
+    extras = [line for line in requires.splitlines() if line.startswith("Requires-Dist:") and 'extra == "iot"' in line]
     assert [d.split()[1] for d in extras] == ["awsiotsdk>=1.21;"]
 
 

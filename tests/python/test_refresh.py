@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 from botocore.config import Config
-from conftest import custom_session, record_access_keys
 
-from gobrs import BRSCredentialError
+from conftest import custom_session, record_access_keys
 
 S3_CONFIG = Config(s3={"addressing_style": "path"})
 

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List
 
 import pytest
-from conftest import custom_session as custom
 
+from conftest import custom_session as custom
 from gobrs import (
     BRSCredentialError,
     BRSError,
@@ -116,9 +116,7 @@ def test_mandatory_equal_to_advisory_is_fine() -> None:
 
 # -- constructor parameters: the custom method ----------------------------------
 
-CUSTOM_CASES = [
-    ("custom_credentials_method", v) for v in (None, "", "getter", b"", 1, [], {}, _Opaque())
-] + [
+CUSTOM_CASES = [("custom_credentials_method", v) for v in (None, "", "getter", b"", 1, [], {}, _Opaque())] + [
     ("custom_credentials_method_args", v)
     for v in ("", "role=reader", b"", 1, [("role", "reader")], {"role"}, _Opaque(), {1: "x"}, {("a",): 1})
 ]
@@ -385,16 +383,40 @@ ASSUME_CASES = (
     + [("NoSuchParameter", 1), ("roleArn", ROLE), ("", 1)]
 )
 CLIENT_CASES = (
-    [(k, v) for k in ("region_name", "api_version", "endpoint_url", "aws_access_key_id", "aws_secret_access_key",
-                      "aws_session_token", "aws_account_id") for v in WRONG_FOR_STR]  # fmt: skip
+    [
+        (k, v)
+        for k in (
+            "region_name",
+            "api_version",
+            "endpoint_url",
+            "aws_access_key_id",
+            "aws_secret_access_key",
+            "aws_session_token",
+            "aws_account_id",
+        )
+        for v in WRONG_FOR_STR
+    ]  # fmt: skip
     + [("endpoint_url", v) for v in ("ftp://127.0.0.1", "not a url", "http://")]
     + [("region_name", v) for v in ("not a region", "us-east-1/x")]
     + [("use_ssl", v) for v in ("yes", 1, [], b"x")]
     + [("verify", v) for v in (1, [], {}, b"x", MEGABYTE, "/nonexistent/ca.pem")]
-    + [("config", v) for v in ("x", 1, [], {"retries": "x"}, {"retries": {"mode": "fast"}},
-                               {"read_timeout": "1"}, {"read_timeout": -1}, {"connect_timeout": 10**400},
-                               {"retries": {"max_attempts": "3"}}, {"retries": {"total_max_attempts": 0}},
-                               {"proxies": "http://x"}, {"nope": 1})]  # fmt: skip
+    + [
+        ("config", v)
+        for v in (
+            "x",
+            1,
+            [],
+            {"retries": "x"},
+            {"retries": {"mode": "fast"}},
+            {"read_timeout": "1"},
+            {"read_timeout": -1},
+            {"connect_timeout": 10**400},
+            {"retries": {"max_attempts": "3"}},
+            {"retries": {"total_max_attempts": 0}},
+            {"proxies": "http://x"},
+            {"nope": 1},
+        )
+    ]  # fmt: skip
     + [("service_name", v) for v in (1, [], b"x")]
     + [("no_such_option", 1), ("profile_name", "x")]
 )
@@ -448,14 +470,17 @@ def test_sts_client_kwargs(key: str, value: Any) -> None:
     + [({"mfa_token_provider": v}, "mfa_token_provider") for v in (1, [1], {}, b"x", _Opaque(), ["echo", b"x"])]
     + [({"mfa_token_provider_kwargs": v}, "mfa_token_provider_kwargs") for v in ("x", 1, [], b"x")]
     + [({"mfa_token_provider": "echo 123456", "mfa_token_provider_kwargs": v}, "mfa_token_provider_kwargs")
-       for v in ({"timeout": "1"}, {"timeout": -1}, {"env": "x"}, {"cwd": 1}, {"input": 1}, {"shell": True}, {"nope": 1})],
+       for v in ({"timeout": "1"}, {"timeout": -1}, {"env": "x"}, {"cwd": 1}, {"input": 1}, {"shell": True},
+                 {"nope": 1})],
 )  # fmt: skip
 def test_sts_other_parameters(kwargs: Dict[str, Any], param: str) -> None:
     if "mfa_token_provider" in kwargs:
         kwargs["assume_role_kwargs"] = {"RoleArn": ROLE, "SerialNumber": SERIAL}
     with pytest.raises((BRSValidationError, BRSConfigurationError)) as info:
         sts(**kwargs)
-    assert (info.value.param or "").startswith(param) or (param == "assume_role_kwargs" and info.value.param == "RoleArn")
+    assert (info.value.param or "").startswith(param) or (
+        param == "assume_role_kwargs" and info.value.param == "RoleArn"
+    )
     assert_short(info.value)
 
 
@@ -485,20 +510,57 @@ def device() -> Dict[str, bytes]:
 
 IOT_CASES = (
     [(k, v) for k in ("endpoint", "role_alias") for v in WRONG_FOR_STR + ["", None]]
-    + [("endpoint", v) for v in ("example.com", "ftp://x.credentials.iot.us-east-1.amazonaws.com", "10.0.0.1:443",
-                                 "127.0.0.1", "127.0.0.1:99999", "[::1]")]  # fmt: skip
+    + [
+        ("endpoint", v)
+        for v in (
+            "example.com",
+            "ftp://x.credentials.iot.us-east-1.amazonaws.com",
+            "10.0.0.1:443",
+            "127.0.0.1",
+            "127.0.0.1:99999",
+            "[::1]",
+        )
+    ]  # fmt: skip
     + [("role_alias", v) for v in ("a/b", "a" * 129, "alias with space")]
     + [("thing_name", v) for v in WRONG_FOR_STR + ["thing/1", "t" * 129]]
-    + [(k, v) for k in ("certificate", "private_key", "ca") for v in (1, 1.5, True, [], {}, _Opaque(), "", b"",
-                                                                      b"garbage", MEGABYTE, MEGABYTE.encode(),
-                                                                      "/nonexistent/file.pem")]  # fmt: skip
+    + [
+        (k, v)
+        for k in ("certificate", "private_key", "ca")
+        for v in (
+            1,
+            1.5,
+            True,
+            [],
+            {},
+            _Opaque(),
+            "",
+            b"",
+            b"garbage",
+            MEGABYTE,
+            MEGABYTE.encode(),
+            "/nonexistent/file.pem",
+        )
+    ]  # fmt: skip
     + [("certificate", None)]
     + [("verify_peer", v) for v in ("yes", 1, [], b"x")]
     + [("timeout", v) for v in ("10", True, [], b"x", 0, -1, float("nan"), 10**400, 1e9)]
     + [("duration_seconds", v) for v in ("900", True, 1.5, 60, 10**6, 10**400, [])]
-    + [("pkcs11", v) for v in ("lib.so", 1, [], b"x", {"nope": 1}, {"pkcs11_lib": 1}, {"pkcs11_lib": ""},
-                               {"pkcs11_lib": "/x.so", "user_pin": 1234}, {"pkcs11_lib": "/x.so", "slot_id": "1"},
-                               {"pkcs11_lib": "/x.so", "token_label": 1}, {"pkcs11_lib": "/nonexistent/lib.so"})]  # fmt: skip
+    + [
+        ("pkcs11", v)
+        for v in (
+            "lib.so",
+            1,
+            [],
+            b"x",
+            {"nope": 1},
+            {"pkcs11_lib": 1},
+            {"pkcs11_lib": ""},
+            {"pkcs11_lib": "/x.so", "user_pin": 1234},
+            {"pkcs11_lib": "/x.so", "slot_id": "1"},
+            {"pkcs11_lib": "/x.so", "token_label": 1},
+            {"pkcs11_lib": "/nonexistent/lib.so"},
+        )
+    ]  # fmt: skip
 )
 
 

@@ -18,8 +18,8 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 from botocore.config import Config
-from conftest import _CREDENTIAL_RE
 
+from conftest import _CREDENTIAL_RE
 from gobrs import RefreshableSession
 
 pytestmark = pytest.mark.timeout(180)
@@ -119,7 +119,7 @@ def test_32_threads_across_expiries(endpoint: str) -> None:
     assert getter.overlaps == 0
     # once per expiry: no call before the previous set's advisory window
     # (a quarter of its life here, the windows being scaled down)
-    for (_, prev_expiry, _), (called, _, _) in zip(issued, issued[1:]):
+    for (_, prev_expiry, _), (called, _, _) in zip(issued, issued[1:], strict=False):
         window = min(ADVISORY, LIFETIME / 4)
         assert called >= prev_expiry.timestamp() - window - SLACK, (called, prev_expiry)
     # every request was signed with an issued set, each thread only ever

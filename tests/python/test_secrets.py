@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
-from test_iot import CA, THING, IoTServer, _kwargs
-from test_reliability_faults import FakeSTS
 
 from gobrs import (
     BRSError,
@@ -33,6 +31,8 @@ from gobrs import (
     RefreshableSession,
     STSRefreshableSession,
 )
+from test_iot import CA, THING, IoTServer, _kwargs
+from test_reliability_faults import FakeSTS
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -165,12 +165,19 @@ def test_custom(secrets: Secrets, endpoint: str) -> None:
         lambda: creds(access_key=""),
     ):
         bad = RefreshableSession(method="custom", custom_credentials_method=getter, region_name="us-east-1")
-        secrets.expect_error("custom failure", lambda: bad.credentials)
-        secrets.expect_error("custom failure, client", lambda: bad.client("sts", endpoint_url=endpoint).get_caller_identity())
+        secrets.expect_error("custom failure", lambda bad=bad: bad.credentials)
+        secrets.expect_error(
+            "custom failure, client",
+            lambda bad=bad: bad.client("sts", endpoint_url=endpoint).get_caller_identity(),
+        )
         secrets.see("custom failure", bad)
         secrets.see("custom failure", bad.get_credentials())
-    secrets.expect_error("custom eager failure", lambda: RefreshableSession(
-        method="custom", custom_credentials_method=lambda: creds(expiry_time="x"), defer_refresh=False))
+    secrets.expect_error(
+        "custom eager failure",
+        lambda: RefreshableSession(
+            method="custom", custom_credentials_method=lambda: creds(expiry_time="x"), defer_refresh=False
+        ),
+    )
     s.close()
     secrets.expect_error("custom closed", lambda: s.credentials)
     secrets.see("custom closed", s)
@@ -223,16 +230,21 @@ def test_sts(secrets: Secrets, endpoint: str) -> None:
         session({"SerialNumber": "arn:aws:iam::123456789012:mfa/alice"}, mfa_token_provider=mfa_raises),
         session({"SerialNumber": "arn:aws:iam::123456789012:mfa/alice"}, mfa_token_provider=lambda: bad_code),
     ):
-        secrets.expect_error("sts mfa failure", lambda: s.credentials)
+        secrets.expect_error("sts mfa failure", lambda s=s: s.credentials)
         secrets.see("sts mfa failure", s)
-    secrets.expect_error("sts bad static code", lambda: session({"SerialNumber": "arn:aws:iam::1:mfa/a", "TokenCode": bad_code}))
+    secrets.expect_error(
+        "sts bad static code", lambda: session({"SerialNumber": "arn:aws:iam::1:mfa/a", "TokenCode": bad_code})
+    )
     fake = FakeSTS()
     try:
         for mode in ("503", "malformed", "reset"):
             fake.set(mode)
             s = session({}, url=fake.url)
-            secrets.expect_error(f"sts {mode}", lambda: s.credentials)
-            secrets.expect_error(f"sts {mode}, client", lambda: s.client("sts", endpoint_url=fake.url).get_caller_identity())
+            secrets.expect_error(f"sts {mode}", lambda s=s: s.credentials)
+            secrets.expect_error(
+                f"sts {mode}, client",
+                lambda s=s: s.client("sts", endpoint_url=fake.url).get_caller_identity(),
+            )
             secrets.see(f"sts {mode}", s)
         fake.set("refuse")
         s = session({}, url=fake.url)
@@ -271,13 +283,17 @@ def test_iot(secrets: Secrets, tmp_path: Path) -> None:
         iot.answer = None
         _, other_key = CA("other").issue(THING)
         secrets.secret(*[line for line in other_key.decode().splitlines() if not line.startswith("-----")])
-        secrets.expect_error("iot key of another certificate", lambda: IOTX509RefreshableSession(
-            **_kwargs(iot, private_key=other_key)))
+        secrets.expect_error(
+            "iot key of another certificate", lambda: IOTX509RefreshableSession(**_kwargs(iot, private_key=other_key))
+        )
         garbage = b"-----BEGIN PRIVATE KEY-----\n" + iot.secret_marker.encode() + b"\n-----END PRIVATE KEY-----\n"
-        secrets.expect_error("iot key that is not a key", lambda: IOTX509RefreshableSession(
-            **_kwargs(iot, private_key=garbage)))
-        secrets.expect_error("iot certificate given as the key", lambda: IOTX509RefreshableSession(
-            **_kwargs(iot, certificate=iot.key, private_key=iot.key)))
+        secrets.expect_error(
+            "iot key that is not a key", lambda: IOTX509RefreshableSession(**_kwargs(iot, private_key=garbage))
+        )
+        secrets.expect_error(
+            "iot certificate given as the key",
+            lambda: IOTX509RefreshableSession(**_kwargs(iot, certificate=iot.key, private_key=iot.key)),
+        )
     finally:
         iot.stop()
     with IOTX509RefreshableSession(**_kwargs(iot, timeout=2)) as s:

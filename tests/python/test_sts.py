@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import stat
 import sys
 import threading
@@ -146,7 +145,9 @@ def test_mfa_callable_called_at_every_refresh(endpoint: str) -> None:
 
     rsn = name()
     session = sts_session(
-        endpoint, {"RoleSessionName": rsn, "SerialNumber": SERIAL}, mfa_token_provider=provider,
+        endpoint,
+        {"RoleSessionName": rsn, "SerialNumber": SERIAL},
+        mfa_token_provider=provider,
         mfa_token_provider_kwargs={"device": "yubikey"},
     )
     first = session.credentials["access_key"]
@@ -178,7 +179,9 @@ def test_mfa_command(endpoint: str, tmp_path: Path, as_list: bool) -> None:
     path = script(tmp_path, 'echo "touch the key"; echo "$PREFIX"654321')
     command: Any = [path] if as_list else f"'{path}'"
     session = sts_session(
-        endpoint, {"SerialNumber": SERIAL, "RoleSessionName": name()}, mfa_token_provider=command,
+        endpoint,
+        {"SerialNumber": SERIAL, "RoleSessionName": name()},
+        mfa_token_provider=command,
         mfa_token_provider_kwargs={"timeout": 10, "env": {"PREFIX": ""}, "cwd": tmp_path},
     )
     assert session.whoami()["Arn"].startswith("arn:aws:sts::123456789012:assumed-role/demo/py-")
@@ -294,7 +297,9 @@ def test_config_classes() -> None:
     assert "do-not-show-me" not in repr(client)
 
 
-def test_source_credentials_from_a_refreshable_profile(endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_source_credentials_from_a_refreshable_profile(
+    endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A profile with credential_process: boto3 resolves it, and the Go core
     asks again at every refresh, so the source stays fresh."""
 
@@ -330,7 +335,8 @@ def test_connection_refused(endpoint: str) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     session = sts_session(
         dead, {"RoleSessionName": name()},
-        sts_client_kwargs={"endpoint_url": dead, "config": Config(retries={"total_max_attempts": 1}, connect_timeout=2)},
+        sts_client_kwargs={"endpoint_url": dead,
+                           "config": Config(retries={"total_max_attempts": 1}, connect_timeout=2)},
     )  # fmt: skip
     with pytest.raises(BRSConnectionError):
         session.credentials
@@ -372,7 +378,11 @@ def test_session_is_collected(endpoint: str, mfa: str) -> None:
         assume["TokenCode"] = "123456"
     session = sts_session(endpoint, assume, **extra)
     session.credentials
-    refs = [weakref.ref(session), weakref.ref(session.get_credentials()), weakref.ref(session.get_credentials()._native)]
+    refs = [
+        weakref.ref(session),
+        weakref.ref(session.get_credentials()),
+        weakref.ref(session.get_credentials()._native),
+    ]
     del session
     gc.collect()
     assert [r() for r in refs] == [None, None, None]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 __all__ = ["CustomRefreshableSession", "IOTX509RefreshableSession", "STSRefreshableSession"]
 
-from . import custom, iot, sts
+from . import custom as custom
+from . import iot as iot
+from . import sts as sts
 from .custom import CustomRefreshableSession
 from .iot import IOTX509RefreshableSession
 from .sts import STSRefreshableSession

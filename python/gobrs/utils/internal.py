@@ -33,7 +33,7 @@ __all__ = [
 import functools
 import weakref
 from abc import ABC, ABCMeta, abstractmethod
-from typing import Any, Callable, ClassVar, Dict, Generic, Optional, TypeVar
+from typing import Any, Callable, ClassVar, Dict, Generic, Optional, Type, TypeVar
 
 from ..custom import _call_getter
 from ..exceptions import BRSClosedError, BRSWarning
@@ -65,7 +65,7 @@ class Registry(Generic[RegistryKey, _T]):
         ``BaseRefreshableSession.registry``).
     """
 
-    registry: ClassVar[Dict[str, type]] = _registry  # type: ignore[assignment]
+    registry: ClassVar[Dict[str, type]] = _registry
 
     def __init_subclass__(cls, *, registry_key: str, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -133,12 +133,12 @@ class BRSSession(BaseRefreshableSession, metaclass=_Any):
         """Start the Go session on ``self._get_credentials`` (once)."""
 
         if self._credentials is None:
-            ref = weakref.WeakMethod(self._get_credentials)  # type: ignore[attr-defined]
+            ref = weakref.WeakMethod(self._get_credentials)
             handler = functools.partial(_call_getter, functools.partial(_weak_getter, ref), {})
             self._start({}, handler, "_get_credentials")
 
 
-def refreshable_session(cls: type) -> type:
+def refreshable_session(cls: Type[_T]) -> Type[_T]:
     """Class decorator: have ``__post_init__`` run once after ``__init__``.
 
     Parameters
@@ -165,7 +165,7 @@ def refreshable_session(cls: type) -> type:
             self._post_inited = True
 
     wrapper.__post_init_wrapped__ = True  # type: ignore[attr-defined]
-    cls.__init__ = wrapper  # type: ignore[misc]
+    cls.__init__ = wrapper  # type: ignore[method-assign]  # wrapping __init__ is the point
     return cls
 
 

@@ -6,5 +6,5 @@ from __future__ import annotations
 
 __all__ = ["IOTX509RefreshableSession"]
 
-from . import x509
+from . import x509 as x509
 from .x509 import IOTX509RefreshableSession
