@@ -18,10 +18,9 @@ on first use, and the library is loaded when the first session is created.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from typing import TYPE_CHECKING, Any, Dict, List
+from typing import TYPE_CHECKING, Dict
 
+from ._lazy import lazy
 from ._version import __version__ as __version__
 
 # public name -> module that defines it (imported on first access)
@@ -82,17 +81,7 @@ _SUBMODULES: Dict[str, str] = {
 }
 
 
-def _present(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ImportError:  # pragma: no cover
-        return False
-
-
-# names of methods not built into this version are left out of star imports
-_built = {module for module in set(_EXPORTS.values()) if _present(module)}
-__all__ = sorted(name for name, module in _EXPORTS.items() if module in _built)
-del _built
+__all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .cache import CacheError as CacheError
@@ -130,23 +119,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .utils.typing import Transport as Transport
 
 
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        value = importlib.import_module(_SUBMODULES[name])
-        globals()[name] = value
-        return value
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'gobrs' has no attribute {name!r}")
-    try:
-        value = getattr(importlib.import_module(module), name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        raise AttributeError(f"gobrs.{name} is not built yet in this version of gobrs") from None
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> List[str]:
-    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBMODULES))
+__getattr__, __dir__ = lazy(__name__, _EXPORTS, _SUBMODULES)

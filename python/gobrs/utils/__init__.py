@@ -8,8 +8,9 @@ classes import ``gobrs.utils.typing``) stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any, Dict, List
+from typing import Dict
+
+from .._lazy import lazy
 
 _SUBMODULES = ("config", "constants", "extras", "internal", "typing")
 
@@ -41,16 +42,4 @@ _EXPORTS: Dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        value = importlib.import_module(f"{__name__}.{name}")
-    elif name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> List[str]:
-    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBMODULES))
+__getattr__, __dir__ = lazy(__name__, _EXPORTS, {name: f"{__name__}.{name}" for name in _SUBMODULES})
