@@ -733,3 +733,26 @@ BRS_API int brs_channel_close(void) { return brs_forked ? BRS_EFORKED : brsgo_ch
 BRS_API int brs_host_serve(int fd, const char *dir) {
     return brs_forked ? BRS_EFORKED : brsgo_host_serve(fd, (char *)dir);
 }
+
+/* ---- exit ---------------------------------------------------------------- */
+
+/*
+ * brs_close_all is private to the Python binding (include/brs.h does not
+ * declare it), which calls it at interpreter exit: every open handle is
+ * withdrawn (it answers BRS_ECLOSED, its copy is no longer served, its
+ * listener no longer called), then brsgo_close_all (capi/shutdown.go)
+ * closes the Go sessions, waiting at most timeout_ms. The slots are not put
+ * back: the process is ending.
+ */
+BRS_API int brs_close_all(int64_t timeout_ms) {
+    if (brs_forked) return BRS_EFORKED;
+    pthread_mutex_lock(&brs_table_mu);
+    uint32_t made = brs_slots_made;
+    pthread_mutex_unlock(&brs_table_mu);
+    for (uint32_t i = 0; i < made; i++) {
+        const struct brs_slot *slot = brs_slot_at(i + 1);
+        brs_session h = atomic_load_explicit(&slot->handle, memory_order_acquire);
+        if (h != 0) brs_slot_withdraw(h);
+    }
+    return brsgo_close_all(timeout_ms);
+}

@@ -19,9 +19,9 @@ import (
 // not finish still close (their handles are gone and they start no new
 // refresh), and their callbacks may still be running and return later.
 //
-// It is private to the Python binding, which calls it at interpreter exit
-// so that exit never waits for a callback (include/brs.h does not declare
-// it). The caller checks for a forked child first.
+// It is reached only through brs_close_all (capi/shim.c), which withdraws
+// the C-side handles first; the Python binding calls that at interpreter
+// exit so that exit never waits for a callback.
 //
 //export brsgo_close_all
 func brsgo_close_all(timeoutMs C.int64_t) (status C.int) {

@@ -328,7 +328,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "brs_refresh": (c_int, [c_uint64, creds_p, err_p]),
         "brs_whoami": (c_int, [c_uint64, POINTER(c_void_p), err_p]),
         "brs_close_session": (c_int, [c_uint64]),
-        "brsgo_close_all": (c_int, [c_int64]),
+        "brs_close_all": (c_int, [c_int64]),
         "brs_result_set": (c_int, [c_void_p, c_char_p, c_char_p]),
         "brs_on_refresh": (c_int, [c_uint64, REFRESH_FN, c_void_p]),
         "brs_set_logger": (c_int, [LOG_FN, c_void_p]),
@@ -380,7 +380,7 @@ def _at_exit() -> None:
     lib.brs_set_logger(LOG_FN(), None)
     if _served is not None:
         lib.brs_channel_close()  # removes the socket
-    if lib.brsgo_close_all(int(EXIT_CLOSE_SECONDS * 1000)) != OK:
+    if lib.brs_close_all(int(EXIT_CLOSE_SECONDS * 1000)) != OK:
         ctypes.pythonapi.Py_IncRef(ctypes.py_object(_callbacks))
     else:
         _callbacks.clear()

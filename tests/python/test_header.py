@@ -28,7 +28,7 @@ NOT_USED_BY_PYTHON: Dict[str, str] = {}
 #: Exports the Python package declares that brs.h does not: private to the
 #: binding, with the reason.
 PRIVATE_TO_PYTHON: Dict[str, str] = {
-    "brsgo_close_all": "the bounded close of every session at interpreter exit (capi/shutdown.go)",
+    "brs_close_all": "the bounded close of every session at interpreter exit (capi/shim.c)",
 }
 
 _SCALARS: Dict[str, Any] = {
