@@ -56,3 +56,16 @@ func TestCoreLinksNoMethod(t *testing.T) {
 		}
 	}
 }
+
+// TestNewSessionFromJSONWithoutMethods: a program that imports no method
+// package is told to import one, not offered an empty list.
+func TestNewSessionFromJSONWithoutMethods(t *testing.T) {
+	saved := methods
+	methods = map[string]MethodBuilder{}
+	defer func() { methods = saved }()
+	_, err := NewSessionFromJSON([]byte(`{}`), Hooks{})
+	e := assertKind(t, err, KindValidation, "method")
+	if !strings.Contains(e.Message, `method "custom" is not registered`) || !strings.Contains(e.Message, "core/custom") {
+		t.Fatalf("error %q does not say to import a method package", err)
+	}
+}
