@@ -85,6 +85,11 @@ type HTTPOptions struct {
 	// refresh in the mandatory window); 503 after it. In JSON, seconds.
 	// Default DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// ReadHeaderTimeout bounds how long a client may take to send a
+	// request's header (5 s by default); ReadTimeout the whole request
+	// (10 s); IdleTimeout how long a kept-alive connection may wait for its
+	// next request (30 s). Not in options_json.
+	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
 	// Logger receives one line per request (debug) and per refusal or
 	// failure; never a token or a credential. slog.Default() when nil.
 	Logger *slog.Logger
@@ -147,6 +152,15 @@ func (o *HTTPOptions) fill() error {
 	}
 	if o.RequestTimeout == 0 {
 		o.RequestTimeout = DefaultRequestTimeout
+	}
+	if o.ReadHeaderTimeout <= 0 {
+		o.ReadHeaderTimeout = 5 * time.Second
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = 10 * time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 30 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -275,10 +289,10 @@ func ListenHTTP(src Source, session uint64, optFns ...func(*HTTPOptions)) (*HTTP
 	}
 	s.srv = &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      opts.RequestTimeout + 5*time.Second,
-		IdleTimeout:       30 * time.Second,
+		ReadHeaderTimeout: opts.ReadHeaderTimeout,
+		ReadTimeout:       opts.ReadTimeout,
+		WriteTimeout:      opts.ReadTimeout + opts.RequestTimeout + 5*time.Second,
+		IdleTimeout:       opts.IdleTimeout,
 		MaxHeaderBytes:    opts.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
 	}

@@ -506,3 +506,46 @@ func TestParseHTTPOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPSlowClients: a client that sends its header too slowly, or keeps
+// an idle connection, is cut off; a header over MaxHeaderBytes gets 431.
+func TestHTTPSlowClients(t *testing.T) {
+	srv := serveHTTP(t, fixedSession(t), nil, func(o *HTTPOptions) {
+		o.ReadHeaderTimeout = 200 * time.Millisecond
+		o.IdleTimeout = 200 * time.Millisecond
+		o.MaxConnections = 2
+	})
+	for _, tc := range []struct{ name, send string }{
+		{"header never ends", "GET " + DefaultPath + " HTTP/1.1\r\nHost: x\r\n"},
+		{"nothing sent", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", srv.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.Write([]byte(tc.send))
+			c.SetReadDeadline(time.Now().Add(time.Minute)) // a hang fails, not the test's timing
+			b, err := io.ReadAll(c)
+			if err != nil {
+				t.Fatalf("the server did not close the connection: %v", err)
+			}
+			if strings.Contains(string(b), "200 OK") {
+				t.Fatalf("answered %q", b)
+			}
+		})
+	}
+	// both slots are free again
+	for range 3 {
+		if status, _, _ := get(t, srv.URL(), srv.Token()); status != 200 {
+			t.Fatalf("status %d", status)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL(), nil)
+	req.Header.Set("Authorization", srv.Token())
+	req.Header.Set("X-Big", strings.Repeat("a", DefaultMaxHeaderBytes+8192))
+	if status, _, _ := do(t, req); status != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("status %d for a %d-byte header", status, DefaultMaxHeaderBytes+8192)
+	}
+}
