@@ -316,8 +316,10 @@ def _from_server(url: str, token_file: str) -> Dict[str, Any]:
 
     try:
         token = Path(token_file).read_text().strip()
-    except OSError as exc:
-        raise UsageError(f"cannot read the token file {token_file} ({TOKEN_FILE_VAR}): {exc.strerror or exc}") from None
+    except OSError as exc:  # the server is gone, most likely: a runtime failure
+        raise RuntimeError(
+            f"cannot read the token file {token_file} ({TOKEN_FILE_VAR}; is the server running?): {exc.strerror or exc}"
+        ) from None
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
     request = urllib.request.Request(url, headers={"Authorization": token})
     try:
@@ -414,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ._version import __version__
 
     fmt = argparse.RawDescriptionHelpFormatter
+    common = argparse.ArgumentParser(add_help=False)
     parser = argparse.ArgumentParser(
         prog="gobrs",
         description="One refreshing AWS session for every process and SDK on this host (docs/serve.md).",
@@ -421,13 +424,17 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=fmt,
     )
     parser.add_argument("--version", action="version", version=f"gobrs {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="log every request on stderr")
-    parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
+    # -v and -q go before or after the command; SUPPRESS keeps a
+    # subcommand's absent flag from resetting the main parser's
+    for p, default_v, default_q in ((parser, 0, False), (common, argparse.SUPPRESS, argparse.SUPPRESS)):
+        p.add_argument("-v", "--verbose", action="count", default=default_v, help="log every request on stderr")
+        p.add_argument("-q", "--quiet", action="store_true", default=default_q, help="log only warnings and errors")
     sub = parser.add_subparsers(dest="command_name", metavar="COMMAND")
     sub.required = True
 
     serve = sub.add_parser(
         "serve",
+        parents=[common],
         help="serve a session with the AWS container-credentials protocol",
         formatter_class=fmt,
         description="Open the session CONFIG describes and serve it on a loopback address with the AWS "
@@ -446,6 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser(
         "exec",
+        parents=[common],
         help="run a command with a server for its lifetime",
         formatter_class=fmt,
         usage="gobrs exec [options] CONFIG -- COMMAND [ARGS...]",
@@ -466,6 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cp = sub.add_parser(
         "credential-process",
+        parents=[common],
         help="print credential_process JSON (for ~/.aws/config)",
         formatter_class=fmt,
         description="Print AWS credential_process JSON (Version 1) on stdout, for a profile's\n"

@@ -21,6 +21,7 @@ __all__ = ["Server", "URL_VAR", "TOKEN_FILE_VAR"]
 
 import ctypes
 import json
+import weakref
 from ctypes import byref, c_uint64, c_void_p
 from types import TracebackType
 from typing import Any, Dict, Mapping, Optional, Type
@@ -66,6 +67,8 @@ class Server:
         if rc != OK:
             _raise_status(self._lib, rc, err, None)
         self._id = out.value
+        # stopped (its files removed) when collected, or at exit at the latest
+        self._finalizer = weakref.finalize(self, self._lib.brs_serve_stop, self._id)
         info = self.info()
         #: The value of AWS_CONTAINER_CREDENTIALS_FULL_URI.
         self.url: str = info["url"]
@@ -107,7 +110,7 @@ class Server:
         call more than once."""
 
         if self._id:
-            self._lib.brs_serve_stop(self._id)
+            self._finalizer()  # brs_serve_stop, once
             self._id = 0
 
     def __enter__(self) -> "Server":

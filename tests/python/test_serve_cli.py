@@ -209,11 +209,12 @@ def test_serve_custom_credential_process(tmp_path: Path, serve: Any) -> None:
     )
     config = tmp_path / "custom.toml"
     config.write_text(f'method = "custom"\ncredential_process = {json.dumps([sys.executable, str(script)])}\n')
-    s = serve("-v", "serve", str(config))
+    s = serve("serve", "-v", str(config))  # -v after the command too
     status, body, _ = http_get(s.url, s.token)
     assert status == 200 and body["AccessKeyId"] == "AKIDFROMPROCESS" and body["Token"] == "TOKENFROMPROCESS"
     rc, stderr = s.stop()
-    assert rc == 0 and "SECRETFROMPROCESS" not in stderr and "TOKENFROMPROCESS" not in stderr
+    assert rc == 0 and "status=200" in stderr
+    assert "SECRETFROMPROCESS" not in stderr and "TOKENFROMPROCESS" not in stderr
 
 
 @pytest.mark.parametrize(
@@ -364,7 +365,9 @@ def test_credential_process_from_server(tmp_path: Path, sts_json: Path, serve: A
     assert s.stop()[0] == 0
     # the server is gone
     r = run("credential-process", env=dict(clean, **s.env))
-    assert r.returncode == 2 and "token file" in r.stderr
+    assert r.returncode == 1 and "token file" in r.stderr and "running" in r.stderr
+    r = run("credential-process", "--env-file", str(env_file), env=clean)
+    assert r.returncode == 2 and "env file" in r.stderr
 
 
 def test_credential_process_usage() -> None:
