@@ -452,7 +452,11 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusTooManyRequests, "TooManyRequests", "too many requests", "rate")
 		return
 	}
-	if len(r.Header) > s.opts.MaxHeaders {
+	fields := 0
+	for _, v := range r.Header { // a name given twice counts twice
+		fields += len(v)
+	}
+	if fields > s.opts.MaxHeaders {
 		refuse(http.StatusRequestHeaderFieldsTooLarge, "RequestHeaderFieldsTooLarge", "too many header fields", "headers")
 		return
 	}

@@ -142,6 +142,7 @@ func TestHTTPRefusals(t *testing.T) {
 	for i := range DefaultMaxHeaders + 1 {
 		manyHeaders.Set("X-Filler-"+strings.Repeat("a", i+1), "x")
 	}
+	repeated := http.Header{"X-Same": make([]string, DefaultMaxHeaders+1)}
 	cases := []struct {
 		name   string
 		method string
@@ -168,6 +169,7 @@ func TestHTTPRefusals(t *testing.T) {
 		{"HEAD", "HEAD", DefaultPath, []string{tok}, "", nil, 405, ""},
 		{"GET with a body", "GET", DefaultPath, []string{tok}, "{}", nil, 413, "RequestEntityTooLarge"},
 		{"too many headers", "GET", DefaultPath, []string{tok}, "", manyHeaders, 431, "RequestHeaderFieldsTooLarge"},
+		{"one header too often", "GET", DefaultPath, []string{tok}, "", repeated, 431, "RequestHeaderFieldsTooLarge"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

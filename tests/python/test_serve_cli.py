@@ -390,3 +390,49 @@ def test_console_script() -> None:
     assert r.returncode == 0 and r.stdout.startswith("gobrs ")
     r = subprocess.run([str(script)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "COMMAND" in r.stderr
+
+
+def test_session_flags(tmp_path: Path, moto: MotoServer, sts_json: Path, serve: Any) -> None:
+    from datetime import datetime, timezone
+
+    # no CONFIG: the flags make an sts config; AssumeRole is signed with the environment's keys
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    s = serve(
+        "serve",
+        "--role-arn",
+        ROLE,
+        "--sts-endpoint-url",
+        moto.endpoint_url,
+        "--sts-region",
+        "us-east-1",
+        "--duration-seconds",
+        "1800",
+        env=env,
+    )
+    status, body, _ = http_get(s.url, s.token)
+    assert status == 200
+    left = datetime.strptime(body["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    assert 1500 < (left - datetime.now(timezone.utc)).total_seconds() <= 1800
+    assert s.stop()[0] == 0
+
+    # flags over a CONFIG's keys; a bad value is still named by the Go side
+    r = run("credential-process", str(sts_json), "--duration-seconds", "5")
+    assert r.returncode == 2 and "DurationSeconds" in r.stderr
+    r = run("credential-process", str(sts_json), "--duration-seconds", "900")
+    assert r.returncode == 0, r.stderr
+    _check_process_json(r.stdout)
+
+    # method custom from --credential-process
+    script = tmp_path / "c.py"
+    script.write_text(
+        "import json\nprint(json.dumps({'Version': 1, 'AccessKeyId': 'AKIDFLAG', 'SecretAccessKey': 's',"
+        " 'SessionToken': 't', 'Expiration': '2999-01-01T00:00:00Z'}))\n"
+    )
+    r = run("credential-process", "--credential-process", f"{sys.executable} {script}")
+    assert r.returncode == 0, r.stderr
+    assert _check_process_json(r.stdout)["AccessKeyId"] == "AKIDFLAG"
+
+    # neither CONFIG nor a method flag
+    for args in (["serve"], ["exec", "--", "true"]):
+        r = run(*args)
+        assert r.returncode == 2 and "--role-arn" in r.stderr
