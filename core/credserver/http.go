@@ -183,6 +183,10 @@ func (o *HTTPOptions) fill() error {
 		return bad("max_headers", strconv.Itoa(o.MaxHeaders), "max_headers must be between 1 and 1000")
 	case !(o.RequestsPerSecond > 0 && o.RequestsPerSecond <= 1e7):
 		return bad("max_requests_per_second", fmt.Sprint(o.RequestsPerSecond), "max_requests_per_second must be more than 0 and at most 10000000")
+	case strings.ContainsAny(o.TokenFile, "\x00\r\n"):
+		return bad("token_file", "", "token_file must not contain a NUL or a line break")
+	case strings.ContainsAny(o.EnvFile, "\x00\r\n"):
+		return bad("env_file", "", "env_file must not contain a NUL or a line break")
 	case o.RequestTimeout < 0:
 		return bad("request_timeout", fmt.Sprint(o.RequestTimeout.Seconds()), "request_timeout must be positive")
 	}
@@ -206,11 +210,12 @@ func loopbackAddr(listen string) (string, error) {
 		host = "127.0.0.1"
 	}
 	ip, err := netip.ParseAddr(host)
+	ip = ip.Unmap()
 	if err != nil || !ip.IsLoopback() || ip.Zone() != "" {
 		return "", bad("listen %s is not a loopback address: gobrs serves credentials on 127.0.0.1 or [::1] only (anyone who can reach the port could try the token)",
 			core.Quote(core.Cut(listen, 64)))
 	}
-	return net.JoinHostPort(ip.Unmap().String(), port), nil
+	return net.JoinHostPort(ip.String(), port), nil
 }
 
 // HTTPStats count what an HTTPServer answered.
@@ -234,7 +239,8 @@ type HTTPServer struct {
 	url       string
 	token     string
 	tokenFile string
-	tempDir   string // ours to remove, "" when the token file is the caller's
+	wrote     []string // the files this server made (removed by Close)
+	tempDir   string   // ours to remove, "" when the token file is the caller's
 	done      chan struct{}
 	limiter   *rateLimiter
 	closeOnce sync.Once
@@ -286,6 +292,7 @@ func ListenHTTP(src Source, session uint64, optFns ...func(*HTTPOptions)) (*HTTP
 			return nil, &core.Error{Kind: core.KindConfiguration, Param: "env_file", Value: core.Cut(opts.EnvFile, 128), Err: err,
 				Message: "cannot write env_file " + core.Quote(core.Cut(opts.EnvFile, 128))}
 		}
+		s.wrote = append(s.wrote, opts.EnvFile)
 	}
 	s.srv = &http.Server{
 		Handler:           s,
@@ -326,6 +333,7 @@ func (s *HTTPServer) writeToken() error {
 		return &core.Error{Kind: core.KindConfiguration, Param: "token_file", Value: core.Cut(s.opts.TokenFile, 128), Err: err,
 			Message: "cannot write token_file " + core.Quote(core.Cut(s.tokenFile, 128))}
 	}
+	s.wrote = append(s.wrote, s.tokenFile)
 	return nil
 }
 
@@ -406,13 +414,10 @@ func (s *HTTPServer) Close() error {
 	return s.closeErr
 }
 
-// removeFiles removes the env file, the token file and our directory.
+// removeFiles removes the files the server wrote and its directory.
 func (s *HTTPServer) removeFiles() error {
 	var errs []error
-	for _, p := range []string{s.opts.EnvFile, s.tokenFile} {
-		if p == "" {
-			continue
-		}
+	for _, p := range s.wrote {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}

@@ -271,7 +271,7 @@ func TestHTTPNoCredentials(t *testing.T) {
 
 func TestHTTPListenLoopbackOnly(t *testing.T) {
 	for _, listen := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:0", "example.com:0", "[fe80::1%lo]:0",
-		"127.0.0.1", "127.0.0.1:99999", "127.0.0.1:http", "[::ffff:10.0.0.1]:0"} {
+		"127.0.0.1", "127.0.0.1:99999", "127.0.0.1:http", "[::ffff:10.0.0.1]:0", "[::ffff:0.0.0.0]:0"} {
 		t.Run(listen, func(t *testing.T) {
 			_, err := ListenHTTP(SourceFunc(nil), 1, func(o *HTTPOptions) {
 				o.Listen = listen
@@ -461,6 +461,44 @@ func TestHTTPUnwritableFiles(t *testing.T) {
 				if _, err := os.Stat(tokenFile); !errors.Is(err, os.ErrNotExist) {
 					t.Fatal("the token file outlived the failed start")
 				}
+			}
+		})
+	}
+	// a failed start removes only what it wrote: a file already at
+	// env_file stays when the bind fails
+	t.Run("bind fails", func(t *testing.T) {
+		busy, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer busy.Close()
+		envFile := filepath.Join(t.TempDir(), "env")
+		os.WriteFile(envFile, []byte("keep"), 0o600)
+		_, err = ListenHTTP(SourceFunc(nil), 1, func(o *HTTPOptions) {
+			o.Listen = busy.Addr().String()
+			o.EnvFile = envFile
+			o.TokenFile = filepath.Join(t.TempDir(), "token")
+		})
+		var e *core.Error
+		if !errors.As(err, &e) || e.Kind != core.KindConfiguration || e.Param != "listen" {
+			t.Fatalf("err %v, want a configuration error naming listen", err)
+		}
+		if b, _ := os.ReadFile(envFile); string(b) != "keep" {
+			t.Fatal("a failed start removed a file it did not write")
+		}
+	})
+	for _, tc := range []struct {
+		param string
+		fn    func(*HTTPOptions)
+	}{
+		{"token_file", func(o *HTTPOptions) { o.TokenFile = "/tmp/a\nb" }},
+		{"env_file", func(o *HTTPOptions) { o.EnvFile = "/tmp/a\rb" }},
+	} {
+		t.Run(tc.param+" with a line break", func(t *testing.T) {
+			_, err := ListenHTTP(SourceFunc(nil), 1, tc.fn)
+			var e *core.Error
+			if !errors.As(err, &e) || e.Kind != core.KindValidation || e.Param != tc.param {
+				t.Fatalf("err %v, want a validation error naming %s", err, tc.param)
 			}
 		})
 	}
