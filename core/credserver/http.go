@@ -85,13 +85,18 @@ type HTTPOptions struct {
 	// refresh in the mandatory window); 503 after it. In JSON, seconds.
 	// Default DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// LogRequests logs one debug line per request (status, refusal
+	// reason, client address). Off by default: a busy server would send a
+	// line per request to a logger that drops it. Failures (5xx) are
+	// logged as warnings either way.
+	LogRequests bool
 	// ReadHeaderTimeout bounds how long a client may take to send a
 	// request's header (5 s by default); ReadTimeout the whole request
 	// (10 s); IdleTimeout how long a kept-alive connection may wait for its
 	// next request (30 s). Not in options_json.
 	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
-	// Logger receives one line per request (debug) and per refusal or
-	// failure; never a token or a credential. slog.Default() when nil.
+	// Logger receives the server's lines (see LogRequests); never a token
+	// or a credential. slog.Default() when nil.
 	Logger *slog.Logger
 	// Clock paces the request rate; core.SystemClock{} when nil.
 	Clock core.Clock
@@ -99,7 +104,8 @@ type HTTPOptions struct {
 
 // ParseHTTPOptions decodes brs_serve's options JSON (listen, path,
 // token_file, env_file, max_connections, max_header_bytes, max_headers,
-// max_requests_per_second, request_timeout in seconds) strictly: names match exactly,
+// max_requests_per_second, request_timeout in seconds, log_requests)
+// strictly: names match exactly,
 // unknown keys and wrong types are KindValidation errors naming the key.
 // Empty input means the defaults.
 func ParseHTTPOptions(raw []byte) (HTTPOptions, error) {
@@ -115,7 +121,7 @@ func ParseHTTPOptions(raw []byte) (HTTPOptions, error) {
 	fields := map[string]any{
 		"listen": &o.Listen, "path": &o.Path, "token_file": &o.TokenFile, "env_file": &o.EnvFile,
 		"max_connections": &o.MaxConnections, "max_header_bytes": &o.MaxHeaderBytes, "max_headers": &o.MaxHeaders,
-		"max_requests_per_second": &o.RequestsPerSecond, "request_timeout": &timeout,
+		"max_requests_per_second": &o.RequestsPerSecond, "request_timeout": &timeout, "log_requests": &o.LogRequests,
 	}
 	if err := core.DecodeMembers("options", obj, fields, true); err != nil {
 		return HTTPOptions{}, err
@@ -449,6 +455,10 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	refuse := func(status int, code, message, reason string) {
 		s.refused.Add(1)
+		if !s.opts.LogRequests {
+			writeJSON(w, status, ecsError{Code: code, Message: message})
+			return
+		}
 		s.opts.Logger.Debug("gobrs serve: refused a request", "status", status, "reason", reason, "remote", r.RemoteAddr)
 		writeJSON(w, status, ecsError{Code: code, Message: message})
 	}
@@ -506,8 +516,10 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.served.Add(1)
-	s.opts.Logger.Debug("gobrs serve: served credentials", "status", http.StatusOK, "remote", r.RemoteAddr,
-		"expiration", c.Expires.UTC().Format(time.RFC3339))
+	if s.opts.LogRequests {
+		s.opts.Logger.Debug("gobrs serve: served credentials", "status", http.StatusOK, "remote", r.RemoteAddr,
+			"expiration", c.Expires.UTC().Format(time.RFC3339))
+	}
 	writeJSON(w, http.StatusOK, ecsCredentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey,
 		Token: c.SessionToken, Expiration: c.Expires.UTC().Format(time.RFC3339)})
 }

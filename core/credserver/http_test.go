@@ -73,6 +73,7 @@ func serveHTTP(t *testing.T, s *core.Session, logs io.Writer, optFns ...func(*HT
 	}
 	fns := append([]func(*HTTPOptions){func(o *HTTPOptions) {
 		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.LogRequests = true
 		o.TokenFile = filepath.Join(t.TempDir(), "token")
 	}}, optFns...)
 	srv, err := ListenHTTP(src, 1, fns...)
@@ -505,10 +506,11 @@ func TestHTTPUnwritableFiles(t *testing.T) {
 }
 
 func TestParseHTTPOptions(t *testing.T) {
-	o, err := ParseHTTPOptions([]byte(`{"listen": "[::1]:0", "path": "/x", "max_connections": 3, "request_timeout": 1.5,
+	o, err := ParseHTTPOptions([]byte(`{"listen": "[::1]:0", "path": "/x", "max_connections": 3, "request_timeout": 1.5, "log_requests": true,
 		"max_requests_per_second": 10, "token_file": "/t", "env_file": "/e", "max_headers": 5, "max_header_bytes": 2048}`))
 	if err != nil || o.Listen != "[::1]:0" || o.Path != "/x" || o.MaxConnections != 3 || o.RequestTimeout != 1500*time.Millisecond ||
-		o.RequestsPerSecond != 10 || o.TokenFile != "/t" || o.EnvFile != "/e" || o.MaxHeaders != 5 || o.MaxHeaderBytes != 2048 {
+		o.RequestsPerSecond != 10 || o.TokenFile != "/t" || o.EnvFile != "/e" || o.MaxHeaders != 5 || o.MaxHeaderBytes != 2048 ||
+		!o.LogRequests {
 		t.Fatalf("%+v %v", o, err)
 	}
 	if o, err := ParseHTTPOptions(nil); err != nil || o.Listen != "" {
@@ -587,5 +589,19 @@ func TestHTTPSlowClients(t *testing.T) {
 	req.Header.Set("X-Big", strings.Repeat("a", DefaultMaxHeaderBytes+8192))
 	if status, _, _ := do(t, req); status != http.StatusRequestHeaderFieldsTooLarge {
 		t.Fatalf("status %d for a %d-byte header", status, DefaultMaxHeaderBytes+8192)
+	}
+}
+
+// TestHTTPQuietByDefault: without LogRequests a request logs nothing.
+func TestHTTPQuietByDefault(t *testing.T) {
+	logs := &syncBuffer{}
+	srv := serveHTTP(t, fixedSession(t), logs, func(o *HTTPOptions) { o.LogRequests = false })
+	get(t, srv.URL(), srv.Token())
+	get(t, srv.URL(), "")
+	if st := srv.Stats(); st.Served != 1 || st.Refused != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	if strings.Contains(logs.String(), "status=") {
+		t.Fatalf("requests were logged:\n%s", logs.String())
 	}
 }

@@ -152,7 +152,7 @@ def _serve_options(args: argparse.Namespace) -> Dict[str, Any]:
         "max_requests_per_second",
         "request_timeout",
     )
-    options: Dict[str, Any] = {}
+    options: Dict[str, Any] = {"log_requests": getattr(args, "verbose", 0) > 0}
     for name in names:
         value = getattr(args, name, None)
         if value is not None:
