@@ -306,8 +306,9 @@ def cmd_exec(args: argparse.Namespace) -> int:
     for sig in forward:
         signal.signal(sig, relay)
     # Ctrl-C reaches the command through the terminal (same process group);
-    # gobrs waits for the command to end instead of dying first.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # gobrs waits for the command to end instead of dying first. A handler,
+    # not SIG_IGN: an ignored signal would stay ignored in the command.
+    signal.signal(signal.SIGINT, lambda _signum, _frame: None)
     session = NativeSession(config)
     try:
         if not args.lazy:

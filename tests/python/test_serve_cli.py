@@ -274,7 +274,8 @@ def test_exec(tmp_path: Path, sts_json: Path) -> None:
         "body = json.loads(r.read())\n"
         "print(json.dumps({'status': r.status, 'key': body['AccessKeyId'], 'tf': tf, 'argv': sys.argv[1:],\n"
         "  'region': os.environ.get('AWS_REGION'), 'ak': os.environ.get('AWS_ACCESS_KEY_ID'),\n"
-        "  'profile': os.environ.get('AWS_PROFILE'), 'keep': os.environ.get('KEEP_ME')}))\n"
+        "  'profile': os.environ.get('AWS_PROFILE'), 'keep': os.environ.get('KEEP_ME'),\n"
+        "  'sigint_ignored': __import__('signal').getsignal(2) == __import__('signal').SIG_IGN}))\n"
         "sys.exit(7)\n"
     )
     env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDSHADOW", AWS_PROFILE="shadow", KEEP_ME="yes")
@@ -284,6 +285,7 @@ def test_exec(tmp_path: Path, sts_json: Path) -> None:
     assert out["status"] == 200 and out["key"].startswith("ASIA")
     assert out["argv"] == ["a b", "--flag"]
     assert out["region"] == "us-east-1" and out["ak"] is None and out["profile"] is None and out["keep"] == "yes"
+    assert out["sigint_ignored"] is False  # Ctrl-C still reaches the command
     assert not os.path.exists(out["tf"])  # removed once the command ended
 
 
