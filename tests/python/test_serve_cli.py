@@ -286,6 +286,7 @@ def test_exec(tmp_path: Path, sts_json: Path) -> None:
     assert out["argv"] == ["a b", "--flag"]
     assert out["region"] == "us-east-1" and out["ak"] is None and out["profile"] is None and out["keep"] == "yes"
     assert out["sigint_ignored"] is False  # Ctrl-C still reaches the command
+    assert r.stderr == ""  # exec says nothing unless asked (-v)
     assert not os.path.exists(out["tf"])  # removed once the command ended
 
 
