@@ -78,8 +78,9 @@ type HTTPOptions struct {
 	// beyond it). Default DefaultMaxHeaders.
 	MaxHeaders int
 	// RequestsPerSecond bounds the request rate, all clients together
-	// (429 beyond it); bursts of twice as many pass. Default
-	// DefaultRequestsPerSecond.
+	// (429 beyond it); bursts of twice as many pass. Requests without the
+	// token are paced apart, at the same rate, so that they cannot crowd
+	// out the clients that have it. Default DefaultRequestsPerSecond.
 	RequestsPerSecond float64
 	// RequestTimeout bounds how long a request waits for credentials (a
 	// refresh in the mandatory window); 503 after it. In JSON, seconds.
@@ -248,7 +249,8 @@ type HTTPServer struct {
 	wrote     []string // the files this server made (removed by Close)
 	tempDir   string   // ours to remove, "" when the token file is the caller's
 	done      chan struct{}
-	limiter   *rateLimiter
+	limiter   *rateLimiter // requests with the token
+	strangers *rateLimiter // requests without it
 	closeOnce sync.Once
 	closeErr  error
 
@@ -279,7 +281,8 @@ func ListenHTTP(src Source, session uint64, optFns ...func(*HTTPOptions)) (*HTTP
 		return nil, fmt.Errorf("credserver: token: %w", err)
 	}
 	s := &HTTPServer{src: src, session: session, opts: opts, token: hex.EncodeToString(raw),
-		done: make(chan struct{}), limiter: newRateLimiter(opts.RequestsPerSecond, opts.Clock)}
+		done: make(chan struct{}), limiter: newRateLimiter(opts.RequestsPerSecond, opts.Clock),
+		strangers: newRateLimiter(opts.RequestsPerSecond, opts.Clock)}
 	if err := s.writeToken(); err != nil {
 		return nil, err
 	}
@@ -462,7 +465,15 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.opts.Logger.Debug("gobrs serve: refused a request", "status", status, "reason", reason, "remote", r.RemoteAddr)
 		writeJSON(w, status, ecsError{Code: code, Message: message})
 	}
-	if !s.limiter.allow() {
+	// The token decides the bucket: requests without it are paced apart,
+	// so that a flood of them cannot make the server refuse its clients.
+	auth := r.Header.Values("Authorization")
+	authorized := len(auth) == 1 && subtle.ConstantTimeCompare([]byte(auth[0]), []byte(s.token)) == 1
+	limiter := s.limiter
+	if !authorized {
+		limiter = s.strangers
+	}
+	if !limiter.allow() {
 		w.Header().Set("Retry-After", "1")
 		refuse(http.StatusTooManyRequests, "TooManyRequests", "too many requests", "rate")
 		return
@@ -476,12 +487,11 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The token first: a client without it learns nothing else.
-	auth := r.Header.Values("Authorization")
 	switch {
 	case len(auth) == 0 || auth[0] == "":
 		refuse(http.StatusUnauthorized, "Unauthorized", "unauthorized", "no token")
 		return
-	case len(auth) > 1 || subtle.ConstantTimeCompare([]byte(auth[0]), []byte(s.token)) != 1:
+	case !authorized:
 		refuse(http.StatusForbidden, "Forbidden", "forbidden", "wrong token")
 		return
 	}

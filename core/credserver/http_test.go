@@ -324,14 +324,26 @@ func TestHTTPRateLimit(t *testing.T) {
 	if status != 429 || h.Get("Retry-After") == "" || !strings.Contains(body, "TooManyRequests") {
 		t.Fatalf("status %d: %s", status, body)
 	}
-	// unauthorised requests count too: a flood cannot starve the limiter
-	if status, _, _ := get(t, srv.URL(), "wrong"); status != 429 {
-		t.Fatalf("status %d", status)
-	}
 	clock.Advance(time.Second)
 	for i := range 2 {
 		if status, _, _ := get(t, srv.URL(), srv.Token()); status != 200 {
 			t.Fatalf("request %d after a second: status %d", i, status)
+		}
+	}
+	// requests without the token are paced apart: their flood is refused
+	// while the clients with the token go on
+	clock.Advance(2 * time.Second)
+	for i := range 4 {
+		if status, _, _ := get(t, srv.URL(), "wrong"); status != 403 {
+			t.Fatalf("stranger %d: status %d", i, status)
+		}
+	}
+	if status, _, _ := get(t, srv.URL(), ""); status != 429 {
+		t.Fatalf("stranger over the rate: status %d", status)
+	}
+	for i := range 4 {
+		if status, _, _ := get(t, srv.URL(), srv.Token()); status != 200 {
+			t.Fatalf("client %d during the flood: status %d", i, status)
 		}
 	}
 }
