@@ -35,13 +35,14 @@ import (
 	"time"
 
 	"github.com/gobrs/gobrs/core"
+	"github.com/gobrs/gobrs/internal/safetext"
 	json "github.com/goccy/go-json"
 )
 
 // The core's text helpers, named once here (should they move).
 var (
-	quoteText = core.Quote // user text quoted as JSON writes it
-	cutText   = core.Cut   // non-secret text cut for a message
+	quoteText = safetext.Quote // user text quoted as JSON writes it
+	cutText   = safetext.Cut   // non-secret text cut for a message
 )
 
 // The defaults of HTTPOptions.
