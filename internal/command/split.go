@@ -1,0 +1,78 @@
+package command
+
+import (
+	"errors"
+	"strings"
+)
+
+// The errors of Split. Their text says what is wrong with a command line
+// without quoting it, so that a caller can write "the <param> command has
+// <err>" in a message naming its own parameter.
+var (
+	ErrSingleQuote       = errors.New("an unterminated single quote")
+	ErrDoubleQuote       = errors.New("an unterminated double quote")
+	ErrTrailingBackslash = errors.New("a trailing backslash")
+)
+
+// Split splits a command line into arguments the way a POSIX shell would
+// quote them, without running a shell: whitespace separates words; single
+// quotes keep everything literally; inside double quotes a backslash
+// escapes only a double quote or a backslash; outside quotes a backslash
+// escapes any character. Nothing is expanded ($, *, ~ and # are literal).
+// An unterminated quote or a trailing backslash is ErrSingleQuote,
+// ErrDoubleQuote or ErrTrailingBackslash. A line of only whitespace gives
+// no arguments (nil).
+func Split(line string) ([]string, error) {
+	var (
+		args   []string
+		cur    strings.Builder
+		inWord bool
+	)
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			if inWord {
+				args = append(args, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case c == '\'':
+			inWord = true
+			j := strings.IndexByte(line[i+1:], '\'')
+			if j < 0 {
+				return nil, ErrSingleQuote
+			}
+			cur.WriteString(line[i+1 : i+1+j])
+			i += j + 1
+		case c == '"':
+			inWord = true
+			for i++; ; i++ {
+				if i >= len(line) {
+					return nil, ErrDoubleQuote
+				}
+				if line[i] == '"' {
+					break
+				}
+				if line[i] == '\\' && i+1 < len(line) && (line[i+1] == '"' || line[i+1] == '\\') {
+					i++
+				}
+				cur.WriteByte(line[i])
+			}
+		case c == '\\':
+			if i+1 >= len(line) {
+				return nil, ErrTrailingBackslash
+			}
+			inWord = true
+			i++
+			cur.WriteByte(line[i])
+		default:
+			inWord = true
+			cur.WriteByte(c)
+		}
+	}
+	if inWord {
+		args = append(args, cur.String())
+	}
+	return args, nil
+}
