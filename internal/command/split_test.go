@@ -52,7 +52,7 @@ func TestSplitErrors(t *testing.T) {
 	}
 }
 
-// quoteArg quotes s for Split (single quotes, ' as '\'').
+// quoteArg quotes s for Split (single quotes, ' as '\”).
 func quoteArg(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // FuzzSplit: splitting never panics, and re-quoting the words gives back
