@@ -52,7 +52,8 @@ func TestSplitErrors(t *testing.T) {
 	}
 }
 
-// quoteArg quotes s for Split (single quotes, ' as '\”).
+// quoteArg quotes s for Split: in single quotes, each single quote in s
+// closed, escaped with a backslash and reopened.
 func quoteArg(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // FuzzSplit: splitting never panics, and re-quoting the words gives back
