@@ -2,7 +2,8 @@
 // the credentials it prints, as the AWS SDKs do for the credential_process
 // setting of ~/.aws/config (aws-sdk-go-v2 credentials/processcreds), but
 // without a shell: the command is an argument list, or a string split by
-// core.SplitCommand's rules (quotes and backslashes, nothing expanded).
+// the rules of the sts method's mfa_token_provider (quotes and
+// backslashes, nothing expanded).
 //
 // The command prints one JSON object on its standard output:
 //
@@ -25,13 +26,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/gobrs/gobrs/core"
+	"github.com/gobrs/gobrs/internal/command"
 	json "github.com/goccy/go-json"
 )
 
@@ -43,7 +43,7 @@ const Param = "credential_process"
 const DefaultTimeout = time.Minute
 
 // MaxOutput bounds how much of the command's standard output is read.
-const MaxOutput = 64 << 10
+const MaxOutput = command.DefaultMaxOutput
 
 // Options configure a Provider.
 type Options struct {
@@ -103,19 +103,15 @@ func New(argv []string, optFns ...func(*Options)) (*Provider, error) {
 }
 
 // Parse reads the JSON value of credential_process: a command line
-// (split without a shell by core.SplitCommand's rules) or an array of
-// arguments.
+// (split without a shell, by the rules of the sts method's
+// mfa_token_provider) or an array of arguments.
 func Parse(raw json.RawMessage) ([]string, error) {
 	var line string
 	if err := json.Unmarshal(raw, &line); err == nil {
-		argv, err := splitCommand(line)
+		argv, err := command.Split(line)
 		if err != nil {
-			var e *core.Error
-			if errors.As(err, &e) {
-				return nil, &core.Error{Kind: core.KindValidation, Param: Param,
-					Message: strings.ReplaceAll(e.Message, "mfa_token_provider", Param)}
-			}
-			return nil, err
+			return nil, &core.Error{Kind: core.KindValidation, Param: Param,
+				Message: fmt.Sprintf("the %s command has %v (check its quoting)", Param, err)}
 		}
 		return argv, nil
 	}
@@ -145,35 +141,27 @@ func (p *Provider) Map(ctx context.Context) (map[string]string, error) {
 		return &core.Error{Kind: core.KindCredential, Param: Param, Value: cutText(p.argv[0], 128),
 			Message: fmt.Sprintf("credential_process "+format, args...)}
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, p.argv[0], p.argv[1:]...)
-	out := &limitedBuffer{max: MaxOutput}
-	cmd.Stdout = out
-	cmd.Stderr = p.opts.Stderr
-	cmd.WaitDelay = time.Second
-	ownProcessGroup(cmd)
-	err := cmd.Run()
-	var exitErr *exec.ExitError
-	switch {
-	case ctx.Err() == context.DeadlineExceeded:
+	r := command.Run(ctx, p.argv, command.Options{Timeout: p.opts.Timeout, MaxOutput: MaxOutput, Stderr: p.opts.Stderr})
+	switch r.Status {
+	case command.OK:
+	case command.TimedOut:
 		return nil, fail("command %s timed out after %s", prog, p.opts.Timeout)
-	case ctx.Err() != nil:
-		return nil, &core.Error{Kind: core.KindCredential, Param: Param, Err: ctx.Err(),
+	case command.Cancelled:
+		return nil, &core.Error{Kind: core.KindCredential, Param: Param, Err: r.Err,
 			Message: fmt.Sprintf("credential_process command %s was cancelled", prog)}
-	case errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist):
+	case command.NotFound:
 		return nil, fail("command %s was not found", prog)
-	case errors.Is(err, fs.ErrPermission):
+	case command.PermissionDenied:
 		return nil, fail("command %s: permission denied", prog)
-	case errors.As(err, &exitErr):
-		return nil, fail("command %s failed with exit status %d", prog, exitErr.ExitCode())
-	case err != nil:
-		return nil, fail("command %s could not run: %v", prog, err)
-	case out.over:
+	case command.Exited:
+		return nil, fail("command %s failed with exit status %d", prog, r.ExitCode)
+	case command.Overflow:
 		return nil, fail("command %s printed more than %d bytes", prog, MaxOutput)
+	default:
+		return nil, fail("command %s could not run: %v", prog, r.Err)
 	}
 	var o output
-	dec := json.NewDecoder(bytes.NewReader(out.Bytes()))
+	dec := json.NewDecoder(bytes.NewReader(r.Stdout))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&o); err != nil {
 		// The output may hold secrets: say what is wrong, never quote it.
@@ -279,28 +267,3 @@ func noDuplicateTopKeys(config []byte) error {
 	}
 	return nil
 }
-
-// limitedBuffer keeps the first max bytes written and notes an overflow.
-// The buffer is a field, not embedded: an embedded bytes.Buffer would lend
-// its ReadFrom to io.Copy, which would then bypass Write and its bound.
-type limitedBuffer struct {
-	buf  bytes.Buffer
-	max  int
-	over bool
-}
-
-// Write implements io.Writer, never failing, so that the command is not
-// killed by a broken pipe.
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	room := b.max - b.buf.Len()
-	if len(p) > room {
-		b.over = true
-	}
-	if room > 0 {
-		b.buf.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
-}
-
-// Bytes returns what was kept.
-func (b *limitedBuffer) Bytes() []byte { return b.buf.Bytes() }

@@ -25,6 +25,9 @@ func TestMain(m *testing.M) {
 	if len(os.Args) == 3 && os.Args[1] == "helper" {
 		os.Exit(helper(os.Args[2]))
 	}
+	// A -race binary sleeps a second before it exits (GORACE's
+	// atexit_sleep_ms): not the helpers.
+	os.Setenv("GORACE", "atexit_sleep_ms=0")
 	os.Exit(m.Run())
 }
 

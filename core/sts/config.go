@@ -706,7 +706,7 @@ func decodeMFACommand(raw []byte) ([]string, error) {
 		argv []string
 	)
 	if err := core.DecodeJSON(param, raw, &s); err == nil {
-		if argv, err = SplitCommand(s); err != nil {
+		if argv, err = splitCommand(s); err != nil {
 			return nil, err
 		}
 	} else if err := core.DecodeJSON(param, raw, &argv); err != nil {

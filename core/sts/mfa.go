@@ -1,18 +1,14 @@
 package sts
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/gobrs/gobrs/core"
+	"github.com/gobrs/gobrs/internal/command"
 	"github.com/gobrs/gobrs/internal/safetext"
 )
 
@@ -21,74 +17,22 @@ import (
 const DefaultMFACommandTimeout = 30 * time.Second
 
 // maxMFAOutput bounds how much of a token command's standard output is read.
-const maxMFAOutput = 64 << 10
+const maxMFAOutput = command.DefaultMaxOutput
 
 // mfaTokenRe finds 6-digit tokens standing alone in a command's output.
 var mfaTokenRe = regexp.MustCompile(`\b[0-9]{6}\b`)
 
-// SplitCommand splits a command line into arguments the way a POSIX shell
-// would quote them, without running a shell: whitespace separates words;
-// single quotes keep everything literally; inside double quotes a backslash
-// escapes only a double quote or a backslash; outside quotes a backslash
-// escapes any character. Nothing is expanded ($, *, ~ and # are literal).
-// An unterminated quote or a trailing backslash is a KindConfiguration
-// error naming mfa_token_provider (the text is not echoed).
-func SplitCommand(s string) ([]string, error) {
-	var (
-		args   []string
-		cur    strings.Builder
-		inWord bool
-	)
-	fail := func(what string) error {
-		return core.NewConfigurationError("mfa_token_provider", "the mfa_token_provider command has %s (check its quoting)", what)
+// splitCommand splits the mfa_token_provider command line by
+// command.Split's rules (quotes and backslashes, no shell, nothing
+// expanded). An unterminated quote or a trailing backslash is a
+// KindConfiguration error naming mfa_token_provider (the text is not
+// echoed).
+func splitCommand(s string) ([]string, error) {
+	argv, err := command.Split(s)
+	if err != nil {
+		return nil, core.NewConfigurationError("mfa_token_provider", "the mfa_token_provider command has %v (check its quoting)", err)
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			if inWord {
-				args = append(args, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		case c == '\'':
-			inWord = true
-			j := strings.IndexByte(s[i+1:], '\'')
-			if j < 0 {
-				return nil, fail("an unterminated single quote")
-			}
-			cur.WriteString(s[i+1 : i+1+j])
-			i += j + 1
-		case c == '"':
-			inWord = true
-			for i++; ; i++ {
-				if i >= len(s) {
-					return nil, fail("an unterminated double quote")
-				}
-				if s[i] == '"' {
-					break
-				}
-				if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\') {
-					i++
-				}
-				cur.WriteByte(s[i])
-			}
-		case c == '\\':
-			if i+1 >= len(s) {
-				return nil, fail("a trailing backslash")
-			}
-			inWord = true
-			i++
-			cur.WriteByte(s[i])
-		default:
-			inWord = true
-			cur.WriteByte(c)
-		}
-	}
-	if inWord {
-		args = append(args, cur.String())
-	}
-	return args, nil
+	return argv, nil
 }
 
 // mfaTokenFunc returns a fresh MFA token code.
@@ -118,6 +62,8 @@ func hookToken(fn func(ctx context.Context) (string, error)) mfaTokenFunc {
 // number standing alone on its standard output. Failures are
 // KindConfiguration errors naming mfa_token_provider, as in
 // boto3-refresh-session; they name the program but never quote its output.
+// Standard output is read up to maxMFAOutput bytes: a command that prints
+// more is stopped and fails, as a credential_process command does.
 func commandToken(argv []string, o MFACommandOptions) mfaTokenFunc {
 	timeout := o.Timeout
 	if timeout <= 0 {
@@ -128,61 +74,39 @@ func commandToken(argv []string, o MFACommandOptions) mfaTokenFunc {
 		return &core.Error{Kind: core.KindConfiguration, Param: "mfa_token_provider", Value: prog, Err: err,
 			Message: fmt.Sprintf(format, args...)}
 	}
+	opts := command.Options{Timeout: timeout, MaxOutput: maxMFAOutput, Dir: o.Dir, Env: o.Env, NewSession: o.StartNewSession}
+	// Stderr goes nowhere: it may echo the code and is never shown.
 	return func(ctx context.Context) (string, error) {
-		ctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-		cmd.Dir = o.Dir
-		cmd.Env = o.Env
+		run := opts
 		if o.Input != "" {
-			cmd.Stdin = strings.NewReader(o.Input)
+			run.Stdin = strings.NewReader(o.Input)
 		}
-		out := &limitedBuffer{max: maxMFAOutput}
-		cmd.Stdout = out
-		// Stderr goes nowhere: it may echo the code and is never shown.
-		cmd.WaitDelay = time.Second
-		killProcessGroup(cmd, o.StartNewSession)
-		if o.Dir != "" {
-			// Checked first: a missing directory fails the start with the
-			// same error as a missing program.
-			if st, err := os.Stat(o.Dir); err != nil || !st.IsDir() {
-				return "", &core.Error{Kind: core.KindConfiguration, Param: "mfa_token_provider_kwargs.cwd", Value: safetext.Cut(o.Dir, 128),
-					Message: fmt.Sprintf("the MFA token command's cwd %s is not a directory", safetext.Quote(safetext.Cut(o.Dir, 128)))}
-			}
-		}
-		err := cmd.Run()
-		var exitErr *exec.ExitError
-		switch {
-		case ctx.Err() == context.DeadlineExceeded:
+		r := command.Run(ctx, argv, run)
+		switch r.Status {
+		case command.OK:
+		case command.TimedOut:
 			return "", fail(nil, "the MFA token command %s timed out after %s", safetext.Quote(prog), timeout)
-		case errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist):
+		case command.Cancelled:
+			return "", &core.Error{Kind: core.KindCredential, Param: "mfa_token_provider", Value: prog, Err: r.Err,
+				Message: fmt.Sprintf("the MFA token command %s was cancelled", safetext.Quote(prog))}
+		case command.NotFound:
 			return "", fail(nil, "the MFA token command %s was not found", safetext.Quote(prog))
-		case errors.Is(err, fs.ErrPermission):
+		case command.PermissionDenied:
 			return "", fail(nil, "permission denied running the MFA token command %s", safetext.Quote(prog))
-		case errors.As(err, &exitErr):
-			return "", fail(nil, "the MFA token command %s failed with exit status %d", safetext.Quote(prog), exitErr.ExitCode())
-		case err != nil:
-			return "", fail(err, "the MFA token command %s could not run", safetext.Quote(prog))
+		case command.BadDir:
+			return "", &core.Error{Kind: core.KindConfiguration, Param: "mfa_token_provider_kwargs.cwd", Value: safetext.Cut(o.Dir, 128),
+				Message: fmt.Sprintf("the MFA token command's cwd %s is not a directory", safetext.Quote(safetext.Cut(o.Dir, 128)))}
+		case command.Exited:
+			return "", fail(nil, "the MFA token command %s failed with exit status %d", safetext.Quote(prog), r.ExitCode)
+		case command.Overflow:
+			return "", fail(nil, "the MFA token command %s printed more than %d bytes", safetext.Quote(prog), maxMFAOutput)
+		default:
+			return "", fail(r.Err, "the MFA token command %s could not run", safetext.Quote(prog))
 		}
-		tokens := mfaTokenRe.FindAllString(strings.TrimSpace(out.String()), -1)
+		tokens := mfaTokenRe.FindAllString(strings.TrimSpace(string(r.Stdout)), -1)
 		if len(tokens) == 0 {
 			return "", fail(nil, "the MFA token command %s printed no 6-digit token", safetext.Quote(prog))
 		}
 		return tokens[len(tokens)-1], nil
 	}
-}
-
-// limitedBuffer keeps the first max bytes written and discards the rest.
-type limitedBuffer struct {
-	bytes.Buffer
-	max int
-}
-
-// Write implements io.Writer, never failing so the command is not killed
-// by a broken pipe.
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	if room := b.max - b.Len(); room > 0 {
-		b.Buffer.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,63 +14,29 @@ import (
 	"github.com/gobrs/gobrs/core"
 )
 
-func TestSplitCommand(t *testing.T) {
-	tests := []struct {
-		in   string
-		want []string
-	}{
-		{"ykman oath code issuer", []string{"ykman", "oath", "code", "issuer"}},
-		{"  a \t b\n c  ", []string{"a", "b", "c"}},
-		{`a 'b c' "d e"`, []string{"a", "b c", "d e"}},
-		{`'it'\''s'`, []string{"it's"}},
-		{`"say \"hi\" \\ \n"`, []string{`say "hi" \ \n`}},
-		{`a\ b c\\d`, []string{"a b", `c\d`}},
-		{`'' ""`, []string{"", ""}},
-		{`x'y'"z"`, []string{"xyz"}},
-		{`$HOME ~ * # ; | &&`, []string{"$HOME", "~", "*", "#", ";", "|", "&&"}},
-		{"", nil},
-		{"   ", nil},
-		{"héllo wörld", []string{"héllo", "wörld"}},
-	}
-	for _, tt := range tests {
-		got, err := SplitCommand(tt.in)
-		if err != nil || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("SplitCommand(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-		}
-	}
-	for _, bad := range []string{`a 'b`, `"a`, `a\`, `"a\"`} {
-		_, err := SplitCommand(bad)
+// TestSplitCommandErrors: bad quoting is a configuration error naming
+// mfa_token_provider that says what is wrong without echoing the command
+// (internal/command tests the splitting itself).
+func TestSplitCommandErrors(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`a 'b`, "the mfa_token_provider command has an unterminated single quote (check its quoting)"},
+		{`"a`, "the mfa_token_provider command has an unterminated double quote (check its quoting)"},
+		{`a\`, "the mfa_token_provider command has a trailing backslash (check its quoting)"},
+	} {
+		_, err := splitCommand(tt.in)
 		e := wantErr(t, err, core.KindConfiguration, "mfa_token_provider")
-		if strings.Contains(e.Error(), bad) {
-			t.Errorf("the error echoes the command: %v", e)
+		if e.Message != tt.want {
+			t.Errorf("%s: message %q; want %q", tt.in, e.Message, tt.want)
 		}
+	}
+	if argv, err := splitCommand(`ykman oath 'code x'`); err != nil || !reflect.DeepEqual(argv, []string{"ykman", "oath", "code x"}) {
+		t.Errorf("argv %q, err %v", argv, err)
 	}
 }
 
-// quoteArg quotes s for SplitCommand (single quotes, ' as '\”).
+// quoteArg quotes s for splitCommand: in single quotes, each single quote
+// in s closed, escaped with a backslash and reopened.
 func quoteArg(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
-// FuzzSplitCommand: splitting never panics, and re-quoting the words gives
-// back the same words.
-func FuzzSplitCommand(f *testing.F) {
-	for _, s := range []string{`a 'b c' "d\"e"`, `x\ y`, `'`, `"\\"`, "a\tb\nc"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		words, err := SplitCommand(s)
-		if err != nil {
-			return
-		}
-		quoted := make([]string, len(words))
-		for i, w := range words {
-			quoted[i] = quoteArg(w)
-		}
-		again, err := SplitCommand(strings.Join(quoted, " "))
-		if err != nil || !reflect.DeepEqual(again, words) {
-			t.Fatalf("round trip of %q: %q -> %q, %v", s, words, again, err)
-		}
-	})
-}
 
 // script writes an executable shell script into dir and returns its path.
 func script(t *testing.T, dir, name, body string) string {
@@ -209,6 +176,10 @@ func TestSTSMFACommandFailures(t *testing.T) {
 		{"not found", []string{filepath.Join(dir, "missing")}, nil, "not found", ""},
 		{"not on PATH", []string{"gobrs-no-such-token-command"}, nil, "not found", ""},
 		{"not executable", []string{filepath.Join(dir, "plain.txt")}, nil, "permission denied", ""},
+		// the output is read up to 64 KiB: more is an error, even with a token early on
+		{"prints more than 64 KiB", []string{script(t, dir, "big.sh", "echo 135790; head -c 10000000 /dev/zero")}, nil, "printed more than 65536 bytes", ""},
+		// stopped at 64 KiB: were it not, the 30 s default timeout would end it
+		{"prints without end", []string{script(t, dir, "yes.sh", "exec yes 135790")}, nil, "printed more than 65536 bytes", ""},
 		{"bad cwd", []string{script(t, dir, "ok.sh", "echo 123456")}, map[string]any{"cwd": filepath.Join(dir, "nowhere")}, "not a directory", "mfa_token_provider_kwargs.cwd"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -236,5 +207,25 @@ func TestSTSMFACommandFailures(t *testing.T) {
 				t.Fatalf("AssumeRole was called without a token")
 			}
 		})
+	}
+}
+
+// TestSTSMFACommandOutputBounded: a token command printing 10 MB costs
+// about 64 KiB of memory, not 10 MB, and fails with the documented error.
+func TestSTSMFACommandOutputBounded(t *testing.T) {
+	f := newFakeSTS(t)
+	cmd := script(t, t.TempDir(), "big.sh", "head -c 10000000 /dev/zero | tr '\\0' 1; echo 135790")
+	s := newSTSSession(t, stsConfig(f.srv.URL, map[string]any{"SerialNumber": testSerial}, nil,
+		map[string]any{"mfa_token_provider": []string{cmd}}), core.Hooks{})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := s.Credentials(context.Background())
+	runtime.ReadMemStats(&after)
+	e := wantErr(t, err, core.KindConfiguration, "mfa_token_provider")
+	if !strings.Contains(e.Message, "printed more than 65536 bytes") {
+		t.Fatalf("error %v", e)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+		t.Fatalf("reading the command's 10 MB allocated %d bytes", alloc)
 	}
 }
