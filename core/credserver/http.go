@@ -1,0 +1,596 @@
+package credserver
+
+// The container-credentials server of `gobrs serve`: the HTTP protocol the
+// AWS SDKs read when AWS_CONTAINER_CREDENTIALS_FULL_URI and
+// AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE are set (ECS task roles, EKS Pod
+// Identity), served on a loopback address from one session.
+//
+//	GET <path>  with  Authorization: <token>
+//	200 {"AccessKeyId": ..., "SecretAccessKey": ..., "Token": ..., "Expiration": "2026-01-02T03:04:05Z"}
+//
+// Anything else gets a JSON {"code": ..., "message": ...} with 401 (no
+// token), 403 (a wrong token), 404 (another path), 405 (another method),
+// 413 (a body), 429 (over the request rate), 431 (too many headers) or 503
+// (no credentials to be had: the session failed to refresh in its mandatory
+// window, or it is closed).
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gobrs/gobrs/core"
+	json "github.com/goccy/go-json"
+)
+
+// The defaults of HTTPOptions.
+const (
+	DefaultListen            = "127.0.0.1:0"
+	DefaultPath              = "/credentials"
+	DefaultMaxConnections    = 128
+	DefaultMaxHeaderBytes    = 8 << 10
+	DefaultMaxHeaders        = 32
+	DefaultRequestsPerSecond = 1000
+	DefaultRequestTimeout    = 30 * time.Second
+)
+
+// HTTPOptions configure an HTTPServer. The JSON names are the keys of
+// brs_serve's options_json (include/brs.h); ParseHTTPOptions decodes them.
+type HTTPOptions struct {
+	// Listen is the address to bind, "host:port": host a loopback IP
+	// (127.0.0.0/8 or ::1, "[::1]:0") or "localhost" (127.0.0.1); port 0
+	// picks a free one. Any other host is refused. Default DefaultListen.
+	Listen string `json:"listen"`
+	// Path is the one path served, starting with "/". Default DefaultPath.
+	Path string `json:"path"`
+	// TokenFile is where the token is written (mode 0600, a new file
+	// renamed into place). Default: "token" in a new private (0700)
+	// temporary directory. The file (and that directory) is removed by
+	// Close.
+	TokenFile string `json:"token_file"`
+	// EnvFile, when set, receives the two lines
+	// AWS_CONTAINER_CREDENTIALS_FULL_URI=... and
+	// AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=... (mode 0600, renamed into
+	// place) once the server listens. Removed by Close.
+	EnvFile string `json:"env_file"`
+	// MaxConnections bounds the connections open at once; further clients
+	// wait to be accepted. Default DefaultMaxConnections.
+	MaxConnections int `json:"max_connections"`
+	// MaxHeaderBytes bounds a request's header. Default
+	// DefaultMaxHeaderBytes.
+	MaxHeaderBytes int `json:"max_header_bytes"`
+	// MaxHeaders bounds the number of header fields of a request (431
+	// beyond it). Default DefaultMaxHeaders.
+	MaxHeaders int `json:"max_headers"`
+	// RequestsPerSecond bounds the request rate, all clients together
+	// (429 beyond it); bursts of twice as many pass. Default
+	// DefaultRequestsPerSecond.
+	RequestsPerSecond float64 `json:"max_requests_per_second"`
+	// RequestTimeout bounds how long a request waits for credentials (a
+	// refresh in the mandatory window); 503 after it. In JSON, seconds.
+	// Default DefaultRequestTimeout.
+	RequestTimeout time.Duration `json:"-"`
+	// Logger receives one line per request (debug) and per refusal or
+	// failure; never a token or a credential. slog.Default() when nil.
+	Logger *slog.Logger `json:"-"`
+	// Clock paces the request rate; core.SystemClock{} when nil.
+	Clock core.Clock `json:"-"`
+}
+
+// httpOptionsJSON is HTTPOptions as JSON spells it.
+type httpOptionsJSON struct {
+	HTTPOptions
+	RequestTimeout *float64 `json:"request_timeout"`
+}
+
+// ParseHTTPOptions decodes options JSON (the keys of HTTPOptions;
+// request_timeout in seconds) strictly: unknown keys and wrong types are
+// KindValidation errors naming the key. Empty input means the defaults.
+func ParseHTTPOptions(raw []byte) (HTTPOptions, error) {
+	var o httpOptionsJSON
+	if len(strings.TrimSpace(string(raw))) == 0 {
+		return o.HTTPOptions, nil
+	}
+	if err := core.DecodeJSON("options", raw, &o); err != nil {
+		return HTTPOptions{}, err
+	}
+	if t := o.RequestTimeout; t != nil {
+		if !(*t > 0 && *t <= 3600) {
+			return HTTPOptions{}, &core.Error{Kind: core.KindValidation, Param: "request_timeout", Value: fmt.Sprint(*t),
+				Message: "request_timeout must be more than 0 and at most 3600 seconds"}
+		}
+		o.HTTPOptions.RequestTimeout = time.Duration(*t * float64(time.Second))
+	}
+	return o.HTTPOptions, nil
+}
+
+// fill puts in the defaults and checks the values.
+func (o *HTTPOptions) fill() error {
+	if o.Listen == "" {
+		o.Listen = DefaultListen
+	}
+	if o.Path == "" {
+		o.Path = DefaultPath
+	}
+	if o.MaxConnections == 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
+	if o.MaxHeaderBytes == 0 {
+		o.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if o.MaxHeaders == 0 {
+		o.MaxHeaders = DefaultMaxHeaders
+	}
+	if o.RequestsPerSecond == 0 {
+		o.RequestsPerSecond = DefaultRequestsPerSecond
+	}
+	if o.RequestTimeout == 0 {
+		o.RequestTimeout = DefaultRequestTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Clock == nil {
+		o.Clock = core.SystemClock{}
+	}
+	bad := func(param, value, format string, args ...any) error {
+		return &core.Error{Kind: core.KindValidation, Param: param, Value: value, Message: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case !strings.HasPrefix(o.Path, "/") || len(o.Path) > 256 || strings.ContainsAny(o.Path, "?#% \t\r\n\x00"):
+		return bad("path", core.Cut(o.Path, 64), "path %s must start with \"/\", be at most 256 bytes and hold no ?, #, %%, space or control character",
+			core.Quote(core.Cut(o.Path, 64)))
+	case o.MaxConnections < 1 || o.MaxConnections > 65536:
+		return bad("max_connections", strconv.Itoa(o.MaxConnections), "max_connections must be between 1 and 65536")
+	case o.MaxHeaderBytes < 1024 || o.MaxHeaderBytes > 1<<20:
+		return bad("max_header_bytes", strconv.Itoa(o.MaxHeaderBytes), "max_header_bytes must be between 1024 and 1048576")
+	case o.MaxHeaders < 1 || o.MaxHeaders > 1000:
+		return bad("max_headers", strconv.Itoa(o.MaxHeaders), "max_headers must be between 1 and 1000")
+	case !(o.RequestsPerSecond > 0 && o.RequestsPerSecond <= 1e7):
+		return bad("max_requests_per_second", fmt.Sprint(o.RequestsPerSecond), "max_requests_per_second must be more than 0 and at most 10000000")
+	case o.RequestTimeout < 0:
+		return bad("request_timeout", fmt.Sprint(o.RequestTimeout.Seconds()), "request_timeout must be positive")
+	}
+	return nil
+}
+
+// loopbackAddr checks that listen is "host:port" with a loopback host and
+// returns it with the host as an IP.
+func loopbackAddr(listen string) (string, error) {
+	host, port, err := net.SplitHostPort(listen)
+	bad := func(format string, args ...any) error {
+		return &core.Error{Kind: core.KindValidation, Param: "listen", Value: core.Cut(listen, 64), Message: fmt.Sprintf(format, args...)}
+	}
+	if err != nil {
+		return "", bad("listen %s must be host:port, e.g. 127.0.0.1:0 or [::1]:0", core.Quote(core.Cut(listen, 64)))
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", bad("listen %s has a bad port; use 0 to 65535 (0 picks a free one)", core.Quote(core.Cut(listen, 64)))
+	}
+	if host == "localhost" {
+		host = "127.0.0.1"
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !ip.IsLoopback() || ip.Zone() != "" {
+		return "", bad("listen %s is not a loopback address: gobrs serves credentials on 127.0.0.1 or [::1] only (anyone who can reach the port could try the token)",
+			core.Quote(core.Cut(listen, 64)))
+	}
+	return net.JoinHostPort(ip.Unmap().String(), port), nil
+}
+
+// HTTPStats count what an HTTPServer answered.
+type HTTPStats struct {
+	// Served is the number of 200 answers.
+	Served int64 `json:"served"`
+	// Refused counts requests refused before credentials were looked up
+	// (401, 403, 404, 405, 413, 429, 431).
+	Refused int64 `json:"refused"`
+	// Failed counts 5xx answers (no credentials to be had).
+	Failed int64 `json:"failed"`
+}
+
+// HTTPServer serves one session with the container-credentials protocol.
+type HTTPServer struct {
+	src       Source
+	session   uint64
+	opts      HTTPOptions
+	srv       *http.Server
+	ln        *limitListener
+	url       string
+	token     string
+	tokenFile string
+	tempDir   string // ours to remove, "" when the token file is the caller's
+	done      chan struct{}
+	limiter   *rateLimiter
+	closeOnce sync.Once
+	closeErr  error
+
+	served, refused, failed atomic.Int64
+}
+
+// ListenHTTP binds a loopback address, writes the token file (and the env
+// file), and serves session of src until Close. Bad options are
+// KindValidation errors naming the option; a bind or file failure is
+// KindConfiguration.
+func ListenHTTP(src Source, session uint64, optFns ...func(*HTTPOptions)) (*HTTPServer, error) {
+	var opts HTTPOptions
+	for _, fn := range optFns {
+		fn(&opts)
+	}
+	if src == nil {
+		return nil, &core.Error{Kind: core.KindValidation, Param: "source", Message: "credserver: source must not be nil"}
+	}
+	if err := opts.fill(); err != nil {
+		return nil, err
+	}
+	addr, err := loopbackAddr(opts.Listen)
+	if err != nil {
+		return nil, err
+	}
+	raw := make([]byte, 32) // 256 bits
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("credserver: token: %w", err)
+	}
+	s := &HTTPServer{src: src, session: session, opts: opts, token: hex.EncodeToString(raw),
+		done: make(chan struct{}), limiter: newRateLimiter(opts.RequestsPerSecond, opts.Clock)}
+	if err := s.writeToken(); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		s.removeFiles()
+		return nil, &core.Error{Kind: core.KindConfiguration, Param: "listen", Value: opts.Listen, Err: err,
+			Message: fmt.Sprintf("cannot listen on %s", opts.Listen)}
+	}
+	s.ln = newLimitListener(ln, opts.MaxConnections)
+	s.url = "http://" + ln.Addr().String() + opts.Path
+	if opts.EnvFile != "" {
+		if err := writeFileAtomic(opts.EnvFile, []byte(s.EnvLines())); err != nil {
+			ln.Close()
+			s.removeFiles()
+			return nil, &core.Error{Kind: core.KindConfiguration, Param: "env_file", Value: core.Cut(opts.EnvFile, 128), Err: err,
+				Message: "cannot write env_file " + core.Quote(core.Cut(opts.EnvFile, 128))}
+		}
+	}
+	s.srv = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      opts.RequestTimeout + 5*time.Second,
+		IdleTimeout:       30 * time.Second,
+		MaxHeaderBytes:    opts.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
+	}
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			opts.Logger.Error("gobrs serve: the server stopped", "error", err)
+		}
+	}()
+	opts.Logger.Info("gobrs serve: listening", "url", s.url, "token_file", s.tokenFile)
+	return s, nil
+}
+
+// writeToken writes the token to a new file.
+func (s *HTTPServer) writeToken() error {
+	s.tokenFile = s.opts.TokenFile
+	if s.tokenFile == "" {
+		dir, err := os.MkdirTemp("", "gobrs-serve-") // mode 0700
+		if err != nil {
+			return &core.Error{Kind: core.KindConfiguration, Param: "token_file", Err: err,
+				Message: "cannot create a private directory for the token file"}
+		}
+		s.tempDir, s.tokenFile = dir, filepath.Join(dir, "token")
+	}
+	abs, err := filepath.Abs(s.tokenFile)
+	if err == nil {
+		s.tokenFile = abs
+	}
+	if err := writeFileAtomic(s.tokenFile, []byte(s.token)); err != nil {
+		s.removeFiles()
+		return &core.Error{Kind: core.KindConfiguration, Param: "token_file", Value: core.Cut(s.opts.TokenFile, 128), Err: err,
+			Message: "cannot write token_file " + core.Quote(core.Cut(s.tokenFile, 128))}
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a new file (mode 0600) beside path and
+// renames it to path, so that a reader sees all of it or nothing and no
+// earlier file (nor its permissions or other links) is reused.
+func writeFileAtomic(path string, data []byte) error {
+	suffix := make([]byte, 8)
+	if _, err := rand.Read(suffix); err != nil {
+		return err
+	}
+	tmp := path + ".tmp-" + hex.EncodeToString(suffix)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o600)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// URL returns the value of AWS_CONTAINER_CREDENTIALS_FULL_URI:
+// http://127.0.0.1:PORT/PATH.
+func (s *HTTPServer) URL() string { return s.url }
+
+// Addr returns the address the server listens on.
+func (s *HTTPServer) Addr() net.Addr { return s.ln.Addr() }
+
+// TokenFile returns the absolute path of the token file (the value of
+// AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE).
+func (s *HTTPServer) TokenFile() string { return s.tokenFile }
+
+// Token returns the token (64 hex digits). It is a secret.
+func (s *HTTPServer) Token() string { return s.token }
+
+// EnvLines returns the two lines that point an AWS SDK at the server,
+// each ending in "\n".
+func (s *HTTPServer) EnvLines() string {
+	return "AWS_CONTAINER_CREDENTIALS_FULL_URI=" + s.url + "\n" +
+		"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=" + s.tokenFile + "\n"
+}
+
+// Stats returns what the server has answered so far.
+func (s *HTTPServer) Stats() HTTPStats {
+	return HTTPStats{Served: s.served.Load(), Refused: s.refused.Load(), Failed: s.failed.Load()}
+}
+
+// Close stops the server: no new connection is accepted, requests in
+// flight get up to two seconds to finish, then every connection is closed
+// and the token file (with its directory, when the server made it) and the
+// env file are removed. Closing twice is safe.
+func (s *HTTPServer) Close() error {
+	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		s.ln.shut()
+		if err := s.srv.Shutdown(ctx); err != nil {
+			s.srv.Close()
+		}
+		<-s.done
+		s.closeErr = s.removeFiles()
+		s.opts.Logger.Info("gobrs serve: stopped", "url", s.url)
+	})
+	return s.closeErr
+}
+
+// removeFiles removes the env file, the token file and our directory.
+func (s *HTTPServer) removeFiles() error {
+	var errs []error
+	for _, p := range []string{s.opts.EnvFile, s.tokenFile} {
+		if p == "" {
+			continue
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if s.tempDir != "" {
+		if err := os.RemoveAll(s.tempDir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ecsCredentials is the 200 answer of the container-credentials protocol.
+type ecsCredentials struct {
+	AccessKeyID     string `json:"AccessKeyId"`
+	SecretAccessKey string `json:"SecretAccessKey"`
+	Token           string `json:"Token"`
+	Expiration      string `json:"Expiration"`
+}
+
+// ecsError is every other answer.
+type ecsError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// ServeHTTP implements http.Handler.
+func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	refuse := func(status int, code, message, reason string) {
+		s.refused.Add(1)
+		s.opts.Logger.Debug("gobrs serve: refused a request", "status", status, "reason", reason, "remote", r.RemoteAddr)
+		writeJSON(w, status, ecsError{Code: code, Message: message})
+	}
+	if !s.limiter.allow() {
+		w.Header().Set("Retry-After", "1")
+		refuse(http.StatusTooManyRequests, "TooManyRequests", "too many requests", "rate")
+		return
+	}
+	if len(r.Header) > s.opts.MaxHeaders {
+		refuse(http.StatusRequestHeaderFieldsTooLarge, "RequestHeaderFieldsTooLarge", "too many header fields", "headers")
+		return
+	}
+	// The token first: a client without it learns nothing else.
+	auth := r.Header.Values("Authorization")
+	switch {
+	case len(auth) == 0 || auth[0] == "":
+		refuse(http.StatusUnauthorized, "Unauthorized", "unauthorized", "no token")
+		return
+	case len(auth) > 1 || subtle.ConstantTimeCompare([]byte(auth[0]), []byte(s.token)) != 1:
+		refuse(http.StatusForbidden, "Forbidden", "forbidden", "wrong token")
+		return
+	}
+	if r.URL.Path != s.opts.Path || r.URL.RawQuery != "" {
+		refuse(http.StatusNotFound, "NotFound", "not found", "path")
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		refuse(http.StatusMethodNotAllowed, "MethodNotAllowed", "method not allowed", "method")
+		return
+	}
+	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
+		refuse(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "a GET carries no body", "body")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.RequestTimeout)
+	defer cancel()
+	sess, err := s.src.Session(s.session)
+	var c core.Credentials
+	if err == nil {
+		c, _, err = sess.Lookup(ctx)
+	}
+	if err != nil {
+		s.failed.Add(1)
+		status, code := http.StatusServiceUnavailable, failureCode(err)
+		if code == "InternalError" {
+			status = http.StatusInternalServerError
+		}
+		s.opts.Logger.Warn("gobrs serve: no credentials to serve", "status", status, "kind", core.KindOf(err).String(), "error", err.Error())
+		writeJSON(w, status, ecsError{Code: code, Message: "gobrs serve: no credentials: " + err.Error()})
+		return
+	}
+	s.served.Add(1)
+	s.opts.Logger.Debug("gobrs serve: served credentials", "status", http.StatusOK, "remote", r.RemoteAddr,
+		"expiration", c.Expires.UTC().Format(time.RFC3339))
+	writeJSON(w, http.StatusOK, ecsCredentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey,
+		Token: c.SessionToken, Expiration: c.Expires.UTC().Format(time.RFC3339)})
+}
+
+// failureCode names the error of a failed lookup in an answer.
+func failureCode(err error) string {
+	switch core.KindOf(err) {
+	case core.KindClosed:
+		return "SessionClosed"
+	case core.KindCredential:
+		return "CredentialError"
+	case core.KindConnection:
+		return "ConnectionError"
+	case core.KindRequest:
+		return "RequestError"
+	case core.KindValidation, core.KindConfiguration:
+		return "ConfigurationError"
+	}
+	return "InternalError"
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"code":"InternalError","message":"cannot encode the answer"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// rateLimiter is a token bucket: rate tokens a second, up to twice as many
+// saved.
+type rateLimiter struct {
+	mu     sync.Mutex
+	rate   float64
+	burst  float64
+	tokens float64
+	last   time.Time
+	clock  core.Clock
+}
+
+func newRateLimiter(rate float64, clock core.Clock) *rateLimiter {
+	burst := math.Max(2*rate, 1)
+	return &rateLimiter{rate: rate, burst: burst, tokens: burst, last: clock.Now(), clock: clock}
+}
+
+// allow takes one token, reporting whether there was one.
+func (l *rateLimiter) allow() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	if d := now.Sub(l.last); d > 0 {
+		l.tokens = math.Min(l.burst, l.tokens+d.Seconds()*l.rate)
+		l.last = now
+	}
+	if l.tokens < 1 {
+		return false
+	}
+	l.tokens--
+	return true
+}
+
+// limitListener accepts at most n connections at once: Accept waits for
+// one to close.
+type limitListener struct {
+	net.Listener
+	sem      chan struct{}
+	done     chan struct{}
+	shutOnce sync.Once
+}
+
+func newLimitListener(ln net.Listener, n int) *limitListener {
+	return &limitListener{Listener: ln, sem: make(chan struct{}, n), done: make(chan struct{})}
+}
+
+// Accept implements net.Listener.
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &limitConn{Conn: c, release: sync.OnceFunc(func() { <-l.sem })}, nil
+}
+
+// shut stops Accept, a waiting one included.
+func (l *limitListener) shut() {
+	l.shutOnce.Do(func() { close(l.done) })
+}
+
+// Close implements net.Listener.
+func (l *limitListener) Close() error {
+	l.shut()
+	return l.Listener.Close()
+}
+
+// limitConn gives its slot back when closed.
+type limitConn struct {
+	net.Conn
+	release func()
+}
+
+// Close implements net.Conn.
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
+}

@@ -1,0 +1,517 @@
+"""The ``gobrs`` command: one refreshing session for every process and AWS
+SDK on a host (docs/serve.md).
+
+``gobrs serve CONFIG`` serves a session with the AWS container-credentials
+protocol; ``gobrs exec CONFIG -- CMD...`` does so for the lifetime of a
+command; ``gobrs credential-process [CONFIG]`` prints credential_process
+JSON. This module only parses arguments and calls the Go library: the
+server, the session and the config rules live in Go.
+
+Exit codes: 0 success; 1 a runtime failure (no credentials to be had, the
+server could not run, a server answered with an error); 2 a usage or config
+error (the message names the key); ``exec`` exits with the command's status
+(128+N when a signal N ended it, 127 when it was not found, 126 when it
+could not be run).
+"""
+
+from __future__ import annotations
+
+__all__ = ["main", "load_config", "ConfigError"]
+
+import argparse
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+from types import FrameType
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
+
+EXIT_OK = 0
+EXIT_RUNTIME = 1
+EXIT_USAGE = 2
+
+EXIT_CODES = """\
+exit status:
+  0    success
+  1    runtime failure: no credentials to be had, the server could not run,
+       a running server answered with an error
+  2    usage or config error (the message names the option or config key)
+"""
+
+#: Variables removed from the environment of ``exec``'s command: each would
+#: win over the server in an AWS SDK's default credential chain.
+SHADOWING_VARS = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+)
+
+log = logging.getLogger("gobrs.cli")
+
+
+class ConfigError(Exception):
+    """A config file that cannot be read or parsed (exit status 2)."""
+
+
+class UsageError(Exception):
+    """Arguments that do not fit together (exit status 2)."""
+
+
+def _no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    obj: Dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ConfigError(f"key {key!r} appears twice in one object; give each key once")
+        obj[key] = value
+    return obj
+
+
+def load_config(path: str) -> Dict[str, Any]:
+    """Read a session config (the JSON config of ``brs_new_session``) from
+    a JSON or TOML file: ``.toml`` is TOML, anything else JSON.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+
+    Returns
+    -------
+    Dict[str, Any]
+        The config object.
+
+    Raises
+    ------
+    ConfigError
+        When the file cannot be read, is not valid JSON/TOML, or is not an
+        object (table).
+    """
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {path}: {exc.strerror or exc}") from None
+    if path.endswith(".toml"):
+        toml = _toml_loader()
+        try:
+            config = toml(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ConfigError(f"the config file {path} is not UTF-8") from None
+        except ValueError as exc:  # tomllib.TOMLDecodeError
+            raise ConfigError(f"the config file {path} is not valid TOML: {exc}") from None
+    else:
+        try:
+            config = json.loads(data, object_pairs_hook=_no_duplicates)
+        except ConfigError as exc:
+            raise ConfigError(f"the config file {path}: {exc}") from None
+        except ValueError as exc:
+            raise ConfigError(f"the config file {path} is not valid JSON: {exc}") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"the config file {path} must hold an object (a table), not {type(config).__name__}")
+    return config
+
+
+def _toml_loader() -> Callable[[str], Dict[str, Any]]:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        try:
+            import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
+        except ImportError:
+            raise ConfigError(
+                "TOML configs need Python 3.11 or later, or the tomli package on Python 3.10 "
+                "(pip install tomli); or write the config as JSON"
+            ) from None
+    loads: Callable[[str], Dict[str, Any]] = tomllib.loads
+    return loads
+
+
+def _serve_options(args: argparse.Namespace) -> Dict[str, Any]:
+    """The brs_serve options the command line sets."""
+
+    names = (
+        "listen",
+        "path",
+        "token_file",
+        "env_file",
+        "max_connections",
+        "max_requests_per_second",
+        "request_timeout",
+    )
+    options: Dict[str, Any] = {}
+    for name in names:
+        value = getattr(args, name, None)
+        if value is not None:
+            options[name] = os.path.abspath(value) if name in ("token_file", "env_file") else value
+    return options
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.INFO if verbosity == 0 else logging.DEBUG if verbosity > 0 else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    for name in ("gobrs", "gobrs.cli"):
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+def _fail(status: int, message: str) -> NoReturn:
+    print(f"gobrs: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(status)
+
+
+def _open(config_path: str) -> Any:
+    """Open the session of a config file (exit 2 on a config error)."""
+
+    from ._lib import NativeSession
+
+    config = load_config(config_path)
+    return NativeSession(config)
+
+
+def _status_of(exc: BaseException) -> int:
+    from .exceptions import BRSConfigurationError, BRSValidationError
+
+    if isinstance(exc, (ConfigError, UsageError, BRSValidationError, BRSConfigurationError)):
+        return EXIT_USAGE
+    return EXIT_RUNTIME
+
+
+class _Stopper:
+    """Turns SIGINT/SIGTERM/SIGHUP into an event the main thread waits on."""
+
+    def __init__(self, signals: Sequence[int]) -> None:
+        self.event = threading.Event()
+        self.signum = 0
+        for sig in signals:
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, _frame: Optional[FrameType]) -> None:
+        self.signum = signum
+        self.event.set()
+
+    def wait(self) -> None:
+        while not self.event.wait(1.0):
+            pass
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import Server
+
+    stopper = _Stopper((signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
+    session = _open(args.config)
+    try:
+        if not args.lazy:
+            session.credentials()  # fail now, not at the first client
+        server = Server(session, _serve_options(args))
+        try:
+            sys.stdout.write(server.env_lines())
+            sys.stdout.flush()
+            log.info("gobrs serve: serving %s (token in %s); Ctrl-C or SIGTERM stops", server.url, server.token_file)
+            stopper.wait()
+            log.info("gobrs serve: stopping (signal %d)", stopper.signum)
+        finally:
+            server.stop()
+    finally:
+        session.close()
+    return EXIT_OK
+
+
+def _region(args: argparse.Namespace, config: Dict[str, Any]) -> Optional[str]:
+    if args.region:
+        return str(args.region)
+    client = config.get("sts_client_kwargs")
+    if isinstance(client, dict) and isinstance(client.get("region_name"), str):
+        return str(client["region_name"])
+    return None
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    from ._lib import NativeSession
+    from .serve import Server
+
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise UsageError("exec needs a command after --: gobrs exec CONFIG -- COMMAND [ARGS...]")
+    config = load_config(args.config)
+    region = _region(args, config)
+    forward = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+    child: List[subprocess.Popen[bytes]] = []
+    pending: List[int] = []
+
+    def relay(signum: int, _frame: Optional[FrameType]) -> None:
+        if child:
+            child[0].send_signal(signum)
+        else:
+            pending.append(signum)
+
+    for sig in forward:
+        signal.signal(sig, relay)
+    # Ctrl-C reaches the command through the terminal (same process group);
+    # gobrs waits for the command to end instead of dying first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    session = NativeSession(config)
+    try:
+        if not args.lazy:
+            session.credentials()
+        with Server(session, _serve_options(args)) as server:
+            env = {k: v for k, v in os.environ.items() if k not in SHADOWING_VARS}
+            env.update(server.env())
+            if region:
+                env["AWS_REGION"] = region
+                env["AWS_DEFAULT_REGION"] = region
+            log.debug("gobrs exec: serving %s for %s", server.url, command[0])
+            if pending:
+                return 128 + pending[0]
+            try:
+                proc = subprocess.Popen(command, env=env, restore_signals=True)
+            except FileNotFoundError:
+                _fail(127, f"exec: command not found: {command[0]}")
+            except PermissionError:
+                _fail(126, f"exec: permission denied: {command[0]}")
+            except OSError as exc:
+                _fail(126, f"exec: cannot run {command[0]}: {exc.strerror or exc}")
+            child.append(proc)
+            for sig in pending:
+                proc.send_signal(sig)
+            rc = proc.wait()
+    finally:
+        session.close()
+    return 128 - rc if rc < 0 else rc
+
+
+def _read_env_file(path: str) -> Dict[str, str]:
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise UsageError(f"cannot read the env file {path}: {exc.strerror or exc}") from None
+    env: Dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition("=")
+        if sep:
+            env[name.strip()] = value.strip()
+    return env
+
+
+def _from_server(url: str, token_file: str) -> Dict[str, Any]:
+    """GET the credentials from a container-credentials server."""
+
+    from .serve import TOKEN_FILE_VAR
+
+    try:
+        token = Path(token_file).read_text().strip()
+    except OSError as exc:
+        raise UsageError(f"cannot read the token file {token_file} ({TOKEN_FILE_VAR}): {exc.strerror or exc}") from None
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+    request = urllib.request.Request(url, headers={"Authorization": token})
+    try:
+        with opener.open(request, timeout=40) as response:
+            body = response.read(1 << 20)
+    except urllib.error.HTTPError as exc:
+        detail = exc.read(4096).decode("utf-8", "replace")
+        try:
+            detail = str(json.loads(detail).get("message", detail))
+        except (ValueError, AttributeError):
+            pass
+        raise RuntimeError(f"the server at {url} answered {exc.code}: {detail}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise RuntimeError(f"cannot reach the server at {url}: {reason}") from None
+    try:
+        creds: Dict[str, Any] = json.loads(body)
+        return {
+            "AccessKeyId": creds["AccessKeyId"],
+            "SecretAccessKey": creds["SecretAccessKey"],
+            "SessionToken": creds["Token"],
+            "Expiration": creds["Expiration"],
+        }
+    except (ValueError, KeyError, TypeError):
+        raise RuntimeError(f"the server at {url} did not answer with credentials") from None
+
+
+def cmd_credential_process(args: argparse.Namespace) -> int:
+    from .serve import TOKEN_FILE_VAR, URL_VAR
+
+    if args.env_file:
+        env = _read_env_file(args.env_file)
+        if URL_VAR not in env or TOKEN_FILE_VAR not in env:
+            raise UsageError(f"the env file {args.env_file} does not set {URL_VAR} and {TOKEN_FILE_VAR}")
+    else:
+        env = dict(os.environ)
+    if URL_VAR in env and TOKEN_FILE_VAR in env:
+        out = _from_server(env[URL_VAR], env[TOKEN_FILE_VAR])
+    elif args.config:
+        session = _open(args.config)
+        try:
+            ak, sk, token, _expiry, expiry_ms, _valid = session.credentials()
+        finally:
+            session.close()
+        expiry = datetime.fromtimestamp(expiry_ms // 1000, tz=timezone.utc)
+        out = {
+            "AccessKeyId": ak,
+            "SecretAccessKey": sk,
+            "SessionToken": token,
+            "Expiration": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    else:
+        raise UsageError(f"credential-process needs CONFIG, --env-file, or {URL_VAR} and {TOKEN_FILE_VAR} set")
+    sys.stdout.write(json.dumps({"Version": 1, **out}) + "\n")
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+def _add_serve_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help="loopback address to bind (default 127.0.0.1:0: a free port); [::1]:PORT for IPv6; "
+        "other hosts are refused",
+    )
+    p.add_argument("--path", metavar="PATH", help="the one path served (default /credentials)")
+    p.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help="write the token here (a new 0600 file; default: a private temporary directory, removed on exit)",
+    )
+    p.add_argument(
+        "--env-file",
+        metavar="PATH",
+        help="also write the two variable lines to this file (0600, atomically) once listening; removed on exit",
+    )
+    p.add_argument("--max-connections", type=int, metavar="N", help="connections open at once (default 128)")
+    p.add_argument(
+        "--max-requests-per-second", type=float, metavar="R", help="request rate, all clients (default 1000)"
+    )
+    p.add_argument(
+        "--request-timeout", type=float, metavar="SECONDS", help="how long a request waits for a refresh (default 30)"
+    )
+    p.add_argument(
+        "--lazy",
+        action="store_true",
+        help="do not fetch credentials before serving (by default a failure to get them exits at once)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``gobrs`` command."""
+
+    from ._version import __version__
+
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="gobrs",
+        description="One refreshing AWS session for every process and SDK on this host (docs/serve.md).",
+        epilog=EXIT_CODES,
+        formatter_class=fmt,
+    )
+    parser.add_argument("--version", action="version", version=f"gobrs {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log every request on stderr")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
+    sub = parser.add_subparsers(dest="command_name", metavar="COMMAND")
+    sub.required = True
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve a session with the AWS container-credentials protocol",
+        formatter_class=fmt,
+        description="Open the session CONFIG describes and serve it on a loopback address with the AWS "
+        "container-credentials protocol. Once listening, print\n\n"
+        "  AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:PORT/PATH\n"
+        "  AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=/abs/path/to/token\n\n"
+        "on stdout; an AWS SDK with those two variables set reads the session. Ctrl-C, SIGTERM or "
+        "SIGHUP stops the server and removes its files. CONFIG is a JSON or TOML (.toml) file with "
+        'the keys of brs_new_session, e.g. {"method": "sts", "assume_role_kwargs": {"RoleArn": ...}}, or '
+        '{"method": "custom", "credential_process": "command args"}.',
+        epilog=EXIT_CODES,
+    )
+    serve.add_argument("config", metavar="CONFIG", help="session config file (.json or .toml)")
+    _add_serve_options(serve)
+    serve.set_defaults(run=cmd_serve)
+
+    run = sub.add_parser(
+        "exec",
+        help="run a command with a server for its lifetime",
+        formatter_class=fmt,
+        usage="gobrs exec [options] CONFIG -- COMMAND [ARGS...]",
+        description="Serve CONFIG's session while COMMAND runs, with AWS_CONTAINER_CREDENTIALS_FULL_URI and "
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (and AWS_REGION, from --region or "
+        "sts_client_kwargs.region_name) set in its environment, and the variables that would shadow "
+        "them in an SDK's credential chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, ...) removed. SIGTERM, "
+        "SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are passed on to COMMAND; Ctrl-C reaches it through the "
+        "terminal.",
+        epilog="exit status: COMMAND's; 128+N when signal N ended it; 127 COMMAND not found; 126 COMMAND "
+        "not runnable;\n1 runtime failure before COMMAND started; 2 usage or config error",
+    )
+    run.add_argument("config", metavar="CONFIG", help="session config file (.json or .toml)")
+    run.add_argument("--region", metavar="REGION", help="AWS_REGION for COMMAND")
+    _add_serve_options(run)
+    run.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command and its arguments")
+    run.set_defaults(run=cmd_exec)
+
+    cp = sub.add_parser(
+        "credential-process",
+        help="print credential_process JSON (for ~/.aws/config)",
+        formatter_class=fmt,
+        description="Print AWS credential_process JSON (Version 1) on stdout, for a profile's\n"
+        "  credential_process = gobrs credential-process --env-file /run/gobrs/env\n"
+        "With --env-file (or AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE "
+        "set), the credentials come from that running `gobrs serve`, so any number of invocations "
+        "cause one refresh; otherwise CONFIG's session is opened once.",
+        epilog=EXIT_CODES,
+    )
+    cp.add_argument("config", metavar="CONFIG", nargs="?", help="session config file (.json or .toml)")
+    cp.add_argument("--env-file", metavar="PATH", help="the env file of a running `gobrs serve --env-file`")
+    cp.set_defaults(run=cmd_credential_process)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the ``gobrs`` command.
+
+    Parameters
+    ----------
+    argv : Sequence[str], optional
+        The arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status.
+    """
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(-1 if args.quiet else args.verbose)
+    try:
+        status: int = args.run(args)
+        return status
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+    except Exception as exc:  # every failure is a message and a status, never a traceback
+        status = _status_of(exc)
+        print(f"gobrs {args.command_name}: {exc}", file=sys.stderr, flush=True)
+        return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
