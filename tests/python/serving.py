@@ -43,7 +43,8 @@ class StsProxy:
     so the proxy makes credentials short-lived itself: the ``Expiration``
     of the n-th AssumeRole answer (n from 1) is rewritten to now +
     ``lifetimes[n - 1]`` seconds (``lifetime`` beyond the list; ``None``
-    leaves moto's). ``down()`` makes it answer AssumeRole with 503
+    leaves moto's), rounded up to a whole second as STS writes it (so a
+    lifetime lasts up to a second more). ``down()`` makes it answer AssumeRole with 503
     ServiceUnavailable until ``up()``; the attempts made meanwhile are
     counted apart (``failed``) and signalled, so a test waits for "the
     server tried to refresh" instead of for a time. Every answer closes its
@@ -160,8 +161,9 @@ class StsProxy:
                 match = _ACCESS_KEY_RE.search(data)
                 key = match.group(1).decode() if match else ""
                 if life is not None:
-                    expiry = datetime.now(timezone.utc) + timedelta(seconds=life)
-                    stamp = expiry.strftime("%Y-%m-%dT%H:%M:%S.") + f"{expiry.microsecond // 1000:03d}Z"
+                    # whole seconds, as STS gives them, rounded up
+                    expiry = (datetime.now(timezone.utc) + timedelta(seconds=life + 1)).replace(microsecond=0)
+                    stamp = expiry.strftime("%Y-%m-%dT%H:%M:%SZ")
                     data = _EXPIRATION_RE.sub(f"<Expiration>{stamp}</Expiration>".encode(), data)
                     self.expiry[key] = expiry
                 self.issued.append(key)

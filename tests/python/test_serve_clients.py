@@ -206,7 +206,7 @@ def test_eight_clients_one_assume_role_per_refresh(moto: MotoServer, tmp_path: P
     """
 
     with StsProxy(moto.endpoint_url, lifetimes=[3, 3, 3], lifetime=3600) as proxy:
-        with ServeProcess(sts_config(proxy.url, 0.75, 0.3), tmp_path) as server:
+        with ServeProcess(sts_config(proxy.url, 0.75, 0.3), tmp_path, ["--lazy"]) as server:
             env = client_env(server, tmp_path)
             watchers = [Watcher(env) for _ in range(8)]
             try:

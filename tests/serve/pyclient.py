@@ -15,9 +15,12 @@ Modes:
     live less than botocore's 15-minute window are fetched again on every
     read) every 20 ms, printing ``{"key": ...}`` for each new access key,
     until it has read the key that an ``until KEY`` line on stdin names.
-``load SECONDS``
+``load SECONDS [PROCESSES]``
     Prints ``{"ready": true}``, waits for ``go``, then reads as fast as it
-    can for SECONDS.
+    can for SECONDS; with PROCESSES, that many forked processes (boto3
+    imported once, before the fork; each makes its own session after it)
+    read at once, each printing its own ``done`` line, and the status is 1
+    when any of them failed.
 ``steps``
     Reads once per ``read`` line on stdin, printing ``{"key": ...}``.
 
@@ -30,6 +33,7 @@ ends the process with status 1.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -60,7 +64,7 @@ def identity(endpoint: str) -> int:
         return 1
 
 
-def run(mode: str, seconds: float) -> int:
+def run(mode: str, seconds: float, wait: bool = True) -> int:
     creds = boto3.Session().get_credentials()
     if creds is None:
         emit({"error_class": "None", "error": "boto3 found no credentials"})
@@ -75,9 +79,10 @@ def run(mode: str, seconds: float) -> int:
                 until.append(arg)
         stop.set()
 
-    emit({"ready": True})
-    if sys.stdin.readline().strip() != "go":
-        return 1
+    if wait:
+        emit({"ready": True})
+        if sys.stdin.readline().strip() != "go":
+            return 1
     if mode == "watch":
         threading.Thread(target=listen, daemon=True).start()
     keys: List[str] = []
@@ -110,6 +115,29 @@ def run(mode: str, seconds: float) -> int:
     return 0
 
 
+def load_many(seconds: float, processes: int) -> int:
+    r, w = os.pipe()
+    pids = []
+    for _ in range(processes):
+        pid = os.fork()
+        if pid == 0:
+            os.close(w)
+            os.read(r, 1)  # "go"
+            os.close(r)
+            code = 1
+            try:
+                code = run("load", seconds, wait=False)
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    os.close(r)
+    emit({"ready": True})
+    if sys.stdin.readline().strip() == "go":
+        os.write(w, b"g" * processes)
+    os.close(w)
+    return int(any(os.waitpid(pid, 0)[1] != 0 for pid in pids))
+
+
 def steps() -> int:
     session = boto3.Session()
     creds = session.get_credentials()
@@ -132,6 +160,8 @@ def main(argv: List[str]) -> int:
         return run("watch", 0)
     if argv[:1] == ["load"] and len(argv) == 2:
         return run("load", float(argv[1]))
+    if argv[:1] == ["load"] and len(argv) == 3:
+        return load_many(float(argv[1]), int(argv[2]))
     if argv == ["steps"]:
         return steps()
     sys.stderr.write(__doc__ or "")
