@@ -49,74 +49,80 @@ const (
 	DefaultRequestTimeout    = 30 * time.Second
 )
 
-// HTTPOptions configure an HTTPServer. The JSON names are the keys of
-// brs_serve's options_json (include/brs.h); ParseHTTPOptions decodes them.
+// HTTPOptions configure an HTTPServer. ParseHTTPOptions decodes them from
+// brs_serve's options_json (include/brs.h), whose key each field names.
 type HTTPOptions struct {
 	// Listen is the address to bind, "host:port": host a loopback IP
 	// (127.0.0.0/8 or ::1, "[::1]:0") or "localhost" (127.0.0.1); port 0
 	// picks a free one. Any other host is refused. Default DefaultListen.
-	Listen string `json:"listen"`
+	Listen string
 	// Path is the one path served, starting with "/". Default DefaultPath.
-	Path string `json:"path"`
+	Path string
 	// TokenFile is where the token is written (mode 0600, a new file
 	// renamed into place). Default: "token" in a new private (0700)
 	// temporary directory. The file (and that directory) is removed by
 	// Close.
-	TokenFile string `json:"token_file"`
+	TokenFile string
 	// EnvFile, when set, receives the two lines
 	// AWS_CONTAINER_CREDENTIALS_FULL_URI=... and
 	// AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=... (mode 0600, renamed into
 	// place) once the server listens. Removed by Close.
-	EnvFile string `json:"env_file"`
+	EnvFile string
 	// MaxConnections bounds the connections open at once; further clients
 	// wait to be accepted. Default DefaultMaxConnections.
-	MaxConnections int `json:"max_connections"`
+	MaxConnections int
 	// MaxHeaderBytes bounds a request's header. Default
 	// DefaultMaxHeaderBytes.
-	MaxHeaderBytes int `json:"max_header_bytes"`
+	MaxHeaderBytes int
 	// MaxHeaders bounds the number of header fields of a request (431
 	// beyond it). Default DefaultMaxHeaders.
-	MaxHeaders int `json:"max_headers"`
+	MaxHeaders int
 	// RequestsPerSecond bounds the request rate, all clients together
 	// (429 beyond it); bursts of twice as many pass. Default
 	// DefaultRequestsPerSecond.
-	RequestsPerSecond float64 `json:"max_requests_per_second"`
+	RequestsPerSecond float64
 	// RequestTimeout bounds how long a request waits for credentials (a
 	// refresh in the mandatory window); 503 after it. In JSON, seconds.
 	// Default DefaultRequestTimeout.
-	RequestTimeout time.Duration `json:"-"`
+	RequestTimeout time.Duration
 	// Logger receives one line per request (debug) and per refusal or
 	// failure; never a token or a credential. slog.Default() when nil.
-	Logger *slog.Logger `json:"-"`
+	Logger *slog.Logger
 	// Clock paces the request rate; core.SystemClock{} when nil.
-	Clock core.Clock `json:"-"`
+	Clock core.Clock
 }
 
-// httpOptionsJSON is HTTPOptions as JSON spells it.
-type httpOptionsJSON struct {
-	HTTPOptions
-	RequestTimeout *float64 `json:"request_timeout"`
-}
-
-// ParseHTTPOptions decodes options JSON (the keys of HTTPOptions;
-// request_timeout in seconds) strictly: unknown keys and wrong types are
-// KindValidation errors naming the key. Empty input means the defaults.
+// ParseHTTPOptions decodes brs_serve's options JSON (listen, path,
+// token_file, env_file, max_connections, max_header_bytes, max_headers,
+// max_requests_per_second, request_timeout in seconds) strictly: names match exactly,
+// unknown keys and wrong types are KindValidation errors naming the key.
+// Empty input means the defaults.
 func ParseHTTPOptions(raw []byte) (HTTPOptions, error) {
-	var o httpOptionsJSON
+	var o HTTPOptions
 	if len(strings.TrimSpace(string(raw))) == 0 {
-		return o.HTTPOptions, nil
+		return o, nil
 	}
-	if err := core.DecodeJSON("options", raw, &o); err != nil {
+	obj := map[string]json.RawMessage{}
+	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		return HTTPOptions{}, &core.Error{Kind: core.KindValidation, Param: "options", Message: "options must be a JSON object"}
+	}
+	var timeout *float64
+	fields := map[string]any{
+		"listen": &o.Listen, "path": &o.Path, "token_file": &o.TokenFile, "env_file": &o.EnvFile,
+		"max_connections": &o.MaxConnections, "max_header_bytes": &o.MaxHeaderBytes, "max_headers": &o.MaxHeaders,
+		"max_requests_per_second": &o.RequestsPerSecond, "request_timeout": &timeout,
+	}
+	if err := core.DecodeMembers("options", obj, fields, true); err != nil {
 		return HTTPOptions{}, err
 	}
-	if t := o.RequestTimeout; t != nil {
+	if t := timeout; t != nil {
 		if !(*t > 0 && *t <= 3600) {
 			return HTTPOptions{}, &core.Error{Kind: core.KindValidation, Param: "request_timeout", Value: fmt.Sprint(*t),
 				Message: "request_timeout must be more than 0 and at most 3600 seconds"}
 		}
-		o.HTTPOptions.RequestTimeout = time.Duration(*t * float64(time.Second))
+		o.RequestTimeout = time.Duration(*t * float64(time.Second))
 	}
-	return o.HTTPOptions, nil
+	return o, nil
 }
 
 // fill puts in the defaults and checks the values.

@@ -281,8 +281,10 @@ func noDuplicateTopKeys(config []byte) error {
 }
 
 // limitedBuffer keeps the first max bytes written and notes an overflow.
+// The buffer is a field, not embedded: an embedded bytes.Buffer would lend
+// its ReadFrom to io.Copy, which would then bypass Write and its bound.
 type limitedBuffer struct {
-	bytes.Buffer
+	buf  bytes.Buffer
 	max  int
 	over bool
 }
@@ -290,12 +292,15 @@ type limitedBuffer struct {
 // Write implements io.Writer, never failing, so that the command is not
 // killed by a broken pipe.
 func (b *limitedBuffer) Write(p []byte) (int, error) {
-	room := b.max - b.Len()
+	room := b.max - b.buf.Len()
 	if len(p) > room {
 		b.over = true
 	}
 	if room > 0 {
-		b.Buffer.Write(p[:min(len(p), room)])
+		b.buf.Write(p[:min(len(p), room)])
 	}
 	return len(p), nil
 }
+
+// Bytes returns what was kept.
+func (b *limitedBuffer) Bytes() []byte { return b.buf.Bytes() }

@@ -127,7 +127,7 @@ def load_config(path: str) -> Dict[str, Any]:
 
 def _toml_loader() -> Callable[[str], Dict[str, Any]]:
     try:
-        import tomllib
+        import tomllib  # novermin (3.10 falls back to tomli below)
     except ImportError:  # Python 3.10
         try:
             import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
@@ -247,8 +247,6 @@ def cmd_exec(args: argparse.Namespace) -> int:
     from .serve import Server
 
     command = list(args.command)
-    if command and command[0] == "--":
-        command = command[1:]
     if not command:
         raise UsageError("exec needs a command after --: gobrs exec CONFIG -- COMMAND [ARGS...]")
     config = load_config(args.config)
@@ -290,8 +288,8 @@ def cmd_exec(args: argparse.Namespace) -> int:
             except OSError as exc:
                 _fail(126, f"exec: cannot run {command[0]}: {exc.strerror or exc}")
             child.append(proc)
-            for sig in pending:
-                proc.send_signal(sig)
+            for signum in pending:
+                proc.send_signal(signum)
             rc = proc.wait()
     finally:
         session.close()
@@ -463,7 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("config", metavar="CONFIG", help="session config file (.json or .toml)")
     run.add_argument("--region", metavar="REGION", help="AWS_REGION for COMMAND")
     _add_serve_options(run)
-    run.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command and its arguments")
+    run.add_argument("command", nargs="*", metavar="-- COMMAND", help="the command and its arguments, after --")
     run.set_defaults(run=cmd_exec)
 
     cp = sub.add_parser(
@@ -498,7 +496,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """
 
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # exec's command starts after the first "--": split there before
+    # argparse, which would otherwise take options after CONFIG as the
+    # command's (or the command's as its own)
+    tail: Optional[List[str]] = None
+    if "exec" in argv and "--" in argv and argv.index("exec") < argv.index("--"):
+        cut = argv.index("--")
+        argv, tail = argv[:cut], argv[cut + 1 :]
     args = parser.parse_args(argv)
+    if tail is not None and args.command_name == "exec":
+        args.command = list(args.command) + tail
     _setup_logging(-1 if args.quiet else args.verbose)
     try:
         status: int = args.run(args)

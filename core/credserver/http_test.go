@@ -1,0 +1,508 @@
+package credserver
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gobrs/gobrs/core"
+	json "github.com/goccy/go-json"
+)
+
+// Distinctive secrets, so that a leak is found by substring.
+const (
+	httpSecret = "SECRETKEYhttpserverXXXXXXXXXXXXXXXXXXXXXX"
+	httpToken  = "SESSIONTOKENhttpserverYYYYYYYYYYYYYYYYYYYYYY"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// fixedSession is a session of one-hour credentials holding the secrets.
+func fixedSession(t *testing.T) *core.Session {
+	t.Helper()
+	s, err := core.NewSession(core.ProviderFunc(func(context.Context) (core.Credentials, error) {
+		return core.Credentials{AccessKeyID: "AKIDHTTPSERVER", SecretAccessKey: httpSecret, SessionToken: httpToken,
+			Expires: time.Now().Add(time.Hour)}, nil
+	}), func(o *core.Options) { o.Logger = slog.New(slog.DiscardHandler) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// serveHTTP starts an HTTPServer over s (id 1) logging into logs.
+func serveHTTP(t *testing.T, s *core.Session, logs io.Writer, optFns ...func(*HTTPOptions)) *HTTPServer {
+	t.Helper()
+	src := SourceFunc(func(id uint64) (*core.Session, error) {
+		if id == 1 && s != nil {
+			return s, nil
+		}
+		return nil, &core.Error{Kind: core.KindClosed, Message: "unknown"}
+	})
+	if logs == nil {
+		logs = io.Discard
+	}
+	fns := append([]func(*HTTPOptions){func(o *HTTPOptions) {
+		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.TokenFile = filepath.Join(t.TempDir(), "token")
+	}}, optFns...)
+	srv, err := ListenHTTP(src, 1, fns...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+// do sends one request and returns the status, the body and the header.
+func do(t *testing.T, req *http.Request) (int, string, http.Header) {
+	t.Helper()
+	c := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func get(t *testing.T, url, token string) (int, string, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", token)
+	}
+	return do(t, req)
+}
+
+func TestHTTPServesCredentials(t *testing.T) {
+	srv := serveHTTP(t, fixedSession(t), nil)
+	status, body, h := get(t, srv.URL(), srv.Token())
+	if status != 200 || h.Get("Content-Type") != "application/json" {
+		t.Fatalf("status %d, content type %q: %s", status, h.Get("Content-Type"), body)
+	}
+	var got map[string]string
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 || got["AccessKeyId"] != "AKIDHTTPSERVER" || got["SecretAccessKey"] != httpSecret || got["Token"] != httpToken {
+		t.Fatalf("answer %v", got)
+	}
+	exp, err := time.Parse(time.RFC3339, got["Expiration"])
+	if err != nil || !strings.HasSuffix(got["Expiration"], "Z") || exp.Before(time.Now()) {
+		t.Fatalf("Expiration %q: %v", got["Expiration"], err)
+	}
+	if st := srv.Stats(); st.Served != 1 || st.Refused != 0 || st.Failed != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	if !strings.HasPrefix(srv.URL(), "http://127.0.0.1:") || !strings.HasSuffix(srv.URL(), DefaultPath) {
+		t.Fatalf("url %s", srv.URL())
+	}
+}
+
+// TestHTTPRefusals: every request that is not GET <path> with the token
+// is refused with its status, a JSON {code, message} that gives no hint,
+// and never a credential.
+func TestHTTPRefusals(t *testing.T) {
+	logs := &syncBuffer{}
+	srv := serveHTTP(t, fixedSession(t), logs)
+	base := "http://" + srv.Addr().String()
+	tok := srv.Token()
+	manyHeaders := http.Header{}
+	for i := range DefaultMaxHeaders + 1 {
+		manyHeaders.Set("X-Filler-"+strings.Repeat("a", i+1), "x")
+	}
+	cases := []struct {
+		name   string
+		method string
+		path   string
+		auth   []string
+		body   string
+		extra  http.Header
+		status int
+		code   string
+	}{
+		{"no token", "GET", DefaultPath, nil, "", nil, 401, "Unauthorized"},
+		{"empty token", "GET", DefaultPath, []string{""}, "", nil, 401, "Unauthorized"},
+		{"wrong token", "GET", DefaultPath, []string{strings.Repeat("0", 64)}, "", nil, 403, "Forbidden"},
+		{"token prefix", "GET", DefaultPath, []string{tok[:63]}, "", nil, 403, "Forbidden"},
+		{"token and more", "GET", DefaultPath, []string{tok + "0"}, "", nil, 403, "Forbidden"},
+		{"bearer token", "GET", DefaultPath, []string{"Bearer " + tok}, "", nil, 403, "Forbidden"},
+		{"two tokens", "GET", DefaultPath, []string{tok, tok}, "", nil, 403, "Forbidden"},
+		{"no token, other path", "GET", "/", nil, "", nil, 401, "Unauthorized"},
+		{"other path", "GET", "/latest/meta-data/", []string{tok}, "", nil, 404, "NotFound"},
+		{"path prefix", "GET", DefaultPath + "/x", []string{tok}, "", nil, 404, "NotFound"},
+		{"query", "GET", DefaultPath + "?x=1", []string{tok}, "", nil, 404, "NotFound"},
+		{"POST", "POST", DefaultPath, []string{tok}, "", nil, 405, "MethodNotAllowed"},
+		{"PUT", "PUT", DefaultPath, []string{tok}, "", nil, 405, "MethodNotAllowed"},
+		{"HEAD", "HEAD", DefaultPath, []string{tok}, "", nil, 405, ""},
+		{"GET with a body", "GET", DefaultPath, []string{tok}, "{}", nil, 413, "RequestEntityTooLarge"},
+		{"too many headers", "GET", DefaultPath, []string{tok}, "", manyHeaders, 431, "RequestHeaderFieldsTooLarge"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var body io.Reader
+			if tc.body != "" {
+				body = strings.NewReader(tc.body)
+			}
+			req, err := http.NewRequest(tc.method, base+tc.path, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tc.extra {
+				req.Header[k] = v
+			}
+			for _, a := range tc.auth {
+				req.Header.Add("Authorization", a)
+			}
+			status, got, h := do(t, req)
+			if status != tc.status {
+				t.Fatalf("status %d, want %d: %s", status, tc.status, got)
+			}
+			if tc.method == "HEAD" {
+				return
+			}
+			var e ecsError
+			if err := json.Unmarshal([]byte(got), &e); err != nil || e.Code != tc.code || h.Get("Content-Type") != "application/json" {
+				t.Fatalf("answer %q (%v), want code %s", got, err, tc.code)
+			}
+			for _, secret := range []string{tok, httpSecret, httpToken, "AKIDHTTPSERVER"} {
+				if strings.Contains(got, secret) {
+					t.Fatalf("answer %q holds a secret", got)
+				}
+			}
+		})
+	}
+	if st := srv.Stats(); st.Refused != int64(len(cases)) || st.Served != 0 {
+		t.Fatalf("stats %+v, want %d refused", st, len(cases))
+	}
+	// the server still serves
+	if status, _, _ := get(t, srv.URL(), tok); status != 200 {
+		t.Fatalf("status %d after the refusals", status)
+	}
+	for _, secret := range []string{tok, httpSecret, httpToken} {
+		if strings.Contains(logs.String(), secret) {
+			t.Fatalf("the log holds a secret:\n%s", logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "status=401") || !strings.Contains(logs.String(), "status=200") {
+		t.Fatalf("the log misses requests:\n%s", logs.String())
+	}
+}
+
+// failingProvider fails with an error that quotes nothing secret.
+type failingProvider struct{}
+
+func (failingProvider) Retrieve(context.Context) (core.Credentials, error) {
+	return core.Credentials{}, &core.Error{Kind: core.KindConnection, Message: "sts unreachable"}
+}
+
+// TestHTTPNoCredentials: a session that cannot get credentials (a failed
+// first fetch, a closed session, an unknown session) answers 503 with the
+// reason, and logs no secret.
+func TestHTTPNoCredentials(t *testing.T) {
+	logs := &syncBuffer{}
+	bad, err := core.NewSession(failingProvider{}, func(o *core.Options) { o.Logger = slog.New(slog.DiscardHandler) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	closed := fixedSession(t)
+	closed.Close()
+	for _, tc := range []struct {
+		name string
+		s    *core.Session
+		code string
+		text string
+	}{
+		{"refresh fails", bad, "ConnectionError", "sts unreachable"},
+		{"session closed", closed, "SessionClosed", "closed"},
+		{"no session", nil, "SessionClosed", "unknown"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := serveHTTP(t, tc.s, logs)
+			status, body, h := get(t, srv.URL(), srv.Token())
+			var e ecsError
+			if status != 503 || h.Get("Content-Type") != "application/json" || json.Unmarshal([]byte(body), &e) != nil ||
+				e.Code != tc.code || !strings.Contains(e.Message, tc.text) {
+				t.Fatalf("status %d: %s", status, body)
+			}
+			if st := srv.Stats(); st.Failed != 1 {
+				t.Fatalf("stats %+v", st)
+			}
+			if strings.Contains(logs.String(), srv.Token()) {
+				t.Fatalf("the log holds the token:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+func TestHTTPListenLoopbackOnly(t *testing.T) {
+	for _, listen := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:0", "example.com:0", "[fe80::1%lo]:0",
+		"127.0.0.1", "127.0.0.1:99999", "127.0.0.1:http", "[::ffff:10.0.0.1]:0"} {
+		t.Run(listen, func(t *testing.T) {
+			_, err := ListenHTTP(SourceFunc(nil), 1, func(o *HTTPOptions) {
+				o.Listen = listen
+				o.TokenFile = filepath.Join(t.TempDir(), "token")
+			})
+			var e *core.Error
+			if !errors.As(err, &e) || e.Kind != core.KindValidation || e.Param != "listen" || !strings.Contains(e.Message, "listen") {
+				t.Fatalf("err %v, want a validation error naming listen", err)
+			}
+		})
+	}
+	for _, tc := range []struct{ listen, prefix string }{
+		{"127.0.0.1:0", "http://127.0.0.1:"}, {"localhost:0", "http://127.0.0.1:"}, {"127.0.0.2:0", "http://127.0.0.2:"},
+		{"[::1]:0", "http://[::1]:"},
+	} {
+		t.Run(tc.listen, func(t *testing.T) {
+			if strings.Contains(tc.listen, "::1") {
+				if ln, err := net.Listen("tcp", "[::1]:0"); err != nil {
+					t.Skip("no IPv6 loopback here:", err)
+				} else {
+					ln.Close()
+				}
+			}
+			srv := serveHTTP(t, fixedSession(t), nil, func(o *HTTPOptions) { o.Listen = tc.listen })
+			if !strings.HasPrefix(srv.URL(), tc.prefix) {
+				t.Fatalf("url %s, want %s...", srv.URL(), tc.prefix)
+			}
+			if status, _, _ := get(t, srv.URL(), srv.Token()); status != 200 {
+				t.Fatalf("status %d", status)
+			}
+		})
+	}
+}
+
+// TestHTTPRateLimit: beyond the rate (and its burst of twice as many)
+// requests get 429 until time passes.
+func TestHTTPRateLimit(t *testing.T) {
+	clock := core.NewFakeClock(time.Now())
+	srv := serveHTTP(t, fixedSession(t), nil, func(o *HTTPOptions) {
+		o.RequestsPerSecond = 2
+		o.Clock = clock
+	})
+	for i := range 4 {
+		if status, body, _ := get(t, srv.URL(), srv.Token()); status != 200 {
+			t.Fatalf("request %d: status %d: %s", i, status, body)
+		}
+	}
+	status, body, h := get(t, srv.URL(), srv.Token())
+	if status != 429 || h.Get("Retry-After") == "" || !strings.Contains(body, "TooManyRequests") {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	// unauthorised requests count too: a flood cannot starve the limiter
+	if status, _, _ := get(t, srv.URL(), "wrong"); status != 429 {
+		t.Fatalf("status %d", status)
+	}
+	clock.Advance(time.Second)
+	for i := range 2 {
+		if status, _, _ := get(t, srv.URL(), srv.Token()); status != 200 {
+			t.Fatalf("request %d after a second: status %d", i, status)
+		}
+	}
+}
+
+// TestHTTPMaxConnections: beyond MaxConnections a client is not accepted
+// until a connection closes.
+func TestHTTPMaxConnections(t *testing.T) {
+	srv := serveHTTP(t, fixedSession(t), nil, func(o *HTTPOptions) { o.MaxConnections = 1 })
+	held, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// one request answered on held: it is accepted, and kept alive
+	req, _ := http.NewRequest(http.MethodGet, srv.URL(), nil)
+	req.Header.Set("Authorization", srv.Token())
+	if err := req.Write(held); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(held), req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("held connection: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if len(srv.ln.sem) != cap(srv.ln.sem) {
+		t.Fatal("the held connection takes no slot")
+	}
+	done := make(chan int, 1)
+	go func() {
+		status, _, _ := get(t, srv.URL(), srv.Token())
+		done <- status
+	}()
+	select {
+	case status := <-done:
+		t.Fatalf("a second connection was served (%d) while the only slot was taken", status)
+	default:
+	}
+	held.Close()
+	if status := <-done; status != 200 {
+		t.Fatalf("status %d once the slot was free", status)
+	}
+}
+
+func TestHTTPFiles(t *testing.T) {
+	dir := t.TempDir()
+	envFile := filepath.Join(dir, "env")
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.Stat(tokenFile)
+	srv := serveHTTP(t, fixedSession(t), nil, func(o *HTTPOptions) {
+		o.TokenFile = tokenFile
+		o.EnvFile = envFile
+	})
+	fi, err := os.Stat(tokenFile)
+	if err != nil || fi.Mode().Perm() != 0o600 || os.SameFile(fi, old) {
+		t.Fatalf("token file %v: mode %v, same file as before %v", err, fi.Mode(), os.SameFile(fi, old))
+	}
+	if b, _ := os.ReadFile(tokenFile); string(b) != srv.Token() || len(b) != 64 {
+		t.Fatalf("token file holds %d bytes, not the token", len(b))
+	}
+	env, err := os.ReadFile(envFile)
+	want := "AWS_CONTAINER_CREDENTIALS_FULL_URI=" + srv.URL() + "\nAWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=" + tokenFile + "\n"
+	if err != nil || string(env) != want || string(env) != srv.EnvLines() {
+		t.Fatalf("env file %q (%v), want %q", env, err, want)
+	}
+	if fi, _ := os.Stat(envFile); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("env file mode %v", fi.Mode())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Fatalf("left temporary files: %v", entries)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{tokenFile, envFile} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s not removed: %v", p, err)
+		}
+	}
+	if _, err := net.Dial("tcp", srv.Addr().String()); err == nil {
+		t.Fatal("still listening after Close")
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal("second Close:", err)
+	}
+}
+
+// TestHTTPDefaultTokenFile: without token_file the token goes in a new
+// private directory, removed with it.
+func TestHTTPDefaultTokenFile(t *testing.T) {
+	srv, err := ListenHTTP(SourceFunc(nil), 1, func(o *HTTPOptions) { o.Logger = slog.New(slog.DiscardHandler) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(srv.TokenFile())
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm() != 0o700 || !filepath.IsAbs(srv.TokenFile()) {
+		t.Fatalf("token dir %s: %v %v", dir, fi.Mode(), err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	if int(st.Uid) != os.Getuid() {
+		t.Fatal("token dir not ours")
+	}
+	srv.Close()
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("token dir not removed: %v", err)
+	}
+}
+
+func TestHTTPUnwritableFiles(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no", "such", "dir")
+	for _, tc := range []struct {
+		param string
+		fn    func(*HTTPOptions)
+	}{
+		{"token_file", func(o *HTTPOptions) { o.TokenFile = filepath.Join(missing, "token") }},
+		{"env_file", func(o *HTTPOptions) { o.EnvFile = filepath.Join(missing, "env") }},
+	} {
+		t.Run(tc.param, func(t *testing.T) {
+			tokenFile := filepath.Join(t.TempDir(), "token")
+			_, err := ListenHTTP(SourceFunc(nil), 1, func(o *HTTPOptions) { o.TokenFile = tokenFile }, tc.fn)
+			var e *core.Error
+			if !errors.As(err, &e) || e.Kind != core.KindConfiguration || e.Param != tc.param {
+				t.Fatalf("err %v, want a configuration error naming %s", err, tc.param)
+			}
+			if tc.param == "env_file" {
+				if _, err := os.Stat(tokenFile); !errors.Is(err, os.ErrNotExist) {
+					t.Fatal("the token file outlived the failed start")
+				}
+			}
+		})
+	}
+}
+
+func TestParseHTTPOptions(t *testing.T) {
+	o, err := ParseHTTPOptions([]byte(`{"listen": "[::1]:0", "path": "/x", "max_connections": 3, "request_timeout": 1.5,
+		"max_requests_per_second": 10, "token_file": "/t", "env_file": "/e", "max_headers": 5, "max_header_bytes": 2048}`))
+	if err != nil || o.Listen != "[::1]:0" || o.Path != "/x" || o.MaxConnections != 3 || o.RequestTimeout != 1500*time.Millisecond ||
+		o.RequestsPerSecond != 10 || o.TokenFile != "/t" || o.EnvFile != "/e" || o.MaxHeaders != 5 || o.MaxHeaderBytes != 2048 {
+		t.Fatalf("%+v %v", o, err)
+	}
+	if o, err := ParseHTTPOptions(nil); err != nil || o.Listen != "" {
+		t.Fatalf("%+v %v", o, err)
+	}
+	for _, tc := range []struct{ raw, param string }{
+		{`{"listen": 1}`, "options.listen"},
+		{`{"bind": "x"}`, "options.bind"},
+		{`{"Listen": "x"}`, "options.Listen"},
+		{`{"request_timeout": 0}`, "request_timeout"},
+		{`{"request_timeout": 4000}`, "request_timeout"},
+		{`[]`, "options"},
+	} {
+		_, err := ParseHTTPOptions([]byte(tc.raw))
+		var e *core.Error
+		if !errors.As(err, &e) || e.Kind != core.KindValidation || e.Param != tc.param {
+			t.Errorf("%s: err %v, want a validation error naming %s", tc.raw, err, tc.param)
+		}
+	}
+	for _, tc := range []struct {
+		param string
+		fn    func(*HTTPOptions)
+	}{
+		{"path", func(o *HTTPOptions) { o.Path = "credentials" }},
+		{"path", func(o *HTTPOptions) { o.Path = "/a?b" }},
+		{"max_connections", func(o *HTTPOptions) { o.MaxConnections = -1 }},
+		{"max_header_bytes", func(o *HTTPOptions) { o.MaxHeaderBytes = 10 }},
+		{"max_headers", func(o *HTTPOptions) { o.MaxHeaders = 5000 }},
+		{"max_requests_per_second", func(o *HTTPOptions) { o.RequestsPerSecond = -1 }},
+	} {
+		_, err := ListenHTTP(SourceFunc(nil), 1, tc.fn)
+		var e *core.Error
+		if !errors.As(err, &e) || e.Kind != core.KindValidation || e.Param != tc.param {
+			t.Errorf("err %v, want a validation error naming %s", err, tc.param)
+		}
+	}
+}
