@@ -14,10 +14,10 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -363,7 +363,26 @@ def client_env(server: ServeProcess, home: Path) -> Dict[str, str]:
     return env
 
 
-def new_home() -> Path:
-    """A new empty directory to be a client's HOME (no ~/.aws)."""
+def build_goclient() -> str:
+    """Build tests/serve/goclient (aws-sdk-go-v2, LoadDefaultConfig) into
+    build/tests/goclient, unless it is newer than its sources; returns the
+    program's path."""
 
-    return Path(tempfile.mkdtemp(prefix="gobrs-serve-home-"))
+    out = ROOT / "build" / "tests" / "goclient"
+    sources = [ROOT / "tests" / "serve" / "goclient" / "main.go", ROOT / "go.mod", ROOT / "go.sum"]
+    if out.exists() and all(out.stat().st_mtime > src.stat().st_mtime for src in sources):
+        return str(out)
+    go = shutil.which("go")
+    if go is None:
+        raise RuntimeError("the Go toolchain is needed to build tests/serve/goclient")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([go, "build", "-o", str(out), "./tests/serve/goclient"], cwd=ROOT, check=True, timeout=600)
+    return str(out)
+
+
+def aws_cli() -> Optional[str]:
+    """The ``aws`` command next to this interpreter (requirements-dev.txt
+    installs awscli into .venv), or None."""
+
+    found = Path(sys.executable).with_name("aws")
+    return str(found) if found.exists() else None

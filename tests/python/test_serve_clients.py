@@ -18,7 +18,6 @@ reaches real AWS.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +26,18 @@ from typing import Any, Dict, Iterator, List
 import pytest
 
 from gobrs.testing import MotoServer
-from serving import ROLE_ARN, ROOT, ServeProcess, StsProxy, base_env, client_env, gobrs_command, sts_config
+from serving import (
+    ROLE_ARN,
+    ROOT,
+    ServeProcess,
+    StsProxy,
+    aws_cli,
+    base_env,
+    build_goclient,
+    client_env,
+    gobrs_command,
+    sts_config,
+)
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -36,14 +46,13 @@ PYCLIENT = ROOT / "tests" / "serve" / "pyclient.py"
 ROLE_SESSION_ARN = ROLE_ARN.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/serve-test"
 
 
-def aws_cli() -> str:
-    """The ``aws`` command of the test environment (requirements-dev.txt
-    installs awscli into .venv)."""
+def aws() -> str:
+    """The AWS CLI of the test environment; a failure when it is missing."""
 
-    found = Path(sys.executable).with_name("aws")
-    if not found.exists():
+    found = aws_cli()
+    if found is None:
         pytest.fail(f"the AWS CLI is not installed next to {sys.executable}: `make venv` installs it (awscli)")
-    return str(found)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +68,8 @@ def server(proxy: StsProxy, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture(scope="module")
-def goclient(tmp_path_factory: pytest.TempPathFactory) -> str:
-    out = tmp_path_factory.mktemp("goclient") / "goclient"
-    go = shutil.which("go")
-    assert go, "the Go toolchain is needed to build tests/serve/goclient"
-    subprocess.run([go, "build", "-o", str(out), "./tests/serve/goclient"], cwd=ROOT, check=True, timeout=600)
-    return str(out)
+def goclient() -> str:
+    return build_goclient()
 
 
 def run(cmd: List[str], env: Dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -87,12 +92,12 @@ def test_boto3_default_chain(server: ServeProcess, proxy: StsProxy, moto: MotoSe
 
 
 def test_aws_cli(server: ServeProcess, moto: MotoServer, tmp_path: Path) -> None:
-    cmd = [aws_cli(), "sts", "get-caller-identity", "--endpoint-url", moto.endpoint_url, "--output", "json"]
+    cmd = [aws(), "sts", "get-caller-identity", "--endpoint-url", moto.endpoint_url, "--output", "json"]
     proc = run(cmd, client_env(server, tmp_path))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout)["Arn"] == ROLE_SESSION_ARN
     # the CLI says where its credentials came from
-    listed = run([aws_cli(), "configure", "list"], client_env(server, tmp_path))
+    listed = run([aws(), "configure", "list"], client_env(server, tmp_path))
     assert "container-role" in listed.stdout, listed.stdout + listed.stderr
 
 
@@ -153,7 +158,7 @@ def test_wrong_token_is_a_clear_error_in_every_client(
     )["SecretAccessKey"]
 
     py = run([sys.executable, str(PYCLIENT), "identity", moto.endpoint_url], env)
-    cli = run([aws_cli(), "sts", "get-caller-identity", "--endpoint-url", moto.endpoint_url], env)
+    cli = run([aws(), "sts", "get-caller-identity", "--endpoint-url", moto.endpoint_url], env)
     go = run([goclient, "-endpoint", moto.endpoint_url], env)
     for name, proc in (("boto3", py), ("aws cli", cli), ("go", go)):
         assert proc.returncode != 0, f"{name} succeeded with a wrong token: {proc.stdout}"
@@ -200,9 +205,11 @@ def test_eight_clients_one_assume_role_per_refresh(moto: MotoServer, tmp_path: P
     for the first fetch and one per refresh, 4 in all, counted at the STS
     proxy.
 
-    The clients start first and wait ("ready"), so all 8 ask for the first
-    fetch together. The fourth credentials live an hour, so no refresh can
-    follow the third: the count is exact, whatever the timing.
+    boto3 fetches the credentials as it resolves its chain, so the first
+    client to start causes the first fetch; the clients then wait until all
+    8 are ready and read together. The fourth credentials live an hour, so
+    no refresh can follow the third: the count is exact, whatever the
+    timing.
     """
 
     with StsProxy(moto.endpoint_url, lifetimes=[3, 3, 3], lifetime=3600) as proxy:

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from gobrs.testing import MotoServer
-from serving import ROOT, ServeProcess, StsProxy, client_env, sts_config
+from serving import ROOT, ServeProcess, StsProxy, aws_cli, build_goclient, client_env, sts_config
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -111,7 +111,12 @@ def sleep_until(when: datetime) -> None:
 LIFETIME, ADVISORY, MANDATORY = 6.0, 1.5, 0.5
 
 
-def test_sts_down_advisory_keeps_mandatory_fails(moto: MotoServer, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def goclient() -> str:
+    return build_goclient()
+
+
+def test_sts_down_advisory_keeps_mandatory_fails(moto: MotoServer, goclient: str, tmp_path: Path) -> None:
     with StsProxy(moto.endpoint_url, lifetime=LIFETIME) as proxy:
         with ServeProcess(sts_config(proxy.url, ADVISORY, MANDATORY), tmp_path) as server:
             client = subprocess.Popen(
@@ -144,15 +149,36 @@ def test_sts_down_advisory_keeps_mandatory_fails(moto: MotoServer, tmp_path: Pat
                 status, doc = get(server)
                 assert (status, doc.get("AccessKeyId")) == (200, first)
 
-                # mandatory window: an HTTP error, which boto3 reports as a
-                # credentials error of the container provider
+                # mandatory window: an HTTP error, which boto3, the AWS CLI and
+                # aws-sdk-go-v2 report as a credentials error of the container
+                # provider (run side by side: each SDK retries for seconds)
                 sleep_until(expiry - timedelta(seconds=MANDATORY - 0.05))
-                failed = read()
                 status, doc = get(server)
-                assert status >= 500, (status, doc)
+                assert status == 503 and doc.get("code") == "RequestError", (status, doc)
+                cli_path = aws_cli()
+                assert cli_path, "the AWS CLI is not installed (awscli, requirements-dev.txt)"
+                env = client_env(server, tmp_path)
+                procs = [
+                    subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                    for cmd in (
+                        [sys.executable, str(PYCLIENT), "identity", moto.endpoint_url],
+                        [cli_path, "sts", "get-caller-identity", "--endpoint-url", moto.endpoint_url],
+                        [goclient, "-endpoint", moto.endpoint_url],
+                    )
+                ]
+                py, cli, go = (subprocess.CompletedProcess(p.args, 0, *p.communicate(timeout=120)) for p in procs)
+                py.returncode, cli.returncode, go.returncode = (p.returncode for p in procs)
+                assert py.returncode != 0, py.stdout
+                failed = json.loads(py.stdout.strip().splitlines()[-1])
                 assert failed.get("error_class") == "botocore.exceptions.CredentialRetrievalError", failed
                 assert "container-role" in failed["error"] and f"non 200 response {status}" in failed["error"], failed
-                print(f"mandatory window, STS down: HTTP {status} {json.dumps(doc)}\nboto3: {failed['error']}")
+                assert cli.returncode != 0 and f"non 200 response {status}" in cli.stderr, cli.stderr
+                assert go.returncode != 0 and "failed to load credentials" in go.stderr, go.stderr
+                assert doc["code"] in go.stderr, go.stderr
+                print(
+                    f"mandatory window, STS down: HTTP {status} {json.dumps(doc)}\nboto3: {failed['error_class']}: "
+                    f"{failed['error']}\naws cli: {cli.stderr.strip()}\ngo: {go.stderr.strip()}"
+                )
 
                 # STS back: the next read gets new credentials
                 proxy.up()

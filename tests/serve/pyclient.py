@@ -10,7 +10,8 @@ Modes:
     ``sts get_caller_identity`` against ENDPOINT (a loopback moto server);
     prints ``{"access_key", "arn"}``.
 ``watch``
-    Prints ``{"ready": true}``, waits for ``go`` on stdin, then reads the
+    Reads once (boto3 fetches the credentials as it resolves its chain),
+    prints ``{"ready": true, "key": ...}``, waits for ``go`` on stdin, then reads the
     credentials (one ``get_frozen_credentials()`` a read; credentials that
     live less than botocore's 15-minute window are fetched again on every
     read) every 20 ms, printing ``{"key": ...}`` for each new access key,
@@ -79,14 +80,15 @@ def run(mode: str, seconds: float, wait: bool = True) -> int:
                 until.append(arg)
         stop.set()
 
+    # botocore fetched once to resolve the chain; this read is the first
+    keys = [creds.get_frozen_credentials().access_key]
+    reads, errors = 1, 0
     if wait:
-        emit({"ready": True})
+        emit({"ready": True, "key": keys[0]})
         if sys.stdin.readline().strip() != "go":
             return 1
     if mode == "watch":
         threading.Thread(target=listen, daemon=True).start()
-    keys: List[str] = []
-    reads = errors = 0
     end = time.monotonic() + seconds
     while True:
         try:
