@@ -386,3 +386,26 @@ def aws_cli() -> Optional[str]:
 
     found = Path(sys.executable).with_name("aws")
     return str(found) if found.exists() else None
+
+
+def run_side_by_side(
+    cmds: Sequence[Sequence[str]], env: Dict[str, str], timeout: float = 120
+) -> List["subprocess.CompletedProcess[str]"]:
+    """Run the commands at once (each SDK retries a failure for seconds) and
+    return their outcomes, in order."""
+
+    procs = [
+        subprocess.Popen(list(c), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+        for c in cmds
+    ]  # fmt: skip
+    out = []
+    for p in procs:
+        try:
+            stdout, stderr = p.communicate(timeout=timeout)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        out.append(subprocess.CompletedProcess(p.args, p.returncode, stdout, stderr))
+    return out

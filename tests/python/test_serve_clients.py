@@ -36,6 +36,7 @@ from serving import (
     build_goclient,
     client_env,
     gobrs_command,
+    run_side_by_side,
     sts_config,
 )
 
@@ -157,16 +158,21 @@ def test_wrong_token_is_a_clear_error_in_every_client(
         run([*gobrs_command(), "credential-process", "--env-file", str(server.env_file)], base_env(tmp_path)).stdout
     )["SecretAccessKey"]
 
-    py = run([sys.executable, str(PYCLIENT), "identity", moto.endpoint_url], env)
-    cli = run([aws(), "sts", "get-caller-identity", "--endpoint-url", moto.endpoint_url], env)
-    go = run([goclient, "-endpoint", moto.endpoint_url], env)
+    py, cli, go = run_side_by_side(
+        [
+            [sys.executable, str(PYCLIENT), "identity", moto.endpoint_url],
+            [aws(), "sts", "get-caller-identity", "--endpoint-url", moto.endpoint_url],
+            [goclient, "-endpoint", moto.endpoint_url],
+        ],
+        env,
+    )
     for name, proc in (("boto3", py), ("aws cli", cli), ("go", go)):
         assert proc.returncode != 0, f"{name} succeeded with a wrong token: {proc.stdout}"
         assert secret not in proc.stdout + proc.stderr
     err = last_json(py.stdout)
     assert err["error_class"] == "botocore.exceptions.CredentialRetrievalError", err
     assert "container-role" in err["error"], err
-    assert "container-role" in cli.stderr or "credentials" in cli.stderr.lower(), cli.stderr
+    assert "container-role" in cli.stderr and "non 200 response 403" in cli.stderr, cli.stderr
     # aws-sdk-go-v2 shows the code and message of the server's JSON error body
     assert "failed to load credentials" in go.stderr, go.stderr
     print(f"boto3: {err['error_class']}: {err['error']}\naws cli: {cli.stderr.strip()}\ngo: {go.stderr.strip()}")

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from gobrs.testing import MotoServer
-from serving import ROOT, ServeProcess, StsProxy, aws_cli, build_goclient, client_env, sts_config
+from serving import ROOT, ServeProcess, StsProxy, aws_cli, build_goclient, client_env, run_side_by_side, sts_config
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -148,6 +148,7 @@ def test_sts_down_advisory_keeps_mandatory_fails(moto: MotoServer, goclient: str
                 assert read() == {"key": first}
                 status, doc = get(server)
                 assert (status, doc.get("AccessKeyId")) == (200, first)
+                secrets = [doc["SecretAccessKey"], doc["Token"], server.token()]
 
                 # mandatory window: an HTTP error, which boto3, the AWS CLI and
                 # aws-sdk-go-v2 report as a credentials error of the container
@@ -157,17 +158,14 @@ def test_sts_down_advisory_keeps_mandatory_fails(moto: MotoServer, goclient: str
                 assert status == 503 and doc.get("code") == "RequestError", (status, doc)
                 cli_path = aws_cli()
                 assert cli_path, "the AWS CLI is not installed (awscli, requirements-dev.txt)"
-                env = client_env(server, tmp_path)
-                procs = [
-                    subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                    for cmd in (
+                py, cli, go = run_side_by_side(
+                    [
                         [sys.executable, str(PYCLIENT), "identity", moto.endpoint_url],
                         [cli_path, "sts", "get-caller-identity", "--endpoint-url", moto.endpoint_url],
                         [goclient, "-endpoint", moto.endpoint_url],
-                    )
-                ]
-                py, cli, go = (subprocess.CompletedProcess(p.args, 0, *p.communicate(timeout=120)) for p in procs)
-                py.returncode, cli.returncode, go.returncode = (p.returncode for p in procs)
+                    ],
+                    client_env(server, tmp_path),
+                )
                 assert py.returncode != 0, py.stdout
                 failed = json.loads(py.stdout.strip().splitlines()[-1])
                 assert failed.get("error_class") == "botocore.exceptions.CredentialRetrievalError", failed
@@ -175,6 +173,8 @@ def test_sts_down_advisory_keeps_mandatory_fails(moto: MotoServer, goclient: str
                 assert cli.returncode != 0 and f"non 200 response {status}" in cli.stderr, cli.stderr
                 assert go.returncode != 0 and "failed to load credentials" in go.stderr, go.stderr
                 assert doc["code"] in go.stderr, go.stderr
+                shown = json.dumps(doc) + "".join(p.stdout + p.stderr for p in (py, cli, go))
+                assert not any(secret in shown for secret in secrets), "an error shows a secret"
                 print(
                     f"mandatory window, STS down: HTTP {status} {json.dumps(doc)}\nboto3: {failed['error_class']}: "
                     f"{failed['error']}\naws cli: {cli.stderr.strip()}\ngo: {go.stderr.strip()}"
