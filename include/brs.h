@@ -554,12 +554,14 @@ int brs_host_serve(int fd, const char *dir);
  *                             of twice as many pass)
  *   "request_timeout"         seconds a request may wait for a refresh,
  *                             default 30 (then 503)
+ *   "log_requests"            bool, default false: a debug log line per
+ *                             request (status, refusal reason, client)
  *   Unknown keys and wrong types are BRS_EVALIDATION naming the key.
  * out: receives the server's handle on success; untouched on failure.
  *
  * The server runs on library threads until brs_serve_stop(). It logs
- * through brs_set_logger: one debug line per request and a warning per
- * failed one, never the token or a secret.
+ * through brs_set_logger: a warning per failed lookup (5xx), a debug line
+ * per request with "log_requests", never the token or a secret.
  *
  * Returns BRS_OK; BRS_ECLOSED for a closed session; BRS_EVALIDATION for bad
  * options or a NULL out; BRS_ECONFIGURATION when the address cannot be

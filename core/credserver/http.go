@@ -85,8 +85,18 @@ type HTTPOptions struct {
 	// refresh in the mandatory window); 503 after it. In JSON, seconds.
 	// Default DefaultRequestTimeout.
 	RequestTimeout time.Duration
-	// Logger receives one line per request (debug) and per refusal or
-	// failure; never a token or a credential. slog.Default() when nil.
+	// LogRequests logs one debug line per request (status, refusal
+	// reason, client address). Off by default: a busy server would send a
+	// line per request to a logger that drops it. Failures (5xx) are
+	// logged as warnings either way.
+	LogRequests bool
+	// ReadHeaderTimeout bounds how long a client may take to send a
+	// request's header (5 s by default); ReadTimeout the whole request
+	// (10 s); IdleTimeout how long a kept-alive connection may wait for its
+	// next request (30 s). Not in options_json.
+	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
+	// Logger receives the server's lines (see LogRequests); never a token
+	// or a credential. slog.Default() when nil.
 	Logger *slog.Logger
 	// Clock paces the request rate; core.SystemClock{} when nil.
 	Clock core.Clock
@@ -94,7 +104,8 @@ type HTTPOptions struct {
 
 // ParseHTTPOptions decodes brs_serve's options JSON (listen, path,
 // token_file, env_file, max_connections, max_header_bytes, max_headers,
-// max_requests_per_second, request_timeout in seconds) strictly: names match exactly,
+// max_requests_per_second, request_timeout in seconds, log_requests)
+// strictly: names match exactly,
 // unknown keys and wrong types are KindValidation errors naming the key.
 // Empty input means the defaults.
 func ParseHTTPOptions(raw []byte) (HTTPOptions, error) {
@@ -110,7 +121,7 @@ func ParseHTTPOptions(raw []byte) (HTTPOptions, error) {
 	fields := map[string]any{
 		"listen": &o.Listen, "path": &o.Path, "token_file": &o.TokenFile, "env_file": &o.EnvFile,
 		"max_connections": &o.MaxConnections, "max_header_bytes": &o.MaxHeaderBytes, "max_headers": &o.MaxHeaders,
-		"max_requests_per_second": &o.RequestsPerSecond, "request_timeout": &timeout,
+		"max_requests_per_second": &o.RequestsPerSecond, "request_timeout": &timeout, "log_requests": &o.LogRequests,
 	}
 	if err := core.DecodeMembers("options", obj, fields, true); err != nil {
 		return HTTPOptions{}, err
@@ -148,6 +159,15 @@ func (o *HTTPOptions) fill() error {
 	if o.RequestTimeout == 0 {
 		o.RequestTimeout = DefaultRequestTimeout
 	}
+	if o.ReadHeaderTimeout <= 0 {
+		o.ReadHeaderTimeout = 5 * time.Second
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = 10 * time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 30 * time.Second
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -169,6 +189,10 @@ func (o *HTTPOptions) fill() error {
 		return bad("max_headers", strconv.Itoa(o.MaxHeaders), "max_headers must be between 1 and 1000")
 	case !(o.RequestsPerSecond > 0 && o.RequestsPerSecond <= 1e7):
 		return bad("max_requests_per_second", fmt.Sprint(o.RequestsPerSecond), "max_requests_per_second must be more than 0 and at most 10000000")
+	case strings.ContainsAny(o.TokenFile, "\x00\r\n"):
+		return bad("token_file", "", "token_file must not contain a NUL or a line break")
+	case strings.ContainsAny(o.EnvFile, "\x00\r\n"):
+		return bad("env_file", "", "env_file must not contain a NUL or a line break")
 	case o.RequestTimeout < 0:
 		return bad("request_timeout", fmt.Sprint(o.RequestTimeout.Seconds()), "request_timeout must be positive")
 	}
@@ -192,11 +216,12 @@ func loopbackAddr(listen string) (string, error) {
 		host = "127.0.0.1"
 	}
 	ip, err := netip.ParseAddr(host)
+	ip = ip.Unmap()
 	if err != nil || !ip.IsLoopback() || ip.Zone() != "" {
 		return "", bad("listen %s is not a loopback address: gobrs serves credentials on 127.0.0.1 or [::1] only (anyone who can reach the port could try the token)",
 			core.Quote(core.Cut(listen, 64)))
 	}
-	return net.JoinHostPort(ip.Unmap().String(), port), nil
+	return net.JoinHostPort(ip.String(), port), nil
 }
 
 // HTTPStats count what an HTTPServer answered.
@@ -220,7 +245,8 @@ type HTTPServer struct {
 	url       string
 	token     string
 	tokenFile string
-	tempDir   string // ours to remove, "" when the token file is the caller's
+	wrote     []string // the files this server made (removed by Close)
+	tempDir   string   // ours to remove, "" when the token file is the caller's
 	done      chan struct{}
 	limiter   *rateLimiter
 	closeOnce sync.Once
@@ -272,13 +298,14 @@ func ListenHTTP(src Source, session uint64, optFns ...func(*HTTPOptions)) (*HTTP
 			return nil, &core.Error{Kind: core.KindConfiguration, Param: "env_file", Value: core.Cut(opts.EnvFile, 128), Err: err,
 				Message: "cannot write env_file " + core.Quote(core.Cut(opts.EnvFile, 128))}
 		}
+		s.wrote = append(s.wrote, opts.EnvFile)
 	}
 	s.srv = &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      opts.RequestTimeout + 5*time.Second,
-		IdleTimeout:       30 * time.Second,
+		ReadHeaderTimeout: opts.ReadHeaderTimeout,
+		ReadTimeout:       opts.ReadTimeout,
+		WriteTimeout:      opts.ReadTimeout + opts.RequestTimeout + 5*time.Second,
+		IdleTimeout:       opts.IdleTimeout,
 		MaxHeaderBytes:    opts.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
 	}
@@ -312,6 +339,7 @@ func (s *HTTPServer) writeToken() error {
 		return &core.Error{Kind: core.KindConfiguration, Param: "token_file", Value: core.Cut(s.opts.TokenFile, 128), Err: err,
 			Message: "cannot write token_file " + core.Quote(core.Cut(s.tokenFile, 128))}
 	}
+	s.wrote = append(s.wrote, s.tokenFile)
 	return nil
 }
 
@@ -392,13 +420,10 @@ func (s *HTTPServer) Close() error {
 	return s.closeErr
 }
 
-// removeFiles removes the env file, the token file and our directory.
+// removeFiles removes the files the server wrote and its directory.
 func (s *HTTPServer) removeFiles() error {
 	var errs []error
-	for _, p := range []string{s.opts.EnvFile, s.tokenFile} {
-		if p == "" {
-			continue
-		}
+	for _, p := range s.wrote {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
@@ -430,6 +455,10 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	refuse := func(status int, code, message, reason string) {
 		s.refused.Add(1)
+		if !s.opts.LogRequests {
+			writeJSON(w, status, ecsError{Code: code, Message: message})
+			return
+		}
 		s.opts.Logger.Debug("gobrs serve: refused a request", "status", status, "reason", reason, "remote", r.RemoteAddr)
 		writeJSON(w, status, ecsError{Code: code, Message: message})
 	}
@@ -438,7 +467,11 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusTooManyRequests, "TooManyRequests", "too many requests", "rate")
 		return
 	}
-	if len(r.Header) > s.opts.MaxHeaders {
+	fields := 0
+	for _, v := range r.Header { // a name given twice counts twice
+		fields += len(v)
+	}
+	if fields > s.opts.MaxHeaders {
 		refuse(http.StatusRequestHeaderFieldsTooLarge, "RequestHeaderFieldsTooLarge", "too many header fields", "headers")
 		return
 	}
@@ -483,8 +516,10 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.served.Add(1)
-	s.opts.Logger.Debug("gobrs serve: served credentials", "status", http.StatusOK, "remote", r.RemoteAddr,
-		"expiration", c.Expires.UTC().Format(time.RFC3339))
+	if s.opts.LogRequests {
+		s.opts.Logger.Debug("gobrs serve: served credentials", "status", http.StatusOK, "remote", r.RemoteAddr,
+			"expiration", c.Expires.UTC().Format(time.RFC3339))
+	}
 	writeJSON(w, http.StatusOK, ecsCredentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey,
 		Token: c.SessionToken, Expiration: c.Expires.UTC().Format(time.RFC3339)})
 }

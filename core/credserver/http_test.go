@@ -73,6 +73,7 @@ func serveHTTP(t *testing.T, s *core.Session, logs io.Writer, optFns ...func(*HT
 	}
 	fns := append([]func(*HTTPOptions){func(o *HTTPOptions) {
 		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.LogRequests = true
 		o.TokenFile = filepath.Join(t.TempDir(), "token")
 	}}, optFns...)
 	srv, err := ListenHTTP(src, 1, fns...)
@@ -142,6 +143,7 @@ func TestHTTPRefusals(t *testing.T) {
 	for i := range DefaultMaxHeaders + 1 {
 		manyHeaders.Set("X-Filler-"+strings.Repeat("a", i+1), "x")
 	}
+	repeated := http.Header{"X-Same": make([]string, DefaultMaxHeaders+1)}
 	cases := []struct {
 		name   string
 		method string
@@ -168,6 +170,7 @@ func TestHTTPRefusals(t *testing.T) {
 		{"HEAD", "HEAD", DefaultPath, []string{tok}, "", nil, 405, ""},
 		{"GET with a body", "GET", DefaultPath, []string{tok}, "{}", nil, 413, "RequestEntityTooLarge"},
 		{"too many headers", "GET", DefaultPath, []string{tok}, "", manyHeaders, 431, "RequestHeaderFieldsTooLarge"},
+		{"one header too often", "GET", DefaultPath, []string{tok}, "", repeated, 431, "RequestHeaderFieldsTooLarge"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -269,7 +272,7 @@ func TestHTTPNoCredentials(t *testing.T) {
 
 func TestHTTPListenLoopbackOnly(t *testing.T) {
 	for _, listen := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:0", "example.com:0", "[fe80::1%lo]:0",
-		"127.0.0.1", "127.0.0.1:99999", "127.0.0.1:http", "[::ffff:10.0.0.1]:0"} {
+		"127.0.0.1", "127.0.0.1:99999", "127.0.0.1:http", "[::ffff:10.0.0.1]:0", "[::ffff:0.0.0.0]:0"} {
 		t.Run(listen, func(t *testing.T) {
 			_, err := ListenHTTP(SourceFunc(nil), 1, func(o *HTTPOptions) {
 				o.Listen = listen
@@ -462,13 +465,52 @@ func TestHTTPUnwritableFiles(t *testing.T) {
 			}
 		})
 	}
+	// a failed start removes only what it wrote: a file already at
+	// env_file stays when the bind fails
+	t.Run("bind fails", func(t *testing.T) {
+		busy, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer busy.Close()
+		envFile := filepath.Join(t.TempDir(), "env")
+		os.WriteFile(envFile, []byte("keep"), 0o600)
+		_, err = ListenHTTP(SourceFunc(nil), 1, func(o *HTTPOptions) {
+			o.Listen = busy.Addr().String()
+			o.EnvFile = envFile
+			o.TokenFile = filepath.Join(t.TempDir(), "token")
+		})
+		var e *core.Error
+		if !errors.As(err, &e) || e.Kind != core.KindConfiguration || e.Param != "listen" {
+			t.Fatalf("err %v, want a configuration error naming listen", err)
+		}
+		if b, _ := os.ReadFile(envFile); string(b) != "keep" {
+			t.Fatal("a failed start removed a file it did not write")
+		}
+	})
+	for _, tc := range []struct {
+		param string
+		fn    func(*HTTPOptions)
+	}{
+		{"token_file", func(o *HTTPOptions) { o.TokenFile = "/tmp/a\nb" }},
+		{"env_file", func(o *HTTPOptions) { o.EnvFile = "/tmp/a\rb" }},
+	} {
+		t.Run(tc.param+" with a line break", func(t *testing.T) {
+			_, err := ListenHTTP(SourceFunc(nil), 1, tc.fn)
+			var e *core.Error
+			if !errors.As(err, &e) || e.Kind != core.KindValidation || e.Param != tc.param {
+				t.Fatalf("err %v, want a validation error naming %s", err, tc.param)
+			}
+		})
+	}
 }
 
 func TestParseHTTPOptions(t *testing.T) {
-	o, err := ParseHTTPOptions([]byte(`{"listen": "[::1]:0", "path": "/x", "max_connections": 3, "request_timeout": 1.5,
+	o, err := ParseHTTPOptions([]byte(`{"listen": "[::1]:0", "path": "/x", "max_connections": 3, "request_timeout": 1.5, "log_requests": true,
 		"max_requests_per_second": 10, "token_file": "/t", "env_file": "/e", "max_headers": 5, "max_header_bytes": 2048}`))
 	if err != nil || o.Listen != "[::1]:0" || o.Path != "/x" || o.MaxConnections != 3 || o.RequestTimeout != 1500*time.Millisecond ||
-		o.RequestsPerSecond != 10 || o.TokenFile != "/t" || o.EnvFile != "/e" || o.MaxHeaders != 5 || o.MaxHeaderBytes != 2048 {
+		o.RequestsPerSecond != 10 || o.TokenFile != "/t" || o.EnvFile != "/e" || o.MaxHeaders != 5 || o.MaxHeaderBytes != 2048 ||
+		!o.LogRequests {
 		t.Fatalf("%+v %v", o, err)
 	}
 	if o, err := ParseHTTPOptions(nil); err != nil || o.Listen != "" {
@@ -504,5 +546,62 @@ func TestParseHTTPOptions(t *testing.T) {
 		if !errors.As(err, &e) || e.Kind != core.KindValidation || e.Param != tc.param {
 			t.Errorf("err %v, want a validation error naming %s", err, tc.param)
 		}
+	}
+}
+
+// TestHTTPSlowClients: a client that sends its header too slowly, or keeps
+// an idle connection, is cut off; a header over MaxHeaderBytes gets 431.
+func TestHTTPSlowClients(t *testing.T) {
+	srv := serveHTTP(t, fixedSession(t), nil, func(o *HTTPOptions) {
+		o.ReadHeaderTimeout = 200 * time.Millisecond
+		o.IdleTimeout = 200 * time.Millisecond
+		o.MaxConnections = 2
+	})
+	for _, tc := range []struct{ name, send string }{
+		{"header never ends", "GET " + DefaultPath + " HTTP/1.1\r\nHost: x\r\n"},
+		{"nothing sent", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", srv.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.Write([]byte(tc.send))
+			c.SetReadDeadline(time.Now().Add(time.Minute)) // a hang fails, not the test's timing
+			b, err := io.ReadAll(c)
+			if err != nil {
+				t.Fatalf("the server did not close the connection: %v", err)
+			}
+			if strings.Contains(string(b), "200 OK") {
+				t.Fatalf("answered %q", b)
+			}
+		})
+	}
+	// both slots are free again
+	for range 3 {
+		if status, _, _ := get(t, srv.URL(), srv.Token()); status != 200 {
+			t.Fatalf("status %d", status)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL(), nil)
+	req.Header.Set("Authorization", srv.Token())
+	req.Header.Set("X-Big", strings.Repeat("a", DefaultMaxHeaderBytes+8192))
+	if status, _, _ := do(t, req); status != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("status %d for a %d-byte header", status, DefaultMaxHeaderBytes+8192)
+	}
+}
+
+// TestHTTPQuietByDefault: without LogRequests a request logs nothing.
+func TestHTTPQuietByDefault(t *testing.T) {
+	logs := &syncBuffer{}
+	srv := serveHTTP(t, fixedSession(t), logs, func(o *HTTPOptions) { o.LogRequests = false })
+	get(t, srv.URL(), srv.Token())
+	get(t, srv.URL(), "")
+	if st := srv.Stats(); st.Served != 1 || st.Refused != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	if strings.Contains(logs.String(), "status=") {
+		t.Fatalf("requests were logged:\n%s", logs.String())
 	}
 }

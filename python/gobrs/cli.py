@@ -152,7 +152,7 @@ def _serve_options(args: argparse.Namespace) -> Dict[str, Any]:
         "max_requests_per_second",
         "request_timeout",
     )
-    options: Dict[str, Any] = {}
+    options: Dict[str, Any] = {"log_requests": getattr(args, "verbose", 0) > 0}
     for name in names:
         value = getattr(args, name, None)
         if value is not None:
@@ -176,13 +176,55 @@ def _fail(status: int, message: str) -> NoReturn:
     raise SystemExit(status)
 
 
-def _open(config_path: str) -> Any:
-    """Open the session of a config file (exit 2 on a config error)."""
+#: Session flags: (option dest, config path, method it implies).
+_SESSION_FLAGS: Tuple[Tuple[str, Tuple[str, ...], str], ...] = (
+    ("role_arn", ("assume_role_kwargs", "RoleArn"), "sts"),
+    ("role_session_name", ("assume_role_kwargs", "RoleSessionName"), "sts"),
+    ("duration_seconds", ("assume_role_kwargs", "DurationSeconds"), "sts"),
+    ("mfa_serial", ("assume_role_kwargs", "SerialNumber"), "sts"),
+    ("mfa_command", ("mfa_token_provider",), "sts"),
+    ("sts_region", ("sts_client_kwargs", "region_name"), "sts"),
+    ("sts_endpoint_url", ("sts_client_kwargs", "endpoint_url"), "sts"),
+    ("credential_process", ("credential_process",), "custom"),
+    ("background_refresh", ("background_refresh",), ""),
+)
+
+
+def session_config(args: argparse.Namespace) -> Dict[str, Any]:
+    """The session config: CONFIG's, with the session flags set over it.
+
+    Raises
+    ------
+    ConfigError
+        When the file cannot be read, or a flag's table in it is not one.
+    UsageError
+        When there is neither CONFIG nor a flag that names a method.
+    """
+
+    config: Dict[str, Any] = load_config(args.config) if args.config else {}
+    for dest, path, method in _SESSION_FLAGS:
+        value = getattr(args, dest, None)
+        if value is None or value is False:
+            continue
+        if method and "method" not in config and not args.config:
+            config["method"] = method
+        table = config
+        for key in path[:-1]:
+            table = table.setdefault(key, {})
+            if not isinstance(table, dict):
+                raise ConfigError(f"{key} in the config must be an object (a table) to take --{dest.replace('_', '-')}")
+        table[path[-1]] = value
+    if not config:
+        raise UsageError("give a CONFIG file, or --role-arn (sts) or --credential-process (custom)")
+    return config
+
+
+def _open(args: argparse.Namespace) -> Any:
+    """Open the session of CONFIG and the session flags."""
 
     from ._lib import NativeSession
 
-    config = load_config(config_path)
-    return NativeSession(config)
+    return NativeSession(session_config(args))
 
 
 def _status_of(exc: BaseException) -> int:
@@ -215,7 +257,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import Server
 
     stopper = _Stopper((signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
-    session = _open(args.config)
+    session = _open(args)
     try:
         if not args.lazy:
             session.credentials()  # fail now, not at the first client
@@ -249,7 +291,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
     command = list(args.command)
     if not command:
         raise UsageError("exec needs a command after --: gobrs exec CONFIG -- COMMAND [ARGS...]")
-    config = load_config(args.config)
+    config = session_config(args)
     region = _region(args, config)
     forward = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
     child: List[subprocess.Popen[bytes]] = []
@@ -264,8 +306,9 @@ def cmd_exec(args: argparse.Namespace) -> int:
     for sig in forward:
         signal.signal(sig, relay)
     # Ctrl-C reaches the command through the terminal (same process group);
-    # gobrs waits for the command to end instead of dying first.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # gobrs waits for the command to end instead of dying first. A handler,
+    # not SIG_IGN: an ignored signal would stay ignored in the command.
+    signal.signal(signal.SIGINT, lambda _signum, _frame: None)
     session = NativeSession(config)
     try:
         if not args.lazy:
@@ -316,8 +359,10 @@ def _from_server(url: str, token_file: str) -> Dict[str, Any]:
 
     try:
         token = Path(token_file).read_text().strip()
-    except OSError as exc:
-        raise UsageError(f"cannot read the token file {token_file} ({TOKEN_FILE_VAR}): {exc.strerror or exc}") from None
+    except OSError as exc:  # the server is gone, most likely: a runtime failure
+        raise RuntimeError(
+            f"cannot read the token file {token_file} ({TOKEN_FILE_VAR}; is the server running?): {exc.strerror or exc}"
+        ) from None
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
     request = urllib.request.Request(url, headers={"Authorization": token})
     try:
@@ -356,8 +401,8 @@ def cmd_credential_process(args: argparse.Namespace) -> int:
         env = dict(os.environ)
     if URL_VAR in env and TOKEN_FILE_VAR in env:
         out = _from_server(env[URL_VAR], env[TOKEN_FILE_VAR])
-    elif args.config:
-        session = _open(args.config)
+    elif args.config or any(getattr(args, d, None) not in (None, False) for d, _, _ in _SESSION_FLAGS):
+        session = _open(args)
         try:
             ak, sk, token, _expiry, expiry_ms, _valid = session.credentials()
         finally:
@@ -374,6 +419,25 @@ def cmd_credential_process(args: argparse.Namespace) -> int:
     sys.stdout.write(json.dumps({"Version": 1, **out}) + "\n")
     sys.stdout.flush()
     return EXIT_OK
+
+
+def _add_session_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        "session flags", "instead of a CONFIG file, or set over its keys (method sts unless --credential-process)"
+    )
+    g.add_argument("--role-arn", metavar="ARN", help="assume_role_kwargs.RoleArn")
+    g.add_argument("--role-session-name", metavar="NAME", help="assume_role_kwargs.RoleSessionName")
+    g.add_argument("--duration-seconds", type=int, metavar="N", help="assume_role_kwargs.DurationSeconds")
+    g.add_argument("--mfa-serial", metavar="ARN", help="assume_role_kwargs.SerialNumber")
+    g.add_argument("--mfa-command", metavar="CMD", help="mfa_token_provider: a command that prints the MFA code")
+    g.add_argument("--sts-region", metavar="REGION", help="sts_client_kwargs.region_name")
+    g.add_argument("--sts-endpoint-url", metavar="URL", help="sts_client_kwargs.endpoint_url")
+    g.add_argument(
+        "--credential-process",
+        metavar="CMD",
+        help="method custom: a command printing credential_process JSON (run without a shell)",
+    )
+    g.add_argument("--background-refresh", action="store_true", default=None, help="renew ahead of expiry")
 
 
 def _add_serve_options(p: argparse.ArgumentParser) -> None:
@@ -414,6 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ._version import __version__
 
     fmt = argparse.RawDescriptionHelpFormatter
+    common = argparse.ArgumentParser(add_help=False)
     parser = argparse.ArgumentParser(
         prog="gobrs",
         description="One refreshing AWS session for every process and SDK on this host (docs/serve.md).",
@@ -421,13 +486,17 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=fmt,
     )
     parser.add_argument("--version", action="version", version=f"gobrs {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="log every request on stderr")
-    parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
+    # -v and -q go before or after the command; SUPPRESS keeps a
+    # subcommand's absent flag from resetting the main parser's
+    for p, default_v, default_q in ((parser, 0, False), (common, argparse.SUPPRESS, argparse.SUPPRESS)):
+        p.add_argument("-v", "--verbose", action="count", default=default_v, help="log every request on stderr")
+        p.add_argument("-q", "--quiet", action="store_true", default=default_q, help="log only warnings and errors")
     sub = parser.add_subparsers(dest="command_name", metavar="COMMAND")
     sub.required = True
 
     serve = sub.add_parser(
         "serve",
+        parents=[common],
         help="serve a session with the AWS container-credentials protocol",
         formatter_class=fmt,
         description="Open the session CONFIG describes and serve it on a loopback address with the AWS "
@@ -440,15 +509,17 @@ def build_parser() -> argparse.ArgumentParser:
         '{"method": "custom", "credential_process": "command args"}.',
         epilog=EXIT_CODES,
     )
-    serve.add_argument("config", metavar="CONFIG", help="session config file (.json or .toml)")
+    serve.add_argument("config", metavar="CONFIG", nargs="?", help="session config file (.json or .toml)")
+    _add_session_options(serve)
     _add_serve_options(serve)
     serve.set_defaults(run=cmd_serve)
 
     run = sub.add_parser(
         "exec",
+        parents=[common],
         help="run a command with a server for its lifetime",
         formatter_class=fmt,
-        usage="gobrs exec [options] CONFIG -- COMMAND [ARGS...]",
+        usage="gobrs exec [options] [CONFIG] -- COMMAND [ARGS...]",
         description="Serve CONFIG's session while COMMAND runs, with AWS_CONTAINER_CREDENTIALS_FULL_URI and "
         "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (and AWS_REGION, from --region or "
         "sts_client_kwargs.region_name) set in its environment, and the variables that would shadow "
@@ -458,14 +529,16 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit status: COMMAND's; 128+N when signal N ended it; 127 COMMAND not found; 126 COMMAND "
         "not runnable;\n1 runtime failure before COMMAND started; 2 usage or config error",
     )
-    run.add_argument("config", metavar="CONFIG", help="session config file (.json or .toml)")
+    run.add_argument("config", metavar="CONFIG", nargs="?", help="session config file (.json or .toml)")
     run.add_argument("--region", metavar="REGION", help="AWS_REGION for COMMAND")
+    _add_session_options(run)
     _add_serve_options(run)
     run.add_argument("command", nargs="*", metavar="-- COMMAND", help="the command and its arguments, after --")
     run.set_defaults(run=cmd_exec)
 
     cp = sub.add_parser(
         "credential-process",
+        parents=[common],
         help="print credential_process JSON (for ~/.aws/config)",
         formatter_class=fmt,
         description="Print AWS credential_process JSON (Version 1) on stdout, for a profile's\n"
@@ -477,6 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cp.add_argument("config", metavar="CONFIG", nargs="?", help="session config file (.json or .toml)")
     cp.add_argument("--env-file", metavar="PATH", help="the env file of a running `gobrs serve --env-file`")
+    _add_session_options(cp)
     cp.set_defaults(run=cmd_credential_process)
     return parser
 

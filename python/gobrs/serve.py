@@ -7,12 +7,12 @@ on the host whose SDK has ``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and
 (docs/serve.md). The server itself runs in Go (core/credserver/http.go);
 this module only calls it::
 
-    from gobrs._lib import NativeSession
+    from gobrs import RefreshableSession
     from gobrs.serve import Server
 
-    session = NativeSession({"method": "sts", "assume_role_kwargs": {...}})
+    session = RefreshableSession(method="custom", custom_credentials_method=getter)
     with Server(session) as server:
-        print(server.env_lines())
+        print(server.env_lines())  # for the processes that read it
 """
 
 from __future__ import annotations
@@ -21,15 +21,30 @@ __all__ = ["Server", "URL_VAR", "TOKEN_FILE_VAR"]
 
 import ctypes
 import json
+import weakref
 from ctypes import byref, c_uint64, c_void_p
 from types import TracebackType
 from typing import Any, Dict, Mapping, Optional, Type
 
 from ._lib import OK, BrsError, NativeSession, _raise_status, load
+from .exceptions import BRSValidationError
 
 #: The variables that point an AWS SDK at a container-credentials server.
 URL_VAR = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
 TOKEN_FILE_VAR = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
+
+
+def _native_of(session: Any) -> NativeSession:
+    """The library session of a gobrs session (or of a NativeSession)."""
+
+    if isinstance(session, NativeSession):
+        return session
+    native = getattr(getattr(session, "_credentials", None), "_native", None)
+    if isinstance(native, NativeSession):
+        return native
+    raise BRSValidationError(
+        f"session must be a gobrs session made in this process, not {type(session).__name__}", param="session"
+    )
 
 
 class Server:
@@ -37,9 +52,11 @@ class Server:
 
     Parameters
     ----------
-    session : NativeSession
-        The session to serve. It stays the caller's: close it after
-        :meth:`stop`.
+    session : RefreshableSession | NativeSession
+        The session to serve: a gobrs session (``RefreshableSession`` and
+        the other classes, custom getters included: they run in this
+        process) or a :class:`gobrs._lib.NativeSession`. It stays the
+        caller's: close it after :meth:`stop`.
     options : Mapping[str, Any], optional
         The ``options_json`` keys of ``brs_serve`` (include/brs.h):
         ``listen``, ``path``, ``token_file``, ``env_file``,
@@ -57,15 +74,18 @@ class Server:
         When the session is closed.
     """
 
-    def __init__(self, session: NativeSession, options: Optional[Mapping[str, Any]] = None) -> None:
+    def __init__(self, session: Any, options: Optional[Mapping[str, Any]] = None) -> None:
+        native = _native_of(session)
         self._lib = load()
         self._id = 0
         data = json.dumps(dict(options or {}), allow_nan=False).encode("utf-8")
         out, err = c_uint64(0), BrsError()
-        rc = self._lib.brs_serve(session._handle, data, byref(out), byref(err))
+        rc = self._lib.brs_serve(native._handle, data, byref(out), byref(err))
         if rc != OK:
             _raise_status(self._lib, rc, err, None)
         self._id = out.value
+        # stopped (its files removed) when collected, or at exit at the latest
+        self._finalizer = weakref.finalize(self, self._lib.brs_serve_stop, self._id)
         info = self.info()
         #: The value of AWS_CONTAINER_CREDENTIALS_FULL_URI.
         self.url: str = info["url"]
@@ -107,7 +127,7 @@ class Server:
         call more than once."""
 
         if self._id:
-            self._lib.brs_serve_stop(self._id)
+            self._finalizer()  # brs_serve_stop, once
             self._id = 0
 
     def __enter__(self) -> "Server":

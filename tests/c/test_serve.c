@@ -84,7 +84,7 @@ static void test_serve(void) {
     brs_error err = {0};
     CHECK_STATUS(open_session(&g, "", &s, &err), BRS_OK, &err);
     brs_server srv = 0;
-    CHECK_STATUS(brs_serve(s, NULL, &srv, &err), BRS_OK, &err);
+    CHECK_STATUS(brs_serve(s, "{\"log_requests\": true}", &srv, &err), BRS_OK, &err);
     CHECK(srv != 0);
 
     char *info = NULL;

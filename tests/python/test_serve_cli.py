@@ -209,11 +209,12 @@ def test_serve_custom_credential_process(tmp_path: Path, serve: Any) -> None:
     )
     config = tmp_path / "custom.toml"
     config.write_text(f'method = "custom"\ncredential_process = {json.dumps([sys.executable, str(script)])}\n')
-    s = serve("-v", "serve", str(config))
+    s = serve("serve", "-v", str(config))  # -v after the command too
     status, body, _ = http_get(s.url, s.token)
     assert status == 200 and body["AccessKeyId"] == "AKIDFROMPROCESS" and body["Token"] == "TOKENFROMPROCESS"
     rc, stderr = s.stop()
-    assert rc == 0 and "SECRETFROMPROCESS" not in stderr and "TOKENFROMPROCESS" not in stderr
+    assert rc == 0 and "status=200" in stderr
+    assert "SECRETFROMPROCESS" not in stderr and "TOKENFROMPROCESS" not in stderr
 
 
 @pytest.mark.parametrize(
@@ -273,7 +274,8 @@ def test_exec(tmp_path: Path, sts_json: Path) -> None:
         "body = json.loads(r.read())\n"
         "print(json.dumps({'status': r.status, 'key': body['AccessKeyId'], 'tf': tf, 'argv': sys.argv[1:],\n"
         "  'region': os.environ.get('AWS_REGION'), 'ak': os.environ.get('AWS_ACCESS_KEY_ID'),\n"
-        "  'profile': os.environ.get('AWS_PROFILE'), 'keep': os.environ.get('KEEP_ME')}))\n"
+        "  'profile': os.environ.get('AWS_PROFILE'), 'keep': os.environ.get('KEEP_ME'),\n"
+        "  'sigint_ignored': __import__('signal').getsignal(2) == __import__('signal').SIG_IGN}))\n"
         "sys.exit(7)\n"
     )
     env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDSHADOW", AWS_PROFILE="shadow", KEEP_ME="yes")
@@ -283,6 +285,7 @@ def test_exec(tmp_path: Path, sts_json: Path) -> None:
     assert out["status"] == 200 and out["key"].startswith("ASIA")
     assert out["argv"] == ["a b", "--flag"]
     assert out["region"] == "us-east-1" and out["ak"] is None and out["profile"] is None and out["keep"] == "yes"
+    assert out["sigint_ignored"] is False  # Ctrl-C still reaches the command
     assert not os.path.exists(out["tf"])  # removed once the command ended
 
 
@@ -364,7 +367,9 @@ def test_credential_process_from_server(tmp_path: Path, sts_json: Path, serve: A
     assert s.stop()[0] == 0
     # the server is gone
     r = run("credential-process", env=dict(clean, **s.env))
-    assert r.returncode == 2 and "token file" in r.stderr
+    assert r.returncode == 1 and "token file" in r.stderr and "running" in r.stderr
+    r = run("credential-process", "--env-file", str(env_file), env=clean)
+    assert r.returncode == 2 and "env file" in r.stderr
 
 
 def test_credential_process_usage() -> None:
@@ -387,3 +392,49 @@ def test_console_script() -> None:
     assert r.returncode == 0 and r.stdout.startswith("gobrs ")
     r = subprocess.run([str(script)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "COMMAND" in r.stderr
+
+
+def test_session_flags(tmp_path: Path, moto: MotoServer, sts_json: Path, serve: Any) -> None:
+    from datetime import datetime, timezone
+
+    # no CONFIG: the flags make an sts config; AssumeRole is signed with the environment's keys
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    s = serve(
+        "serve",
+        "--role-arn",
+        ROLE,
+        "--sts-endpoint-url",
+        moto.endpoint_url,
+        "--sts-region",
+        "us-east-1",
+        "--duration-seconds",
+        "1800",
+        env=env,
+    )
+    status, body, _ = http_get(s.url, s.token)
+    assert status == 200
+    left = datetime.strptime(body["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    assert 1500 < (left - datetime.now(timezone.utc)).total_seconds() <= 1800
+    assert s.stop()[0] == 0
+
+    # flags over a CONFIG's keys; a bad value is still named by the Go side
+    r = run("credential-process", str(sts_json), "--duration-seconds", "5")
+    assert r.returncode == 2 and "DurationSeconds" in r.stderr
+    r = run("credential-process", str(sts_json), "--duration-seconds", "900")
+    assert r.returncode == 0, r.stderr
+    _check_process_json(r.stdout)
+
+    # method custom from --credential-process
+    script = tmp_path / "c.py"
+    script.write_text(
+        "import json\nprint(json.dumps({'Version': 1, 'AccessKeyId': 'AKIDFLAG', 'SecretAccessKey': 's',"
+        " 'SessionToken': 't', 'Expiration': '2999-01-01T00:00:00Z'}))\n"
+    )
+    r = run("credential-process", "--credential-process", f"{sys.executable} {script}")
+    assert r.returncode == 0, r.stderr
+    assert _check_process_json(r.stdout)["AccessKeyId"] == "AKIDFLAG"
+
+    # neither CONFIG nor a method flag
+    for args in (["serve"], ["exec", "--", "true"]):
+        r = run(*args)
+        assert r.returncode == 2 and "--role-arn" in r.stderr
