@@ -11,14 +11,16 @@ Modes:
     prints ``{"access_key", "arn"}``.
 ``watch``
     Reads once (boto3 fetches the credentials as it resolves its chain),
-    prints ``{"ready": true, "key": ...}``, waits for ``go`` on stdin, then reads the
-    credentials (one ``get_frozen_credentials()`` a read; credentials that
-    live less than botocore's 15-minute window are fetched again on every
-    read) every 20 ms, printing ``{"key": ...}`` for each new access key,
-    until it has read the key that an ``until KEY`` line on stdin names.
+    prints ``{"ready": true, "key": ...}``, waits for ``go`` on stdin, then
+    reads the credentials (one ``get_frozen_credentials()`` a read;
+    credentials that live less than botocore's 15-minute window are fetched
+    again on every read) every 20 ms, printing ``{"key": ...}`` for each new
+    access key, until it has read the key that an ``until KEY`` line on
+    stdin names.
 ``load SECONDS [PROCESSES]``
-    Prints ``{"ready": true}``, waits for ``go``, then reads as fast as it
-    can for SECONDS; with PROCESSES, that many forked processes (boto3
+    As ``watch`` up to ``go``, then reads as fast as it can for SECONDS,
+    printing nothing but failures; with PROCESSES, that many forked
+    processes (boto3
     imported once, before the fork; each makes its own session after it)
     read at once, each printing its own ``done`` line, and the status is 1
     when any of them failed.
