@@ -18,6 +18,7 @@ reaches real AWS.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -176,6 +177,47 @@ def test_wrong_token_is_a_clear_error_in_every_client(
     # aws-sdk-go-v2 shows the code and message of the server's JSON error body
     assert "failed to load credentials" in go.stderr, go.stderr
     print(f"boto3: {err['error_class']}: {err['error']}\naws cli: {cli.stderr.strip()}\ngo: {go.stderr.strip()}")
+
+
+def test_ipv6_loopback(proxy: StsProxy, moto: MotoServer, goclient: str, tmp_path: Path) -> None:
+    """A server on [::1]: boto3, the AWS CLI and Go accept the address."""
+
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    with ServeProcess(sts_config(proxy.url, 900, 600), tmp_path, ["--listen", "[::1]:0"]) as server:
+        assert server.url.startswith("http://[::1]:")
+        py, cli, go = run_side_by_side(
+            [
+                [sys.executable, str(PYCLIENT), "identity", moto.endpoint_url],
+                [aws(), "sts", "get-caller-identity", "--endpoint-url", moto.endpoint_url, "--output", "json"],
+                [goclient, "-endpoint", moto.endpoint_url],
+            ],
+            client_env(server, tmp_path),
+        )
+    assert py.returncode == 0 and last_json(py.stdout)["arn"] == ROLE_SESSION_ARN, py.stdout + py.stderr
+    assert cli.returncode == 0 and json.loads(cli.stdout)["Arn"] == ROLE_SESSION_ARN, cli.stderr
+    assert go.returncode == 0 and go.stdout.split()[-1] == ROLE_SESSION_ARN, go.stderr
+
+
+def test_exec_runs_the_aws_cli(proxy: StsProxy, moto: MotoServer, tmp_path: Path) -> None:
+    """``gobrs exec CONFIG -- aws ...``: the CLI reads the server exec runs
+    for its lifetime, and exec exits with the CLI's status."""
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(sts_config(proxy.url, 900, 600)))
+    cli = [aws(), "sts", "get-caller-identity", "--endpoint-url", moto.endpoint_url, "--output", "json"]
+    ok = run([*gobrs_command(), "exec", str(config), "--", *cli], base_env(tmp_path))
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["Arn"] == ROLE_SESSION_ARN
+    # a CLI failure (no STS listening on port 1: the CLI exits 255) is exec's
+    env = base_env(tmp_path)
+    env.update(AWS_MAX_ATTEMPTS="1", AWS_RETRY_MODE="standard")
+    refused = [aws(), "sts", "get-caller-identity", "--endpoint-url", "http://127.0.0.1:1"]
+    bad = run([*gobrs_command(), "exec", str(config), "--", *refused], env)
+    assert bad.returncode == 255 and "Could not connect" in bad.stderr, (bad.returncode, bad.stderr)
 
 
 class Watcher:
