@@ -581,7 +581,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     if tail is not None and args.command_name == "exec":
         args.command = list(args.command) + tail
-    _setup_logging(-1 if args.quiet else args.verbose)
+    # exec is quiet unless asked: its stderr is the command's too
+    quiet = args.quiet or (args.command_name == "exec" and not args.verbose)
+    _setup_logging(-1 if quiet else args.verbose)
     try:
         status: int = args.run(args)
         return status

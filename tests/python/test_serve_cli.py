@@ -286,6 +286,7 @@ def test_exec(tmp_path: Path, sts_json: Path) -> None:
     assert out["argv"] == ["a b", "--flag"]
     assert out["region"] == "us-east-1" and out["ak"] is None and out["profile"] is None and out["keep"] == "yes"
     assert out["sigint_ignored"] is False  # Ctrl-C still reaches the command
+    assert r.stderr == ""  # exec says nothing unless asked (-v)
     assert not os.path.exists(out["tf"])  # removed once the command ended
 
 
@@ -438,3 +439,16 @@ def test_session_flags(tmp_path: Path, moto: MotoServer, sts_json: Path, serve: 
     for args in (["serve"], ["exec", "--", "true"]):
         r = run(*args)
         assert r.returncode == 2 and "--role-arn" in r.stderr
+
+
+def test_toml_without_a_parser(tmp_path: Path) -> None:
+    """Python 3.10 without tomli: a TOML config is refused clearly (exit 2)."""
+
+    config = tmp_path / "c.toml"
+    config.write_text('method = "custom"\n')
+    code = (
+        "import sys; sys.modules['tomllib'] = None; sys.modules['tomli'] = None\n"
+        "from gobrs.cli import main; sys.exit(main(['serve', sys.argv[1]]))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "tomli" in r.stderr and "JSON" in r.stderr
