@@ -7,8 +7,10 @@ default chain, the AWS CLI, a Go program on ``config.LoadDefaultConfig``
 (tests/serve/goclient), and a ``credential_process`` profile that runs
 ``gobrs credential-process``. Each calls ``sts get-caller-identity`` on the
 moto server, which names the role only for credentials it issued by
-AssumeRole. Then 8 client processes read across 3 refreshes of short-lived
-credentials, and the proxy counts one AssumeRole per refresh.
+AssumeRole; the same on a ``[::1]`` server and through ``gobrs exec``; a
+wrong token is an error each SDK reports clearly. Then 8 client processes
+read across 3 refreshes of short-lived credentials, and the proxy counts
+one AssumeRole per refresh.
 
 Every client runs with HOME an empty directory, no AWS_* keys but the ones
 given, instance metadata off and an explicit loopback endpoint: nothing
