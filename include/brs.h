@@ -551,7 +551,8 @@ int brs_host_serve(int fd, const char *dir);
  *                             wait to be accepted)
  *   "max_header_bytes"        default 8192; "max_headers" (fields), default 32
  *   "max_requests_per_second" all clients together, default 1000 (bursts
- *                             of twice as many pass)
+ *                             of twice as many pass); requests without
+ *                             the token are paced apart, at the same rate
  *   "request_timeout"         seconds a request may wait for a refresh,
  *                             default 30 (then 503)
  *   "log_requests"            bool, default false: a debug log line per

@@ -38,6 +38,12 @@ import (
 	json "github.com/goccy/go-json"
 )
 
+// The core's text helpers, named once here (should they move).
+var (
+	quoteText = core.Quote // user text quoted as JSON writes it
+	cutText   = core.Cut   // non-secret text cut for a message
+)
+
 // The defaults of HTTPOptions.
 const (
 	DefaultListen            = "127.0.0.1:0"
@@ -78,8 +84,9 @@ type HTTPOptions struct {
 	// beyond it). Default DefaultMaxHeaders.
 	MaxHeaders int
 	// RequestsPerSecond bounds the request rate, all clients together
-	// (429 beyond it); bursts of twice as many pass. Default
-	// DefaultRequestsPerSecond.
+	// (429 beyond it); bursts of twice as many pass. Requests without the
+	// token are paced apart, at the same rate, so that they cannot crowd
+	// out the clients that have it. Default DefaultRequestsPerSecond.
 	RequestsPerSecond float64
 	// RequestTimeout bounds how long a request waits for credentials (a
 	// refresh in the mandatory window); 503 after it. In JSON, seconds.
@@ -179,8 +186,8 @@ func (o *HTTPOptions) fill() error {
 	}
 	switch {
 	case !strings.HasPrefix(o.Path, "/") || len(o.Path) > 256 || strings.ContainsAny(o.Path, "?#% \t\r\n\x00"):
-		return bad("path", core.Cut(o.Path, 64), "path %s must start with \"/\", be at most 256 bytes and hold no ?, #, %%, space or control character",
-			core.Quote(core.Cut(o.Path, 64)))
+		return bad("path", cutText(o.Path, 64), "path %s must start with \"/\", be at most 256 bytes and hold no ?, #, %%, space or control character",
+			quoteText(cutText(o.Path, 64)))
 	case o.MaxConnections < 1 || o.MaxConnections > 65536:
 		return bad("max_connections", strconv.Itoa(o.MaxConnections), "max_connections must be between 1 and 65536")
 	case o.MaxHeaderBytes < 1024 || o.MaxHeaderBytes > 1<<20:
@@ -204,13 +211,13 @@ func (o *HTTPOptions) fill() error {
 func loopbackAddr(listen string) (string, error) {
 	host, port, err := net.SplitHostPort(listen)
 	bad := func(format string, args ...any) error {
-		return &core.Error{Kind: core.KindValidation, Param: "listen", Value: core.Cut(listen, 64), Message: fmt.Sprintf(format, args...)}
+		return &core.Error{Kind: core.KindValidation, Param: "listen", Value: cutText(listen, 64), Message: fmt.Sprintf(format, args...)}
 	}
 	if err != nil {
-		return "", bad("listen %s must be host:port, e.g. 127.0.0.1:0 or [::1]:0", core.Quote(core.Cut(listen, 64)))
+		return "", bad("listen %s must be host:port, e.g. 127.0.0.1:0 or [::1]:0", quoteText(cutText(listen, 64)))
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return "", bad("listen %s has a bad port; use 0 to 65535 (0 picks a free one)", core.Quote(core.Cut(listen, 64)))
+		return "", bad("listen %s has a bad port; use 0 to 65535 (0 picks a free one)", quoteText(cutText(listen, 64)))
 	}
 	if host == "localhost" {
 		host = "127.0.0.1"
@@ -219,7 +226,7 @@ func loopbackAddr(listen string) (string, error) {
 	ip = ip.Unmap()
 	if err != nil || !ip.IsLoopback() || ip.Zone() != "" {
 		return "", bad("listen %s is not a loopback address: gobrs serves credentials on 127.0.0.1 or [::1] only (anyone who can reach the port could try the token)",
-			core.Quote(core.Cut(listen, 64)))
+			quoteText(cutText(listen, 64)))
 	}
 	return net.JoinHostPort(ip.String(), port), nil
 }
@@ -248,7 +255,8 @@ type HTTPServer struct {
 	wrote     []string // the files this server made (removed by Close)
 	tempDir   string   // ours to remove, "" when the token file is the caller's
 	done      chan struct{}
-	limiter   *rateLimiter
+	limiter   *rateLimiter // requests with the token
+	strangers *rateLimiter // requests without it
 	closeOnce sync.Once
 	closeErr  error
 
@@ -279,7 +287,8 @@ func ListenHTTP(src Source, session uint64, optFns ...func(*HTTPOptions)) (*HTTP
 		return nil, fmt.Errorf("credserver: token: %w", err)
 	}
 	s := &HTTPServer{src: src, session: session, opts: opts, token: hex.EncodeToString(raw),
-		done: make(chan struct{}), limiter: newRateLimiter(opts.RequestsPerSecond, opts.Clock)}
+		done: make(chan struct{}), limiter: newRateLimiter(opts.RequestsPerSecond, opts.Clock),
+		strangers: newRateLimiter(opts.RequestsPerSecond, opts.Clock)}
 	if err := s.writeToken(); err != nil {
 		return nil, err
 	}
@@ -295,8 +304,8 @@ func ListenHTTP(src Source, session uint64, optFns ...func(*HTTPOptions)) (*HTTP
 		if err := writeFileAtomic(opts.EnvFile, []byte(s.EnvLines())); err != nil {
 			ln.Close()
 			s.removeFiles()
-			return nil, &core.Error{Kind: core.KindConfiguration, Param: "env_file", Value: core.Cut(opts.EnvFile, 128), Err: err,
-				Message: "cannot write env_file " + core.Quote(core.Cut(opts.EnvFile, 128))}
+			return nil, &core.Error{Kind: core.KindConfiguration, Param: "env_file", Value: cutText(opts.EnvFile, 128), Err: err,
+				Message: "cannot write env_file " + quoteText(cutText(opts.EnvFile, 128))}
 		}
 		s.wrote = append(s.wrote, opts.EnvFile)
 	}
@@ -336,8 +345,8 @@ func (s *HTTPServer) writeToken() error {
 	}
 	if err := writeFileAtomic(s.tokenFile, []byte(s.token)); err != nil {
 		s.removeFiles()
-		return &core.Error{Kind: core.KindConfiguration, Param: "token_file", Value: core.Cut(s.opts.TokenFile, 128), Err: err,
-			Message: "cannot write token_file " + core.Quote(core.Cut(s.tokenFile, 128))}
+		return &core.Error{Kind: core.KindConfiguration, Param: "token_file", Value: cutText(s.opts.TokenFile, 128), Err: err,
+			Message: "cannot write token_file " + quoteText(cutText(s.tokenFile, 128))}
 	}
 	s.wrote = append(s.wrote, s.tokenFile)
 	return nil
@@ -462,7 +471,15 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.opts.Logger.Debug("gobrs serve: refused a request", "status", status, "reason", reason, "remote", r.RemoteAddr)
 		writeJSON(w, status, ecsError{Code: code, Message: message})
 	}
-	if !s.limiter.allow() {
+	// The token decides the bucket: requests without it are paced apart,
+	// so that a flood of them cannot make the server refuse its clients.
+	auth := r.Header.Values("Authorization")
+	authorized := len(auth) == 1 && subtle.ConstantTimeCompare([]byte(auth[0]), []byte(s.token)) == 1
+	limiter := s.limiter
+	if !authorized {
+		limiter = s.strangers
+	}
+	if !limiter.allow() {
 		w.Header().Set("Retry-After", "1")
 		refuse(http.StatusTooManyRequests, "TooManyRequests", "too many requests", "rate")
 		return
@@ -476,12 +493,11 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The token first: a client without it learns nothing else.
-	auth := r.Header.Values("Authorization")
 	switch {
 	case len(auth) == 0 || auth[0] == "":
 		refuse(http.StatusUnauthorized, "Unauthorized", "unauthorized", "no token")
 		return
-	case len(auth) > 1 || subtle.ConstantTimeCompare([]byte(auth[0]), []byte(s.token)) != 1:
+	case !authorized:
 		refuse(http.StatusForbidden, "Forbidden", "forbidden", "wrong token")
 		return
 	}

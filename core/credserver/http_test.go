@@ -324,14 +324,26 @@ func TestHTTPRateLimit(t *testing.T) {
 	if status != 429 || h.Get("Retry-After") == "" || !strings.Contains(body, "TooManyRequests") {
 		t.Fatalf("status %d: %s", status, body)
 	}
-	// unauthorised requests count too: a flood cannot starve the limiter
-	if status, _, _ := get(t, srv.URL(), "wrong"); status != 429 {
-		t.Fatalf("status %d", status)
-	}
 	clock.Advance(time.Second)
 	for i := range 2 {
 		if status, _, _ := get(t, srv.URL(), srv.Token()); status != 200 {
 			t.Fatalf("request %d after a second: status %d", i, status)
+		}
+	}
+	// requests without the token are paced apart: their flood is refused
+	// while the clients with the token go on
+	clock.Advance(2 * time.Second)
+	for i := range 4 {
+		if status, _, _ := get(t, srv.URL(), "wrong"); status != 403 {
+			t.Fatalf("stranger %d: status %d", i, status)
+		}
+	}
+	if status, _, _ := get(t, srv.URL(), ""); status != 429 {
+		t.Fatalf("stranger over the rate: status %d", status)
+	}
+	for i := range 4 {
+		if status, _, _ := get(t, srv.URL(), srv.Token()); status != 200 {
+			t.Fatalf("client %d during the flood: status %d", i, status)
 		}
 	}
 }
@@ -603,5 +615,66 @@ func TestHTTPQuietByDefault(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "status=") {
 		t.Fatalf("requests were logged:\n%s", logs.String())
+	}
+}
+
+// TestHTTPFollowsTheSession: requests read the session by its windows:
+// in the advisory window a failed refresh leaves the current credentials
+// served; in the mandatory window it is a 503 naming the failure; once the
+// source is back the next request gets new credentials.
+func TestHTTPFollowsTheSession(t *testing.T) {
+	clock := core.NewFakeClock(time.Now())
+	var mu sync.Mutex
+	calls, failing := 0, false
+	s, err := core.NewSession(core.ProviderFunc(func(context.Context) (core.Credentials, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if failing {
+			return core.Credentials{}, &core.Error{Kind: core.KindRequest, Code: "Throttling", Message: "STS said Rate exceeded"}
+		}
+		return core.Credentials{AccessKeyID: "AKIDFOLLOW" + strings.Repeat("X", calls), SecretAccessKey: httpSecret,
+			SessionToken: httpToken, Expires: clock.Now().Add(time.Hour)}, nil
+	}), func(o *core.Options) {
+		o.Clock = clock
+		o.Logger = slog.New(slog.DiscardHandler)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	srv := serveHTTP(t, s, nil)
+	key := func(wantStatus int) string {
+		t.Helper()
+		status, body, _ := get(t, srv.URL(), srv.Token())
+		if status != wantStatus {
+			t.Fatalf("status %d, want %d: %s", status, wantStatus, body)
+		}
+		var m map[string]string
+		json.Unmarshal([]byte(body), &m)
+		if status != 200 {
+			return m["code"] + ": " + m["message"]
+		}
+		return m["AccessKeyId"]
+	}
+	if k := key(200); k != "AKIDFOLLOWX" {
+		t.Fatalf("first key %s", k)
+	}
+	mu.Lock()
+	failing = true
+	mu.Unlock()
+	clock.Advance(time.Hour - 850*time.Second) // advisory window (900 s before expiry)
+	if k := key(200); k != "AKIDFOLLOWX" {
+		t.Fatalf("advisory window: key %s, want the current one", k)
+	}
+	clock.Advance(300 * time.Second) // mandatory window (600 s before expiry)
+	if msg := key(503); !strings.Contains(msg, "RequestError") || !strings.Contains(msg, "Rate exceeded") {
+		t.Fatalf("mandatory window: %s", msg)
+	}
+	mu.Lock()
+	failing = false
+	mu.Unlock()
+	if k := key(200); !strings.HasPrefix(k, "AKIDFOLLOWXX") {
+		t.Fatalf("after the outage: key %s, want a new one", k)
 	}
 }

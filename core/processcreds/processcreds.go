@@ -108,7 +108,7 @@ func New(argv []string, optFns ...func(*Options)) (*Provider, error) {
 func Parse(raw json.RawMessage) ([]string, error) {
 	var line string
 	if err := json.Unmarshal(raw, &line); err == nil {
-		argv, err := core.SplitCommand(line)
+		argv, err := splitCommand(line)
 		if err != nil {
 			var e *core.Error
 			if errors.As(err, &e) {
@@ -133,16 +133,16 @@ func (p *Provider) Retrieve(ctx context.Context) (core.Credentials, error) {
 	if err != nil {
 		return core.Credentials{}, err
 	}
-	return core.CredentialsFromMap(m, p.opts.Clock.Now())
+	return credentialsFromMap(m, p.opts.Clock.Now())
 }
 
 // Map runs the command and returns its credentials as the custom method's
 // keys (access_key, secret_key, token, expiry_time): it is the
 // core.Hooks.Credentials of a custom session.
 func (p *Provider) Map(ctx context.Context) (map[string]string, error) {
-	prog := core.Quote(core.Cut(p.argv[0], 128))
+	prog := quoteText(cutText(p.argv[0], 128))
 	fail := func(format string, args ...any) error {
-		return &core.Error{Kind: core.KindCredential, Param: Param, Value: core.Cut(p.argv[0], 128),
+		return &core.Error{Kind: core.KindCredential, Param: Param, Value: cutText(p.argv[0], 128),
 			Message: fmt.Sprintf("credential_process "+format, args...)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
@@ -268,8 +268,8 @@ func noDuplicateTopKeys(config []byte) error {
 		}
 		k, _ := tok.(string)
 		if seen[k] {
-			return &core.Error{Kind: core.KindValidation, Param: core.Cut(k, 64),
-				Message: fmt.Sprintf("key %s appears twice in the config; give each key once", core.Quote(core.Cut(k, 64)))}
+			return &core.Error{Kind: core.KindValidation, Param: cutText(k, 64),
+				Message: fmt.Sprintf("key %s appears twice in the config; give each key once", quoteText(cutText(k, 64)))}
 		}
 		seen[k] = true
 		var skip json.RawMessage

@@ -45,6 +45,52 @@ exit status:
   2    usage or config error (the message names the option or config key)
 """
 
+SERVE_HELP = """\
+Open the session CONFIG (and the session flags) describe and serve it on a
+loopback address with the AWS container-credentials protocol. Once
+listening, print on stdout
+
+  AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:PORT/PATH
+  AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=/abs/path/to/token
+
+An AWS SDK with those two variables set reads the session. Ctrl-C, SIGTERM
+or SIGHUP stops the server and removes its files.
+
+CONFIG is a JSON or TOML (.toml) file with the keys of brs_new_session, e.g.
+  {"method": "sts", "assume_role_kwargs": {"RoleArn": "arn:aws:iam::..."}}
+  {"method": "custom", "credential_process": "command args"}
+See docs/serve.md.
+"""
+
+EXEC_HELP = """\
+Serve the session while COMMAND runs, with AWS_CONTAINER_CREDENTIALS_FULL_URI
+and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (and AWS_REGION, from --region or
+sts_client_kwargs.region_name) set in its environment, and the variables that
+would win over them in an SDK's credential chain (AWS_ACCESS_KEY_ID,
+AWS_PROFILE, ...) removed. SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are
+passed on to COMMAND; Ctrl-C reaches it through the terminal.
+"""
+
+EXEC_EXIT_CODES = """\
+exit status:
+  COMMAND's own; 128+N when signal N ended it
+  127  COMMAND not found
+  126  COMMAND could not be run
+  1    runtime failure before COMMAND started (no credentials to be had)
+  2    usage or config error (the message names the option or config key)
+"""
+
+CREDENTIAL_PROCESS_HELP = """\
+Print AWS credential_process JSON (Version 1) on stdout, for a profile's
+
+  credential_process = gobrs credential-process --env-file /run/gobrs/env
+
+With --env-file (or AWS_CONTAINER_CREDENTIALS_FULL_URI and
+AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE set) the credentials come from that
+running `gobrs serve`, so any number of invocations cause one refresh;
+otherwise the session of CONFIG (and the session flags) is opened once.
+"""
+
 #: Variables removed from the environment of ``exec``'s command: each would
 #: win over the server in an AWS SDK's default credential chain.
 SHADOWING_VARS = (
@@ -254,6 +300,8 @@ class _Stopper:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """``gobrs serve``: serve until a signal; 0 once stopped."""
+
     from .serve import Server
 
     stopper = _Stopper((signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
@@ -285,6 +333,8 @@ def _region(args: argparse.Namespace, config: Dict[str, Any]) -> Optional[str]:
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
+    """``gobrs exec``: serve while the command runs; its exit status."""
+
     from ._lib import NativeSession
     from .serve import Server
 
@@ -391,6 +441,8 @@ def _from_server(url: str, token_file: str) -> Dict[str, Any]:
 
 
 def cmd_credential_process(args: argparse.Namespace) -> int:
+    """``gobrs credential-process``: print credential_process JSON."""
+
     from .serve import TOKEN_FILE_VAR, URL_VAR
 
     if args.env_file:
@@ -499,14 +551,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="serve a session with the AWS container-credentials protocol",
         formatter_class=fmt,
-        description="Open the session CONFIG describes and serve it on a loopback address with the AWS "
-        "container-credentials protocol. Once listening, print\n\n"
-        "  AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:PORT/PATH\n"
-        "  AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=/abs/path/to/token\n\n"
-        "on stdout; an AWS SDK with those two variables set reads the session. Ctrl-C, SIGTERM or "
-        "SIGHUP stops the server and removes its files. CONFIG is a JSON or TOML (.toml) file with "
-        'the keys of brs_new_session, e.g. {"method": "sts", "assume_role_kwargs": {"RoleArn": ...}}, or '
-        '{"method": "custom", "credential_process": "command args"}.',
+        description=SERVE_HELP,
         epilog=EXIT_CODES,
     )
     serve.add_argument("config", metavar="CONFIG", nargs="?", help="session config file (.json or .toml)")
@@ -520,14 +565,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a command with a server for its lifetime",
         formatter_class=fmt,
         usage="gobrs exec [options] [CONFIG] -- COMMAND [ARGS...]",
-        description="Serve CONFIG's session while COMMAND runs, with AWS_CONTAINER_CREDENTIALS_FULL_URI and "
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (and AWS_REGION, from --region or "
-        "sts_client_kwargs.region_name) set in its environment, and the variables that would shadow "
-        "them in an SDK's credential chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, ...) removed. SIGTERM, "
-        "SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are passed on to COMMAND; Ctrl-C reaches it through the "
-        "terminal.",
-        epilog="exit status: COMMAND's; 128+N when signal N ended it; 127 COMMAND not found; 126 COMMAND "
-        "not runnable;\n1 runtime failure before COMMAND started; 2 usage or config error",
+        description=EXEC_HELP,
+        epilog=EXEC_EXIT_CODES,
     )
     run.add_argument("config", metavar="CONFIG", nargs="?", help="session config file (.json or .toml)")
     run.add_argument("--region", metavar="REGION", help="AWS_REGION for COMMAND")
@@ -541,11 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="print credential_process JSON (for ~/.aws/config)",
         formatter_class=fmt,
-        description="Print AWS credential_process JSON (Version 1) on stdout, for a profile's\n"
-        "  credential_process = gobrs credential-process --env-file /run/gobrs/env\n"
-        "With --env-file (or AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE "
-        "set), the credentials come from that running `gobrs serve`, so any number of invocations "
-        "cause one refresh; otherwise CONFIG's session is opened once.",
+        description=CREDENTIAL_PROCESS_HELP,
         epilog=EXIT_CODES,
     )
     cp.add_argument("config", metavar="CONFIG", nargs="?", help="session config file (.json or .toml)")

@@ -452,3 +452,13 @@ def test_toml_without_a_parser(tmp_path: Path) -> None:
     )
     r = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "tomli" in r.stderr and "JSON" in r.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGINT, signal.SIGTERM])
+def test_serve_stops_on(sig: int, sts_json: Path, serve: Any) -> None:
+    s = serve("serve", str(sts_json), "--lazy")
+    assert http_get(s.url, s.token)[0] == 200
+    rc, stderr = s.stop(sig)
+    assert rc == 0, stderr
+    assert not os.path.exists(s.token_file)
+    assert f"signal {int(sig)}" in stderr
