@@ -380,6 +380,7 @@ lint-c: include/brsver.h
 BENCH_VENV := bench/.venv
 BENCH_PY   := $(BENCH_VENV)/bin/python
 BENCH_C    := $(BUILD)/bench/brs_bench
+BENCH_LOAD := $(BUILD)/bench/serveload
 BENCH_ARGS ?=
 
 $(BENCH_VENV)/.deps: bench/requirements.txt
@@ -392,7 +393,12 @@ $(BENCH_C): bench/c/brs_bench.c include/brs.h $(LIB)
 	@mkdir -p $(BUILD)/bench
 	$(CC) -O2 -Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE -Iinclude -o $@ $< -L$(BUILD) -lbrs -lpthread -Wl,-rpath,'$$ORIGIN/..'
 
-bench: $(BENCH_C) $(BENCH_VENV)/.deps
+# the load client of the serve scenario (bench/serveload, Go)
+$(BENCH_LOAD): bench/serveload/main.go go.mod go.sum
+	@mkdir -p $(BUILD)/bench
+	$(GO) build -o $@ ./bench/serveload
+
+bench: $(BENCH_C) $(BENCH_LOAD) $(BENCH_VENV)/.deps
 	$(BENCH_PY) -m pip install -q --upgrade boto3-refresh-session || echo "bench: PyPI not reachable; using the installed boto3-refresh-session"
 	$(BENCH_PY) -m pip install -q --no-deps --force-reinstall .
 	$(BENCH_PY) -m pip install -q .

@@ -535,11 +535,17 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.served.Add(1)
 	if s.opts.LogRequests {
 		s.opts.Logger.Debug("gobrs serve: served credentials", "status", http.StatusOK, "remote", r.RemoteAddr,
-			"expiration", c.Expires.UTC().Format(time.RFC3339))
+			"expiration", wireTime(c.Expires))
 	}
 	writeJSON(w, http.StatusOK, ecsCredentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey,
-		Token: c.SessionToken, Expiration: c.Expires.UTC().Format(time.RFC3339)})
+		Token: c.SessionToken, Expiration: wireTime(c.Expires)})
 }
+
+// wireTime writes an expiry as RFC 3339 in UTC, with the fraction of a
+// second when there is one: an expiry cut to the whole second would tell
+// clients the credentials end up to a second before the session says, and
+// one already past when the session's mandatory window is under a second.
+func wireTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // failureCode names the error of a failed lookup in an answer.
 func failureCode(err error) string {

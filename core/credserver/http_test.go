@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gobrs/gobrs/core"
+	"github.com/gobrs/gobrs/internal/testutil"
 	json "github.com/goccy/go-json"
 )
 
@@ -104,6 +105,31 @@ func get(t *testing.T, url, token string) (int, string, http.Header) {
 		req.Header.Set("Authorization", token)
 	}
 	return do(t, req)
+}
+
+// An expiry with a fraction of a second is served as it is: cut to the
+// second it would end before the session's, already past for a session
+// whose mandatory window is under a second.
+func TestHTTPExpirationKeepsTheFraction(t *testing.T) {
+	expires := time.Now().Add(time.Hour).Truncate(time.Second).Add(700 * time.Millisecond)
+	s, err := core.NewSession(core.ProviderFunc(func(context.Context) (core.Credentials, error) {
+		return core.Credentials{AccessKeyID: "AKIDHTTPSERVER", SecretAccessKey: httpSecret, SessionToken: httpToken,
+			Expires: expires}, nil
+	}), func(o *core.Options) { o.Logger = slog.New(slog.DiscardHandler) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	srv := serveHTTP(t, s, nil)
+	status, body, _ := get(t, srv.URL(), srv.Token())
+	var got map[string]string
+	if err := json.Unmarshal([]byte(body), &got); status != 200 || err != nil {
+		t.Fatalf("status %d: %v", status, err)
+	}
+	exp, err := time.Parse(time.RFC3339Nano, got["Expiration"])
+	if err != nil || !exp.Equal(expires) || !strings.HasSuffix(got["Expiration"], ".7Z") {
+		t.Fatalf("Expiration %q, want %s: %v", got["Expiration"], expires.UTC().Format(time.RFC3339Nano), err)
+	}
 }
 
 func TestHTTPServesCredentials(t *testing.T) {
@@ -676,5 +702,54 @@ func TestHTTPFollowsTheSession(t *testing.T) {
 	mu.Unlock()
 	if k := key(200); !strings.HasPrefix(k, "AKIDFOLLOWXX") {
 		t.Fatalf("after the outage: key %s, want a new one", k)
+	}
+}
+
+// Bad and unauthorised requests leave nothing behind: after a warm-up
+// batch, a second batch of the same 400 requests (garbage, no token, a
+// wrong token, a wrong path or method, oversized headers) grows neither
+// the goroutines nor the live heap, and the server still serves.
+func TestHTTPBadRequestsLeakNothing(t *testing.T) {
+	srv := serveHTTP(t, fixedSession(t), nil, func(o *HTTPOptions) {
+		o.RequestsPerSecond = 1e7
+		o.LogRequests = false
+	})
+	addr := srv.Addr().String()
+	tok := srv.Token()
+	requests := []string{
+		"garbage\r\n\r\n",
+		"GET " + DefaultPath + " HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET " + DefaultPath + " HTTP/1.1\r\nHost: x\r\nAuthorization: wrong\r\n\r\n",
+		"GET /other HTTP/1.1\r\nHost: x\r\nAuthorization: " + tok + "\r\n\r\n",
+		"POST " + DefaultPath + " HTTP/1.1\r\nHost: x\r\nAuthorization: " + tok + "\r\nContent-Length: 0\r\n\r\n",
+		"GET " + DefaultPath + " HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 16<<10) + "\r\n\r\n",
+		"GET " + DefaultPath + " HTTP/1.1\r\nHost: x\r\nAuthoriz",
+		"GET " + DefaultPath + " HTTP/9.9\r\nHost: x\r\n\r\n",
+	}
+	batch := func() {
+		for i := range 400 {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := requests[i%len(requests)]
+			if _, err := io.WriteString(c, req); err != nil {
+				t.Fatal(err)
+			}
+			if c, ok := c.(*net.TCPConn); ok {
+				c.CloseWrite() // a cut request ends here, not on a timeout
+			}
+			// The answer's head is enough (net/http lingers before it
+			// closes a connection whose request it did not read whole).
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			c.Close()
+			if err != nil || resp.StatusCode < 400 {
+				t.Fatalf("request %q: %v %v", req[:min(len(req), 40)], resp, err)
+			}
+		}
+	}
+	testutil.CheckFlat(t, 1<<20, batch)
+	if status, _, _ := get(t, srv.URL(), tok); status != 200 {
+		t.Fatalf("after the bad requests: status %d", status)
 	}
 }

@@ -459,12 +459,13 @@ def cmd_credential_process(args: argparse.Namespace) -> int:
             ak, sk, token, _expiry, expiry_ms, _valid = session.credentials()
         finally:
             session.close()
-        expiry = datetime.fromtimestamp(expiry_ms // 1000, tz=timezone.utc)
+        # Milliseconds kept: cut to the second, the expiry would end early.
+        expiry = datetime.fromtimestamp(expiry_ms / 1000, tz=timezone.utc)
         out = {
             "AccessKeyId": ak,
             "SecretAccessKey": sk,
             "SessionToken": token,
-            "Expiration": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Expiration": expiry.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         }
     else:
         raise UsageError(f"credential-process needs CONFIG, --env-file, or {URL_VAR} and {TOKEN_FILE_VAR} set")

@@ -414,7 +414,7 @@ def test_session_flags(tmp_path: Path, moto: MotoServer, sts_json: Path, serve: 
     )
     status, body, _ = http_get(s.url, s.token)
     assert status == 200
-    left = datetime.strptime(body["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    left = datetime.fromisoformat(body["Expiration"].replace("Z", "+00:00"))
     assert 1500 < (left - datetime.now(timezone.utc)).total_seconds() <= 1800
     assert s.stop()[0] == 0
 
