@@ -32,6 +32,7 @@ import (
 
 	"github.com/gobrs/gobrs/core"
 	"github.com/gobrs/gobrs/internal/command"
+	"github.com/gobrs/gobrs/internal/safetext"
 	json "github.com/goccy/go-json"
 )
 
@@ -124,41 +125,61 @@ func Parse(raw json.RawMessage) ([]string, error) {
 }
 
 // Retrieve runs the command and returns the credentials it printed.
+// Expiration is read as core.ParseExpiry reads a custom getter's
+// expiry_time, and the credentials are checked as a custom getter's are
+// (errors naming access_key, secret_key, token or expiry_time).
 func (p *Provider) Retrieve(ctx context.Context) (core.Credentials, error) {
-	m, err := p.Map(ctx)
+	o, err := p.run(ctx)
 	if err != nil {
 		return core.Credentials{}, err
 	}
-	return credentialsFromMap(m, p.opts.Clock.Now())
+	exp, err := core.ParseExpiry(o.Expiration)
+	if err != nil {
+		return core.Credentials{}, err
+	}
+	c := core.Credentials{AccessKeyID: o.AccessKeyID, SecretAccessKey: o.SecretAccessKey, SessionToken: o.SessionToken, Expires: exp}
+	return c, c.Validate(p.opts.Clock.Now())
 }
 
 // Map runs the command and returns its credentials as the custom method's
 // keys (access_key, secret_key, token, expiry_time): it is the
 // core.Hooks.Credentials of a custom session.
 func (p *Provider) Map(ctx context.Context) (map[string]string, error) {
-	prog := quoteText(cutText(p.argv[0], 128))
+	o, err := p.run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"access_key": o.AccessKeyID, "secret_key": o.SecretAccessKey,
+		"token": o.SessionToken, "expiry_time": o.Expiration}, nil
+}
+
+// run runs the command and decodes what it printed. Errors are
+// KindCredential naming credential_process; they name the program and
+// never quote its output.
+func (p *Provider) run(ctx context.Context) (output, error) {
+	prog := safetext.Quote(safetext.Cut(p.argv[0], 128))
 	fail := func(format string, args ...any) error {
-		return &core.Error{Kind: core.KindCredential, Param: Param, Value: cutText(p.argv[0], 128),
+		return &core.Error{Kind: core.KindCredential, Param: Param, Value: safetext.Cut(p.argv[0], 128),
 			Message: fmt.Sprintf("credential_process "+format, args...)}
 	}
 	r := command.Run(ctx, p.argv, command.Options{Timeout: p.opts.Timeout, MaxOutput: MaxOutput, Stderr: p.opts.Stderr})
 	switch r.Status {
 	case command.OK:
 	case command.TimedOut:
-		return nil, fail("command %s timed out after %s", prog, p.opts.Timeout)
+		return output{}, fail("command %s timed out after %s", prog, p.opts.Timeout)
 	case command.Cancelled:
-		return nil, &core.Error{Kind: core.KindCredential, Param: Param, Err: r.Err,
+		return output{}, &core.Error{Kind: core.KindCredential, Param: Param, Err: r.Err,
 			Message: fmt.Sprintf("credential_process command %s was cancelled", prog)}
 	case command.NotFound:
-		return nil, fail("command %s was not found", prog)
+		return output{}, fail("command %s was not found", prog)
 	case command.PermissionDenied:
-		return nil, fail("command %s: permission denied", prog)
+		return output{}, fail("command %s: permission denied", prog)
 	case command.Exited:
-		return nil, fail("command %s failed with exit status %d", prog, r.ExitCode)
+		return output{}, fail("command %s failed with exit status %d", prog, r.ExitCode)
 	case command.Overflow:
-		return nil, fail("command %s printed more than %d bytes", prog, MaxOutput)
+		return output{}, fail("command %s printed more than %d bytes", prog, MaxOutput)
 	default:
-		return nil, fail("command %s could not run: %v", prog, r.Err)
+		return output{}, fail("command %s could not run: %v", prog, r.Err)
 	}
 	var o output
 	dec := json.NewDecoder(bytes.NewReader(r.Stdout))
@@ -167,26 +188,25 @@ func (p *Provider) Map(ctx context.Context) (map[string]string, error) {
 		// The output may hold secrets: say what is wrong, never quote it.
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return nil, fail("command %s printed %s with the wrong type (want %s)", prog, te.Field, te.Type)
+			return output{}, fail("command %s printed %s with the wrong type (want %s)", prog, te.Field, te.Type)
 		}
 		if strings.Contains(err.Error(), "unknown field") {
-			return nil, fail("command %s printed an unknown key (known: Version, AccessKeyId, SecretAccessKey, SessionToken, Expiration)", prog)
+			return output{}, fail("command %s printed an unknown key (known: Version, AccessKeyId, SecretAccessKey, SessionToken, Expiration)", prog)
 		}
-		return nil, fail("command %s did not print a JSON object", prog)
+		return output{}, fail("command %s did not print a JSON object", prog)
 	}
 	if o.Version != 1 {
-		return nil, fail("command %s printed Version %d; only Version 1 is supported", prog, o.Version)
+		return output{}, fail("command %s printed Version %d; only Version 1 is supported", prog, o.Version)
 	}
 	for _, f := range [...]struct{ name, v string }{
 		{"AccessKeyId", o.AccessKeyID}, {"SecretAccessKey", o.SecretAccessKey},
 		{"SessionToken", o.SessionToken}, {"Expiration", o.Expiration},
 	} {
 		if f.v == "" {
-			return nil, fail("command %s printed no %s (gobrs serves temporary credentials: SessionToken and Expiration are required)", prog, f.name)
+			return output{}, fail("command %s printed no %s (gobrs serves temporary credentials: SessionToken and Expiration are required)", prog, f.name)
 		}
 	}
-	return map[string]string{"access_key": o.AccessKeyID, "secret_key": o.SecretAccessKey,
-		"token": o.SessionToken, "expiry_time": o.Expiration}, nil
+	return o, nil
 }
 
 // FromConfig prepares a session config that may hold credential_process:
@@ -256,8 +276,8 @@ func noDuplicateTopKeys(config []byte) error {
 		}
 		k, _ := tok.(string)
 		if seen[k] {
-			return &core.Error{Kind: core.KindValidation, Param: cutText(k, 64),
-				Message: fmt.Sprintf("key %s appears twice in the config; give each key once", quoteText(cutText(k, 64)))}
+			return &core.Error{Kind: core.KindValidation, Param: safetext.Cut(k, 64),
+				Message: fmt.Sprintf("key %s appears twice in the config; give each key once", safetext.Quote(safetext.Cut(k, 64)))}
 		}
 		seen[k] = true
 		var skip json.RawMessage
