@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gobrs/gobrs/core"
+	_ "github.com/gobrs/gobrs/core/custom" // method "custom", for TestFromConfig
 	json "github.com/goccy/go-json"
 )
 
