@@ -8,11 +8,8 @@ on a sleep.
 
 from __future__ import annotations
 
-import faulthandler
-import json
 import multiprocessing
 import os
-import signal
 import socket
 import stat
 import subprocess
@@ -21,79 +18,24 @@ import textwrap
 import threading
 import time
 import warnings
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 import gobrs._channel
 import gobrs._lib
-from conftest import REGION, record_access_keys
 from gobrs import BRSClosedError, BRSConnectionError, BRSCredentialError, BRSError, RefreshableSession
+from helpers import CHILD_TIMEOUT, REGION, custom_session, fork_run, record_access_keys, run_python, sts_session
 
-CHILD_TIMEOUT = 30.0
-ROLE = "arn:aws:iam::123456789012:role/demo"
-KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-
-_TEST_PID = os.getpid()
-
-
-def fork_run(child: Callable[[], Any], timeout: float = CHILD_TIMEOUT) -> Any:
-    """Run ``child`` in a forked process; return what it returned (JSON)."""
-
-    r, w = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads
-        pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child
-        os.close(r)
-        if os.getppid() == _TEST_PID:  # (re-arming it in a grandchild deadlocks in faulthandler)
-            faulthandler.dump_traceback_later(timeout - 2, exit=True)  # a hang shows where
-        try:
-            out = ["ok", child()]
-        except BaseException as exc:
-            out = [type(exc).__name__, str(exc)[:500]]
-        try:
-            os.write(w, json.dumps(out, default=str).encode())
-        finally:
-            os._exit(0)
-    os.close(w)
-    deadline = time.monotonic() + timeout
-    while True:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            os.close(r)
-            pytest.fail(f"forked child hung for {timeout} s")
-        time.sleep(0.02)
-    with os.fdopen(r, "rb") as f:
-        data = f.read()
-    assert data, "the child died without reporting"
-    kind, value = json.loads(data)
-    assert kind == "ok", (kind, value)
-    return value
+FORK_ROLE = {"RoleSessionName": "fork"}
 
 
 @pytest.fixture
 def live_session(getter):
-    s = RefreshableSession(method="custom", custom_credentials_method=getter, region_name=REGION)
+    s = custom_session(getter)
     assert s.credentials["access_key"] == getter.access_key(1)
     yield s
     s.close()
-
-
-def sts_session(endpoint: str, **kwargs: Any) -> Any:
-    return RefreshableSession(
-        method="sts",
-        assume_role_kwargs={"RoleArn": ROLE, "RoleSessionName": "fork"},
-        sts_client_kwargs={"endpoint_url": endpoint},
-        region_name=REGION,
-        **KEYS,
-        **kwargs,
-    )
 
 
 # -- 1. a parent's session in its children ------------------------------------
@@ -142,7 +84,7 @@ def test_child_forces_a_refresh_in_the_parent(live_session, getter) -> None:
 
 
 def test_child_whoami_of_an_sts_session(endpoint) -> None:
-    with sts_session(endpoint) as s:
+    with sts_session(endpoint, FORK_ROLE) as s:
         parent_key = s.credentials["access_key"]
 
         def child() -> Any:
@@ -298,7 +240,7 @@ def test_child_creates_sessions_of_its_own(live_session, make_getter, endpoint) 
                 seen = record_access_keys(s3)
                 s3.list_buckets()
                 out.append([s.credentials["access_key"], seen, own.calls])
-        with sts_session(endpoint, defer_refresh=False) as s:
+        with sts_session(endpoint, FORK_ROLE, defer_refresh=False) as s:
             out.append(["sts", s.whoami()["Arn"]])
         return out
 
@@ -425,12 +367,6 @@ def test_multiprocessing_fork_process(live_session, getter) -> None:
     assert proc.exitcode == 0
 
 
-def _run_script(code: str, timeout: float = 90, env: Any = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout, env=env
-    )
-
-
 POOL_SCRIPT = """
     import multiprocessing, os
     from datetime import datetime, timedelta, timezone
@@ -457,14 +393,8 @@ POOL_SCRIPT = """
 
 
 def test_multiprocessing_fork_pool_with_a_module_level_session(endpoint, tmp_path) -> None:
-    script = tmp_path / "pool.py"
-    script.write_text(textwrap.dedent(POOL_SCRIPT))
-    proc = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env=dict(os.environ, ENDPOINT=endpoint, GOBRS_CHANNEL_DIR=str(tmp_path / "ch")),
+    proc = run_python(
+        POOL_SCRIPT, path=tmp_path / "pool.py", env={"ENDPOINT": endpoint, "GOBRS_CHANNEL_DIR": str(tmp_path / "ch")}
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split("\n")[:2] == [str([["ASIAGOBRSFORKPOOL001", "123456789012"]] * 4), "True"]
@@ -508,12 +438,12 @@ def test_child_of_a_parent_that_never_loaded_the_library_runs_its_own_runtime() 
     assert child() == 0
     print("parent ok")
     """
-    proc = _run_script(textwrap.dedent(CHILD_OF_FRESH_PARENT).replace("{body}", textwrap.dedent(body)))
+    proc = run_python(textwrap.dedent(CHILD_OF_FRESH_PARENT).replace("{body}", textwrap.dedent(body)))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split("\n")[:2] == ["child 0", "parent ok"]
 
 
-def test_spawn_start_method_works(live_session) -> None:
+def test_spawn_start_method_works(live_session, tmp_path) -> None:
     code = """
     import multiprocessing
     from datetime import datetime, timedelta, timezone
@@ -536,14 +466,7 @@ def test_spawn_start_method_works(live_session) -> None:
         with multiprocessing.get_context("spawn").Pool(2) as pool:
             print(pool.map_async(work, [1, 2]).get(timeout=60))
     """
-    import tempfile
-
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(textwrap.dedent(code))
-    try:
-        proc = subprocess.run([sys.executable, f.name], capture_output=True, text=True, timeout=90)
-    finally:
-        os.unlink(f.name)
+    proc = run_python(code, path=tmp_path / "spawn.py")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "['ASIAGOBRSSPAWN000001', 'ASIAGOBRSSPAWN000002']"
 
@@ -590,9 +513,9 @@ def test_a_parent_without_a_channel_gives_a_clear_fork_error(tmp_path) -> None:
     _, status = os.waitpid(pid, 0)
     print("child", os.waitstatus_to_exitcode(status))
     """
-    proc = _run_script(
+    proc = run_python(
         textwrap.dedent(CHILD_OF_FRESH_PARENT).replace("{body}", textwrap.dedent(body)),
-        env=dict(os.environ, GOBRS_CHANNEL_DIR=str(blocker / "sub")),
+        env={"GOBRS_CHANNEL_DIR": str(blocker / "sub")},
     )
     assert proc.returncode == 0, proc.stderr
     message, status = proc.stdout.strip().split("\n")

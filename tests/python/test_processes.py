@@ -27,6 +27,8 @@ from typing import Any, Dict, Optional
 
 import pytest
 
+from helpers import run_python
+
 pytestmark = pytest.mark.timeout(180)
 
 #: seconds any one script may run (its children are bounded inside it)
@@ -119,19 +121,9 @@ def run_script(body: str, endpoint: str, tmp_path: Path, extra_env: Optional[Dic
     """Run PRELUDE + body as __main__ in a new interpreter; return the JSON
     it prints last."""
 
-    path = tmp_path / "script.py"
-    path.write_text(textwrap.dedent(PRELUDE) + "\n" + textwrap.dedent(body))
-    env = dict(
-        os.environ, GOBRS_TEST_ENDPOINT=endpoint, PYTHONWARNINGS="ignore::DeprecationWarning", **(extra_env or {})
-    )
-    proc = subprocess.run(
-        [sys.executable, str(path)],
-        capture_output=True,
-        text=True,
-        timeout=SCRIPT_TIMEOUT,
-        env=env,
-        cwd=str(tmp_path),
-    )
+    env = {"GOBRS_TEST_ENDPOINT": endpoint, "PYTHONWARNINGS": "ignore::DeprecationWarning", **(extra_env or {})}
+    code = textwrap.dedent(PRELUDE) + "\n" + textwrap.dedent(body)
+    proc = run_python(code, path=tmp_path / "script.py", env=env, timeout=SCRIPT_TIMEOUT, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     assert lines, proc.stderr[-3000:]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.config import Config
 
-from conftest import custom_session, record_access_keys
+from helpers import OnceThenRaise, custom_session, in_seconds, record_access_keys, wait_until
 
 S3_CONFIG = Config(s3={"addressing_style": "path"})
 
@@ -21,15 +21,6 @@ def short_session(getter: Any, **kwargs: Any):
     # advisory one is a quarter of their life (2.5 s credentials: reusable
     # for ~1.9 s, then refreshed)
     return custom_session(getter, advisory_timeout=2, mandatory_timeout=1, **kwargs)
-
-
-def wait_until(predicate, timeout: float = 15.0, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
 
 
 def test_clients_made_before_a_refresh_sign_with_new_credentials(make_getter, endpoint) -> None:
@@ -78,20 +69,13 @@ def test_resources_sign_with_new_credentials(make_getter, endpoint) -> None:
 
 
 def test_advisory_window_failure_keeps_the_current_credentials(endpoint) -> None:
-    from datetime import datetime, timedelta, timezone
-
-    calls = []
-
-    def getter():
-        calls.append(1)
-        if len(calls) == 1:
-            return {
-                "access_key": "ASIAGOBRSADVISORY001",
-                "secret_key": "SECRETADVISORY",
-                "token": "TOKENADVISORY",
-                "expiry_time": datetime.now(timezone.utc) + timedelta(seconds=6),
-            }
-        raise RuntimeError("source unavailable")
+    getter = OnceThenRaise(
+        RuntimeError("source unavailable"),
+        access_key="ASIAGOBRSADVISORY001",
+        secret_key="SECRETADVISORY",
+        token="TOKENADVISORY",
+        expiry_time=in_seconds(6),
+    )
 
     # 6 s life: advisory window 1.5 s before expiry, mandatory 0.15 s before
     s = custom_session(getter, advisory_timeout=10, mandatory_timeout=1)
@@ -100,7 +84,7 @@ def test_advisory_window_failure_keeps_the_current_credentials(endpoint) -> None
     sts.get_caller_identity()
     time.sleep(4.8)  # inside the advisory window, before the mandatory one
     sts.get_caller_identity()  # refresh fails, old credentials still used
-    assert len(calls) >= 2
+    assert getter.calls >= 2
     assert keys == ["ASIAGOBRSADVISORY001"] * 2
     time.sleep(1.5)  # now expired: the failure is raised
     with pytest.raises(RuntimeError, match="source unavailable"):
@@ -152,28 +136,21 @@ def test_background_refresh_failure_is_logged_and_raised_to_the_next_waiting_rea
     """A background refresh that fails is logged without secrets; the read
     that must wait (credentials expired) gets the getter's own exception."""
 
-    from datetime import datetime, timedelta, timezone
-
     caplog.set_level("WARNING", logger="gobrs")
-    calls = []
 
     class VaultSealed(Exception):
         pass
 
-    def getter():
-        calls.append(1)
-        if len(calls) == 1:
-            return {
-                "access_key": "ASIAGOBRSBACKGROUND1",
-                "secret_key": "SECRETBACKGROUNDFAIL",
-                "token": "TOKENBACKGROUNDFAIL",
-                "expiry_time": datetime.now(timezone.utc) + timedelta(seconds=2),
-            }
-        raise VaultSealed("sealed")
-
+    getter = OnceThenRaise(
+        VaultSealed("sealed"),
+        access_key="ASIAGOBRSBACKGROUND1",
+        secret_key="SECRETBACKGROUNDFAIL",
+        token="TOKENBACKGROUNDFAIL",
+        expiry_time=in_seconds(2),
+    )
     s = short_session(getter, background_refresh=True)
     assert s.credentials["access_key"] == "ASIAGOBRSBACKGROUND1"
-    assert wait_until(lambda: len(calls) >= 2), "no background refresh"
+    assert wait_until(lambda: getter.calls >= 2), "no background refresh"
     assert wait_until(lambda: "credential refresh failed" in caplog.text)
     assert "SECRETBACKGROUNDFAIL" not in caplog.text and "TOKENBACKGROUNDFAIL" not in caplog.text
 
