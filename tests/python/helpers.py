@@ -36,6 +36,8 @@ ROLE = "arn:aws:iam::123456789012:role/demo"
 KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 #: how long (s) a forked child may run before it counts as hung
 CHILD_TIMEOUT = 30.0
+#: this folder, for scripts run by run_python that import helpers
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 # -- credentials and getters ----------------------------------------------------
@@ -70,20 +72,21 @@ def fixed(result: Any) -> Callable[[], Any]:
 
 
 class OnceThenRaise:
-    """A getter that returns ``good(**first)`` once, then raises ``error`` at every call.
+    """A getter that returns ``first`` (``good()`` living ``lifetime``
+    seconds) once, then raises ``error`` at every call.
 
     ``calls`` counts the calls, failed ones included.
     """
 
-    def __init__(self, error: BaseException, **first: Any) -> None:
+    def __init__(self, error: BaseException, lifetime: float) -> None:
         self.error = error
-        self.first = first
+        self.first = good(expiry_time=in_seconds(lifetime))
         self.calls = 0
 
     def __call__(self) -> Dict[str, Any]:
         self.calls += 1
         if self.calls == 1:
-            return good(**self.first)
+            return self.first
         raise self.error
 
 
@@ -246,23 +249,41 @@ def fork_run(child: Callable[[], Any], timeout: float = CHILD_TIMEOUT) -> Any:
         finally:
             os._exit(0)
     os.close(w)
-    deadline = time.monotonic() + timeout
-    while True:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            os.close(r)
-            pytest.fail(f"forked child hung for {timeout} s")
-        time.sleep(0.02)
+    if reap(pid, time.monotonic() + timeout) is None:
+        os.close(r)
+        pytest.fail(f"forked child hung for {timeout} s")
     with os.fdopen(r, "rb") as f:
         data = f.read()
     assert data, "the child died without reporting"
     kind, value = json.loads(data)
     assert kind == "ok", (kind, value)
     return value
+
+
+def reap(pid: int, deadline: float) -> Optional[int]:
+    """Wait for child ``pid`` until ``time.monotonic()`` reaches ``deadline``.
+
+    Returns its wait status, or None if it was still running at the
+    deadline (it is then killed and reaped).
+    """
+
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return None
+        time.sleep(0.02)
+
+
+def python_env(env: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """This process's environment plus ``env``, for a new interpreter that
+    can ``from helpers import ...`` (this folder first on its PYTHONPATH)."""
+
+    path = os.pathsep.join(p for p in (HERE, os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONPATH": path, **(env or {})}
 
 
 def run_python(
@@ -277,7 +298,7 @@ def run_python(
 
     With ``path`` the code is written there and run as a script (what
     ``spawn`` and ``__main__`` guards need); without, it runs with ``-c``.
-    ``env`` adds to (or overrides) this process's environment.
+    The environment is ``python_env(env)``.
     """
 
     code = textwrap.dedent(code)
@@ -286,9 +307,7 @@ def run_python(
         argv = [sys.executable, str(path)]
     else:
         argv = [sys.executable, "-c", code]
-    return subprocess.run(
-        argv, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}, cwd=cwd
-    )
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=python_env(env), cwd=cwd)
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, step: float = 0.05) -> bool:

@@ -24,8 +24,8 @@ import pytest
 
 import gobrs._channel
 import gobrs._lib
-from gobrs import BRSClosedError, BRSConnectionError, BRSCredentialError, BRSError, RefreshableSession
-from helpers import CHILD_TIMEOUT, REGION, custom_session, fork_run, record_access_keys, run_python, sts_session
+from gobrs import BRSClosedError, BRSConnectionError, BRSCredentialError, BRSError
+from helpers import CHILD_TIMEOUT, custom_session, fork_run, record_access_keys, run_python, sts_session
 
 FORK_ROLE = {"RoleSessionName": "fork"}
 
@@ -112,7 +112,7 @@ def test_eight_children_cause_one_getter_call_per_refresh(make_getter) -> None:
     # short credentials: refreshes come every ~1.5 s of wall clock, and
     # eight children (plus the parent) read across three of them
     getter = make_getter(lifetime=2.0)
-    with RefreshableSession(method="custom", custom_credentials_method=getter, region_name=REGION) as s:
+    with custom_session(getter) as s:
         s.credentials
         results: list = [None] * 8
         threads = [
@@ -235,7 +235,7 @@ def test_child_creates_sessions_of_its_own(live_session, make_getter, endpoint) 
         out = []
         for _task in range(3):
             own = make_getter()
-            with RefreshableSession(method="custom", custom_credentials_method=own, region_name=REGION) as s:
+            with custom_session(own) as s:
                 s3 = s.client("s3", endpoint_url=endpoint)
                 seen = record_access_keys(s3)
                 s3.list_buckets()
@@ -258,7 +258,7 @@ def test_a_child_sessions_getter_failure_reaches_the_caller(live_session) -> Non
         raise Boom("no")
 
     def child() -> Any:
-        s = RefreshableSession(method="custom", custom_credentials_method=bad_getter, region_name=REGION)
+        s = custom_session(bad_getter)
         try:
             s.credentials
         except BRSCredentialError as exc:
@@ -271,7 +271,7 @@ def test_a_child_sessions_getter_failure_reaches_the_caller(live_session) -> Non
 def test_grandchild_reads_a_session_its_parent_created(live_session, make_getter) -> None:
     def child() -> Any:
         own = make_getter()
-        s = RefreshableSession(method="custom", custom_credentials_method=own, region_name=REGION)
+        s = custom_session(own)
         key = s.credentials["access_key"]
         return [key, fork_run(lambda: [s.credentials["access_key"], own.calls]), live_session.credentials["access_key"]]
 
@@ -318,7 +318,7 @@ def test_fork_during_the_first_load_never_blocks(monkeypatch, make_getter) -> No
     assert in_load.wait(30)
 
     def child() -> Any:
-        s = RefreshableSession(method="custom", custom_credentials_method=make_getter(), region_name=REGION)
+        s = custom_session(make_getter())
         return s.credentials["access_key"]
 
     try:
@@ -369,15 +369,14 @@ def test_multiprocessing_fork_process(live_session, getter) -> None:
 
 POOL_SCRIPT = """
     import multiprocessing, os
-    from datetime import datetime, timedelta, timezone
     from gobrs import RefreshableSession
+    from helpers import good
 
     CALLS = []
 
     def getter():
         CALLS.append(os.getpid())
-        return {"access_key": "ASIAGOBRSFORKPOOL%03d" % len(CALLS), "secret_key": "s", "token": "t",
-                "expiry_time": datetime.now(timezone.utc) + timedelta(hours=1)}
+        return good(access_key="ASIAGOBRSFORKPOOL%03d" % len(CALLS))
 
     S = RefreshableSession(method="custom", custom_credentials_method=getter, region_name="us-east-1")
 
@@ -403,16 +402,14 @@ def test_multiprocessing_fork_pool_with_a_module_level_session(endpoint, tmp_pat
 
 CHILD_OF_FRESH_PARENT = """
     import os, sys, time
-    from datetime import datetime, timedelta, timezone
     import gobrs
-    from gobrs import RefreshableSession
+    from helpers import custom_session, good
 
     def getter():
-        return {"access_key": "ASIAGOBRSFORKCHILD01", "secret_key": "s", "token": "t",
-                "expiry_time": datetime.now(timezone.utc) + timedelta(hours=1)}
+        return good(access_key="ASIAGOBRSFORKCHILD01")
 
     def child():
-        s = RefreshableSession(method="custom", custom_credentials_method=getter, region_name="us-east-1")
+        s = custom_session(getter)
         assert s.credentials["access_key"] == "ASIAGOBRSFORKCHILD01"
         assert not gobrs._lib.forked()  # its own Go runtime
         s.close()
@@ -446,16 +443,10 @@ def test_child_of_a_parent_that_never_loaded_the_library_runs_its_own_runtime() 
 def test_spawn_start_method_works(live_session, tmp_path) -> None:
     code = """
     import multiprocessing
-    from datetime import datetime, timedelta, timezone
+    from helpers import custom_session, good
 
     def work(n):
-        from gobrs import RefreshableSession
-        s = RefreshableSession(
-            method="custom",
-            custom_credentials_method=lambda: {
-                "access_key": f"ASIAGOBRSSPAWN{n:06d}", "secret_key": "s", "token": "t",
-                "expiry_time": datetime.now(timezone.utc) + timedelta(hours=1)},
-            region_name="us-east-1")
+        s = custom_session(lambda: good(access_key=f"ASIAGOBRSSPAWN{n:06d}"))
         return s.credentials["access_key"]
 
     if __name__ == "__main__":
@@ -500,7 +491,7 @@ def test_a_parent_without_a_channel_gives_a_clear_fork_error(tmp_path) -> None:
     body = """
     import logging
     logging.basicConfig(level=logging.WARNING, format="%(name)s %(message)s")
-    s = RefreshableSession(method="custom", custom_credentials_method=getter, region_name="us-east-1")
+    s = custom_session(getter)
     s.credentials
     pid = os.fork()
     if pid == 0:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.config import Config
 
-from helpers import OnceThenRaise, custom_session, in_seconds, record_access_keys, wait_until
+from helpers import OnceThenRaise, custom_session, record_access_keys, wait_until
 
 S3_CONFIG = Config(s3={"addressing_style": "path"})
 
@@ -69,13 +69,7 @@ def test_resources_sign_with_new_credentials(make_getter, endpoint) -> None:
 
 
 def test_advisory_window_failure_keeps_the_current_credentials(endpoint) -> None:
-    getter = OnceThenRaise(
-        RuntimeError("source unavailable"),
-        access_key="ASIAGOBRSADVISORY001",
-        secret_key="SECRETADVISORY",
-        token="TOKENADVISORY",
-        expiry_time=in_seconds(6),
-    )
+    getter = OnceThenRaise(RuntimeError("source unavailable"), lifetime=6)
 
     # 6 s life: advisory window 1.5 s before expiry, mandatory 0.15 s before
     s = custom_session(getter, advisory_timeout=10, mandatory_timeout=1)
@@ -85,7 +79,7 @@ def test_advisory_window_failure_keeps_the_current_credentials(endpoint) -> None
     time.sleep(4.8)  # inside the advisory window, before the mandatory one
     sts.get_caller_identity()  # refresh fails, old credentials still used
     assert getter.calls >= 2
-    assert keys == ["ASIAGOBRSADVISORY001"] * 2
+    assert keys == [getter.first["access_key"]] * 2
     time.sleep(1.5)  # now expired: the failure is raised
     with pytest.raises(RuntimeError, match="source unavailable"):
         sts.get_caller_identity()
@@ -141,18 +135,12 @@ def test_background_refresh_failure_is_logged_and_raised_to_the_next_waiting_rea
     class VaultSealed(Exception):
         pass
 
-    getter = OnceThenRaise(
-        VaultSealed("sealed"),
-        access_key="ASIAGOBRSBACKGROUND1",
-        secret_key="SECRETBACKGROUNDFAIL",
-        token="TOKENBACKGROUNDFAIL",
-        expiry_time=in_seconds(2),
-    )
+    getter = OnceThenRaise(VaultSealed("sealed"), lifetime=2)
     s = short_session(getter, background_refresh=True)
-    assert s.credentials["access_key"] == "ASIAGOBRSBACKGROUND1"
+    assert s.credentials["access_key"] == getter.first["access_key"]
     assert wait_until(lambda: getter.calls >= 2), "no background refresh"
     assert wait_until(lambda: "credential refresh failed" in caplog.text)
-    assert "SECRETBACKGROUNDFAIL" not in caplog.text and "TOKENBACKGROUNDFAIL" not in caplog.text
+    assert getter.first["secret_key"] not in caplog.text and getter.first["token"] not in caplog.text
 
     def raises_sealed() -> bool:
         try:
