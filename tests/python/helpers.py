@@ -310,6 +310,18 @@ def run_python(
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=python_env(env), cwd=cwd)
 
 
+def sleep_until(when: datetime) -> None:
+    """Sleep until the wall clock reaches ``when`` (an aware datetime).
+
+    For waiting out a credential lifetime: waking later never changes what
+    a test sees, so no result depends on how long the sleep took.
+    """
+
+    delay = (when - datetime.now(timezone.utc)).total_seconds()
+    if delay > 0:
+        time.sleep(delay)
+
+
 def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, step: float = 0.05) -> bool:
     """Poll ``predicate`` until it is true or ``timeout`` seconds passed; return its last value."""
 
