@@ -33,7 +33,7 @@ SONAME      := libbrs.so.$(firstword $(subst ., ,$(VERSION_STR)))
 GO_LDFLAGS  := -s -w -extldflags=-Wl,-soname,$(SONAME)
 
 
-.PHONY: prereqs all lib version venv venv-install install uninstall wheel sdist lint lint-python lint-go lint-c test test-go test-c test-c-asan test-python check-pyversion example-c fuzz fuzz-short demo bench clean soak
+.PHONY: prereqs all lib version venv venv-install install uninstall wheel sdist lint lint-python lint-go lint-c test test-go test-c test-c-asan test-python check-pyversion example-c fuzz fuzz-short demo bench clean soak test-loaded
 
 all: lib
 
@@ -318,6 +318,12 @@ test-c-asan: $(LIB) $(ASAN_LIB) $(VENV)/.deps
 # wheel with Go once (tests/python/test_packaging.py).
 test-python: prereqs venv-install
 	$(PY) -m pytest -q tests/python
+
+# `make test-loaded RUNS=5`: `make test` RUNS times in a row under a CPU
+# burner per core, stopping at the first failure (.ci/test-loaded says how).
+RUNS ?= 5
+test-loaded:
+	RUNS=$(RUNS) MAKE="$(MAKE)" .ci/test-loaded
 
 # `make soak`: the long run of the reliability tests (docs/reliability.md),
 # SOAK_SECONDS (default 600) in all: the churn of sessions left to the

@@ -12,7 +12,7 @@ from typing import Any, Dict, Tuple
 
 import pytest
 
-from conftest import Getter, custom_session
+from helpers import Getter, custom_session
 from gobrs import BRSClosedError, BRSValidationError
 from gobrs._lib import NativeSession
 from gobrs.serve import Server
