@@ -260,8 +260,9 @@ typedef void (*brs_log_fn)(void *user_data, int level, const char *message);
  *       work, waiting for T as any caller would, unless T's own callbacks
  *       are at that moment waiting on S, directly or through other
  *       sessions: then BRS_ERROR (the library tracks who waits on whom).
- *   brs_on_refresh on any session, brs_set_logger, brs_result_set (on the
- *   getter's own result), brs_version, brs_errstr, brs_free, *_clear
+ *   brs_on_refresh and brs_warnings on any session, brs_set_logger,
+ *   brs_result_set (on the getter's own result), brs_version, brs_errstr,
+ *   brs_free, *_clear
  *       always work; they never wait for a callback.
  *
  * A log line that belongs to no session (one about a config, say) runs
@@ -388,6 +389,20 @@ BRS_API int brs_refresh(brs_session session, struct brs_credentials *out, brs_er
 BRS_API int brs_whoami(brs_session session, char **json_out, brs_error *err);
 
 /*
+ * What the session does otherwise than its config asked, decided when it
+ * was opened (for instance an IoT data endpoint rewritten to the
+ * credentials endpoint): a JSON array in *json_out, empty ("[]") when
+ * nothing, of objects {"param": "...", "message": "..."} with, when a
+ * value was used instead of the one given, "value": "...". Messages never
+ * hold a secret; tell the user (Python raises each as a BRSWarning). The
+ * answer is the same at every call, until the session is closed. Free
+ * *json_out with brs_free(). *json_out is NULL on failure; a NULL json_out
+ * is BRS_EVALIDATION with param "json_out" (for an open handle). Never
+ * waits and never calls the callback.
+ */
+BRS_API int brs_warnings(brs_session session, char **json_out, brs_error *err);
+
+/*
  * Close a session: stop background refresh, wait for a refresh in flight
  * (and its listener) to finish, release everything. From the moment it is
  * called the handle answers BRS_ECLOSED; after it returns the callback and
@@ -496,7 +511,7 @@ int brs_channel_close(void);
  */
 int brs_host_serve(int fd, const char *dir);
 
-/* Release a string the library returned (brs_whoami). NULL is a no-op. */
+/* Release a string the library returned (brs_whoami, brs_warnings). NULL is a no-op. */
 BRS_API void brs_free(void *ptr);
 
 /*
