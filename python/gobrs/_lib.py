@@ -819,11 +819,7 @@ class NativeSession:
             rc = _interruptibly(lib.brs_whoami, self._handle, byref(out), byref(err))
         if rc != OK:
             _raise_status(lib, rc, err, self._state)
-        try:
-            raw = ctypes.string_at(out.value) if out.value else b"{}"
-        finally:
-            lib.brs_free(out)
-        result = json.loads(raw)
+        result = _take_json(lib, out, b"{}")
         return result if isinstance(result, dict) else {"identity": result}
 
     def warnings(self) -> List[Dict[str, str]]:
@@ -836,11 +832,7 @@ class NativeSession:
         rc = lib.brs_warnings(self._handle, byref(out), byref(err))
         if rc != OK:
             _raise_status(lib, rc, err, self._state)
-        try:
-            raw = ctypes.string_at(out.value) if out.value else b"[]"
-        finally:
-            lib.brs_free(out)
-        return [w for w in json.loads(raw) if isinstance(w, dict)]
+        return [w for w in _take_json(lib, out, b"[]") if isinstance(w, dict)]
 
     def close(self) -> None:
         """Close the library's session, waiting for a refresh in flight.
@@ -855,6 +847,15 @@ class NativeSession:
         self._closed = True
         if self._finalizer.detach() is not None:
             _close_handle(self._lib, self._handle)
+
+
+def _take_json(lib: ctypes.CDLL, out: c_void_p, default: bytes) -> Any:
+    """Decode the JSON text the library returned in ``out``, and free it."""
+
+    try:
+        return json.loads(ctypes.string_at(out.value) if out.value else default)
+    finally:
+        lib.brs_free(out)
 
 
 def _new_session(lib: ctypes.CDLL, data: Sealed, callback: Any, handle: Any, err: Any) -> int:

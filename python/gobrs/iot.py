@@ -103,7 +103,7 @@ def _fspaths(pkcs11: Any) -> Any:
     return {k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in pkcs11.items()}
 
 
-class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
+class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot", go_method="iot", refresh_method="iot-x509"):
     """A :class:`boto3.session.Session` that automatically refreshes
     temporary credentials returned by the AWS IoT Core credentials provider.
 
@@ -151,23 +151,13 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
     awscrt_log_level : awscrt.io.LogLevel, optional
         Accepted for boto3-refresh-session's sake and has no effect: gobrs
         fetches credentials without the AWS CRT. Default None.
-    defer_refresh : bool = True, optional
-        Fetch the first credentials at first use (True) or now (False, and
-        a failure raises here). Default True.
-    advisory_timeout : int = 900, optional
-        Seconds before expiry at which one caller refreshes while the
-        others keep the current credentials. Default 900.
-    mandatory_timeout : int = 600, optional
-        Seconds before expiry at which every caller waits for a successful
-        refresh. Default 600.
-    background_refresh : bool = False, optional
-        gobrs's extra: renew from a Go thread ahead of the advisory window,
-        so no caller waits. Default False.
 
     Other Parameters
     ----------------
     **kwargs : Any, optional
-        Keyword arguments of :class:`boto3.session.Session`.
+        What :class:`~gobrs.session.BaseRefreshableSession` takes
+        (``defer_refresh``, ``advisory_timeout``, ...) and
+        :class:`boto3.session.Session`'s keyword arguments.
 
     Attributes
     ----------
@@ -188,19 +178,11 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
         the files given as paths), which :meth:`mqtt` connects with.
     pkcs11 : dict | None
         The PKCS#11 key's settings.
-    credentials : TemporaryCredentials
-        The current temporary AWS security credentials.
 
     Methods
     -------
     get_identity() -> Identity
         STS ``GetCallerIdentity`` with the session's credentials.
-    refreshable_credentials() -> TemporaryCredentials
-        Returns the current temporary AWS security credentials.
-    whoami() -> Identity
-        Alias for :meth:`get_identity`.
-    close() -> None
-        Ends the Go session (also done by ``with`` and at exit).
 
     Raises
     ------
@@ -238,9 +220,6 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
     >>> session.client("s3").list_buckets()
     """
 
-    _brs_method = "iot"
-    _refresh_method = "iot-x509"
-
     def __init__(
         self,
         endpoint: str,
@@ -254,10 +233,6 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
         timeout: Optional[float] = 10.0,
         duration_seconds: Optional[int] = None,
         awscrt_log_level: Any = None,
-        defer_refresh: bool = True,
-        advisory_timeout: float = 900,
-        mandatory_timeout: float = 600,
-        background_refresh: bool = False,
         **kwargs: Any,
     ) -> None:
         if isinstance(endpoint, str) and endpoint[:8].lower() == "https://":
@@ -275,13 +250,7 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
             "timeout": timeout,
             "duration_seconds": duration_seconds,
         }
-        super().__init__(
-            defer_refresh=defer_refresh,
-            advisory_timeout=advisory_timeout,
-            mandatory_timeout=mandatory_timeout,
-            background_refresh=background_refresh,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         # the Go core has checked every value: a data endpoint comes back
         # rewritten (with a BRSWarning)
         self.endpoint: str = self._start(config).get("endpoint", endpoint)

@@ -98,18 +98,22 @@ class BaseRefreshableSession(CachedSession):
     Writing a method's session class (this is how ``custom``, ``sts`` and
     ``iot`` are written):
 
-    1. Subclass with the registry key and the two class attributes::
+    1. Subclass with the three class keywords::
 
-           class FooRefreshableSession(BaseRefreshableSession, registry_key="foo"):
-               _brs_method = "foo"          # the Go method ("method" in the JSON config)
-               _refresh_method = "foo"      # botocore's credentials.method
+           class FooRefreshableSession(
+               BaseRefreshableSession,
+               registry_key="foo",     # the factory's method name
+               go_method="foo",        # the Go method ("method" in the JSON config)
+               refresh_method="foo",   # botocore's credentials.method
+           ):
 
        and add ``"foo": "gobrs.foo"`` to ``_METHOD_MODULES`` so the factory
        can import the module on demand.
-    2. In ``__init__``: validate the method's own parameters (raise
-       :class:`~gobrs.exceptions.BRSValidationError` naming the parameter),
-       call ``super().__init__(defer_refresh=..., advisory_timeout=...,
-       mandatory_timeout=..., background_refresh=..., **boto3_kwargs)``,
+    2. In ``__init__``: check only what is Python's own (callables,
+       Python types that JSON cannot carry; raise
+       :class:`~gobrs.exceptions.BRSValidationError` naming the
+       parameter) -- every value that reaches the JSON config is checked by
+       the method's Go config struct -- call ``super().__init__(**kwargs)``,
        then ``self._start(config, handler, param)``:
 
        - ``config``: the method's JSON keys (without ``method`` and the
@@ -135,8 +139,18 @@ class BaseRefreshableSession(CachedSession):
     #: Every registered method key and its session class.
     registry: ClassVar[Dict[str, type["BaseRefreshableSession"]]] = _registry
 
-    def __init_subclass__(cls, registry_key: Optional[str] = None, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls,
+        registry_key: Optional[str] = None,
+        go_method: Optional[str] = None,
+        refresh_method: Optional[str] = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init_subclass__(**kwargs)
+        if go_method is not None:
+            cls._brs_method = go_method
+        if refresh_method is not None:
+            cls._refresh_method = refresh_method
         if "__init__" in cls.__dict__:  # a failed constructor leaves no secret in frame locals
             cls.__init__ = scrub_locals(cls.__dict__["__init__"])  # type: ignore[method-assign]
         if registry_key is not None:

@@ -451,7 +451,9 @@ def _answer(source: _Source, mfa: Optional[Callable[[], str]], request: int) -> 
 # -- the session ----------------------------------------------------------------
 
 
-class STSRefreshableSession(BaseRefreshableSession, registry_key="sts"):
+class STSRefreshableSession(
+    BaseRefreshableSession, registry_key="sts", go_method="sts", refresh_method="sts-assume-role"
+):
     """A :class:`boto3.session.Session` that automatically refreshes
     temporary AWS credentials of an IAM role assumed via STS.
 
@@ -476,21 +478,13 @@ class STSRefreshableSession(BaseRefreshableSession, registry_key="sts"):
         ``subprocess.run`` arguments ``timeout`` (default 30), ``cwd``,
         ``env`` and ``input``. ``shell``, ``executable``, ``preexec_fn``,
         ``stdout`` and ``stderr`` are refused.
-    defer_refresh : bool = True, optional
-        Fetch the first credentials at first use (True) or now (False).
-    advisory_timeout : int = 900, optional
-        Seconds before expiry at which one caller refreshes while the
-        others keep the current credentials. Default 900.
-    mandatory_timeout : int = 600, optional
-        Seconds before expiry at which every caller waits for a refresh.
-        Default 600.
-    background_refresh : bool = False, optional
-        gobrs's extra: renew from a Go thread ahead of the advisory window.
 
     Other Parameters
     ----------------
     **kwargs : Any, optional
-        Keyword arguments of :class:`boto3.session.Session`; the credentials
+        :class:`~gobrs.session.BaseRefreshableSession`'s parameters
+        (``defer_refresh``, ``advisory_timeout``, ...) and
+        :class:`boto3.session.Session`'s; the credentials
         they name (keys, profile, or the default chain) sign AssumeRole.
 
     Attributes
@@ -499,8 +493,6 @@ class STSRefreshableSession(BaseRefreshableSession, registry_key="sts"):
         The AssumeRole parameters.
     sts_client_kwargs : STSClientConfig
         The STS client settings.
-    credentials : TemporaryCredentials
-        The current temporary AWS security credentials.
 
     Raises
     ------
@@ -528,19 +520,12 @@ class STSRefreshableSession(BaseRefreshableSession, registry_key="sts"):
     >>> session.client("s3").list_buckets()
     """
 
-    _brs_method = "sts"
-    _refresh_method = "sts-assume-role"
-
     def __init__(
         self,
         assume_role_kwargs: Union[AssumeRoleConfig, Dict[str, Any]],
         sts_client_kwargs: Optional[Union[STSClientConfig, Dict[str, Any]]] = None,
         mfa_token_provider: Optional[Union[Callable[..., str], List[str], str]] = None,
         mfa_token_provider_kwargs: Optional[Dict[str, Any]] = None,
-        defer_refresh: bool = True,
-        advisory_timeout: float = 900,
-        mandatory_timeout: float = 600,
-        background_refresh: bool = False,
         **kwargs: Any,
     ) -> None:
         self.assume_role_kwargs: AssumeRoleConfig = _as_config(
@@ -586,13 +571,7 @@ class STSRefreshableSession(BaseRefreshableSession, registry_key="sts"):
                 stacklevel=2,
             )
         botocore_session = kwargs.get("botocore_session")
-        super().__init__(
-            defer_refresh=defer_refresh,
-            advisory_timeout=advisory_timeout,
-            mandatory_timeout=mandatory_timeout,
-            background_refresh=background_refresh,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
 
         # the credentials that sign AssumeRole: the session's own
         static: Optional[Dict[str, str]] = None
