@@ -8,7 +8,7 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 BUILD   := build
 LIB     := $(BUILD)/libbrs.so
-GOSRC   := $(shell find core capi \( -name '*.go' -o -name '*.c' -o -name '*.h' \) -not -name '*_test.go' 2>/dev/null) go.mod go.sum
+GOSRC   := $(shell find core capi internal \( -name '*.go' -o -name '*.c' -o -name '*.h' \) -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 CFLAGS  ?= -O1 -g -Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE
 CXX     ?= g++
 CXXFLAGS ?= -O1 -g -Wall -Wextra -Werror -pedantic
@@ -168,11 +168,14 @@ test-go: prereqs $(VENV)/.deps
 	$(MAKE) fuzz-short
 
 # Short fuzz runs inside `make test`; `make fuzz` (or FUZZTIME=5m) runs longer.
-FUZZ_TARGETS := $(shell grep -ho '^func Fuzz[A-Za-z0-9_]*' core/*_test.go 2>/dev/null | sed 's/^func //')
+# FUZZ_TARGETS: every Fuzz function of the Go tests, as package-dir:name
+# (core/sts:FuzzSplitCommand).
+FUZZ_TARGETS := $(shell grep -Ho '^func Fuzz[A-Za-z0-9_]*' $$(find core capi internal -name '*_test.go') 2>/dev/null | sed 's|/[^/:]*:func |:|')
 fuzz-short:
 	@for t in $(FUZZ_TARGETS); do \
-	  echo "fuzz $$t ($(FUZZTIME))"; \
-	  $(GO) test ./core -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+	  pkg=$${t%%:*}; fn=$${t#*:}; \
+	  echo "fuzz ./$$pkg $$fn ($(FUZZTIME))"; \
+	  $(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
 
 fuzz:
@@ -328,7 +331,7 @@ soak: venv-install $(BUILD)/tests/test_fork
 	end=$$(( $$(date +%s) + $(SOAK_SECONDS) )); rc=0; round=0; \
 	while [ $$(date +%s) -lt $$end ]; do \
 	  round=$$((round + 1)); echo "== soak round $$round"; \
-	  $(GO) test -race -count=1 -run 'TestFaults|TestSTSDefaultTimeouts' ./core || { rc=1; break; }; \
+	  $(GO) test -race -count=1 -run 'TestFaults|TestSTSDefaultTimeouts' ./core/... || { rc=1; break; }; \
 	  $(BUILD)/tests/test_fork || { rc=1; break; }; \
 	  $(PY) -m pytest -q -p no:cacheprovider tests/python/test_reliability_faults.py \
 	      tests/python/test_fork.py tests/python/test_processes.py || { rc=1; break; }; \

@@ -16,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/gobrs/gobrs/core"
+	"github.com/gobrs/gobrs/internal/safetext"
 )
 
 // resultKeys are the keys brs_result_set accepts (include/brs.h).
@@ -57,7 +58,7 @@ func brsgo_result_set(id C.uint64_t, key, value *C.char) (status C.int) {
 	case key == nil:
 		why = "the key is NULL"
 	case !resultKeys[k]:
-		why = fmt.Sprintf("%s is not a key brs_result_set knows (access_key, secret_key, token, expiry_time, token_code, error)", core.Quote(core.Cut(k, 64)))
+		why = fmt.Sprintf("%s is not a key brs_result_set knows (access_key, secret_key, token, expiry_time, token_code, error)", safetext.Quote(safetext.Cut(k, 64)))
 	case value == nil:
 		why = "the value is NULL"
 	}
@@ -74,7 +75,7 @@ func brsgo_result_set(id C.uint64_t, key, value *C.char) (status C.int) {
 	}
 	if why != "" {
 		if col.refused == nil && k != "error" {
-			col.refused = &core.Error{Kind: core.KindCredential, Param: core.Cut(k, 64),
+			col.refused = &core.Error{Kind: core.KindCredential, Param: safetext.Cut(k, 64),
 				Message: "brs_result_set refused a value the callback set: " + why}
 		}
 		return C.BRS_EVALIDATION

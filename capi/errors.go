@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"unsafe"
 
+	"github.com/gobrs/gobrs/internal/safetext"
 	json "github.com/goccy/go-json"
 
 	"github.com/gobrs/gobrs/core"
@@ -78,7 +79,7 @@ func cstringOrNil(s string) *C.char {
 // hold, does not cut the C string short, and a newline or terminal escape
 // from a callback's or a service's text reaches no terminal raw.
 func cstring(s string) *C.char {
-	return C.CString(core.EscapeControls(s))
+	return C.CString(safetext.EscapeControls(s))
 }
 
 // recoverTo turns a panic in export fn into BRS_ERROR; deferred first thing

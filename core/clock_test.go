@@ -3,11 +3,13 @@ package core
 import (
 	"testing"
 	"time"
+
+	"github.com/gobrs/gobrs/internal/testutil"
 )
 
 func TestFakeClock(t *testing.T) {
-	c := NewFakeClock(t0)
-	if !c.Now().Equal(t0) {
+	c := NewFakeClock(testutil.T0)
+	if !c.Now().Equal(testutil.T0) {
 		t.Fatalf("Now = %v", c.Now())
 	}
 	immediate := c.After(0)
@@ -15,7 +17,7 @@ func TestFakeClock(t *testing.T) {
 	for _, ch := range []<-chan time.Time{immediate, negative} {
 		select {
 		case got := <-ch:
-			if !got.Equal(t0) {
+			if !got.Equal(testutil.T0) {
 				t.Errorf("immediate After fired with %v", got)
 			}
 		default:
@@ -43,12 +45,12 @@ func TestFakeClock(t *testing.T) {
 	if pending(a) || !pending(b) || c.Waiters() != 1 {
 		t.Fatal("the one-minute timer did not fire alone at one minute")
 	}
-	c.Set(t0.Add(time.Hour))
+	c.Set(testutil.T0.Add(time.Hour))
 	if pending(b) || c.Waiters() != 0 {
 		t.Fatal("Set did not fire the due timer")
 	}
-	c.Set(t0) // moving back is allowed and fires nothing
-	if !c.Now().Equal(t0) {
+	c.Set(testutil.T0) // moving back is allowed and fires nothing
+	if !c.Now().Equal(testutil.T0) {
 		t.Fatalf("Now after Set back = %v", c.Now())
 	}
 }

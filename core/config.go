@@ -11,6 +11,7 @@ import (
 
 	stdjson "encoding/json"
 
+	"github.com/gobrs/gobrs/internal/safetext"
 	json "github.com/goccy/go-json"
 )
 
@@ -56,18 +57,6 @@ func Methods() []string {
 	return names
 }
 
-func init() {
-	RegisterMethod("custom", func(raw map[string]json.RawMessage, hooks Hooks) (Provider, error) {
-		if err := NoUnknownKeys(raw); err != nil {
-			return nil, err
-		}
-		if hooks.Credentials == nil {
-			return nil, validationError("custom_credentials_method", "", "the custom method requires a credentials callback (custom_credentials_method)")
-		}
-		return NewCustomProvider(hooks.Credentials), nil
-	})
-}
-
 // commonConfig is the JSON config's keys that every method accepts; its
 // methods hold their rules.
 type commonConfig struct {
@@ -91,11 +80,11 @@ func (c *commonConfig) validate() error {
 		v    *Seconds
 	}{{"advisory_timeout", c.AdvisoryTimeout}, {"mandatory_timeout", c.MandatoryTimeout}} {
 		if t.v != nil && !t.v.In(0, maxWindowSeconds) {
-			return validationError(t.name, t.v.String(), "%s must be between 0 and 10000000 seconds", t.name)
+			return NewValidationError(t.name, t.v.String(), "%s must be between 0 and 10000000 seconds", t.name)
 		}
 	}
 	if t := c.RefreshTimeout; t != nil && !t.In(0.001, maxWindowSeconds) {
-		return validationError("refresh_timeout", t.String(), "refresh_timeout must be between 0.001 and 10000000 seconds, or null for none")
+		return NewValidationError("refresh_timeout", t.String(), "refresh_timeout must be between 0.001 and 10000000 seconds, or null for none")
 	}
 	return nil
 }
@@ -141,11 +130,11 @@ const maxConfigLen = 4 << 20
 // KindValidation errors naming the key.
 func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*Session, error) {
 	if len(config) > maxConfigLen {
-		return nil, validationError("config", "", "config is %d bytes, more than the %d allowed", len(config), maxConfigLen)
+		return nil, NewValidationError("config", "", "config is %d bytes, more than the %d allowed", len(config), maxConfigLen)
 	}
 	raw := map[string]json.RawMessage{}
 	if len(bytes.TrimSpace(config)) == 0 {
-		return nil, validationError("config", "", "config is empty; pass a JSON object ({} for the defaults)")
+		return nil, NewValidationError("config", "", "config is empty; pass a JSON object ({} for the defaults)")
 	}
 	if err := json.Unmarshal(config, &raw); err != nil || raw == nil {
 		return nil, jsonError("config", err)
@@ -168,8 +157,8 @@ func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*
 	method := common.method()
 	build, ok := methods[method]
 	if !ok {
-		shown := cut(method, 64)
-		return nil, validationError("method", shown, "method %s is not one of %s", Quote(shown), strings.Join(Methods(), ", "))
+		shown := safetext.Cut(method, 64)
+		return nil, NewValidationError("method", shown, "method %s is not one of %s", safetext.Quote(shown), strings.Join(Methods(), ", "))
 	}
 	if err := common.validate(); err != nil {
 		return nil, err
@@ -249,7 +238,7 @@ func unknownKey(param, k string, known []string) error {
 		slices.Sort(known)
 		known = slices.Compact(known)
 	}
-	name := member(param, cut(k, 64))
+	name := member(param, safetext.Cut(k, 64))
 	if k == "" && param == "" {
 		name = "config" // an empty key: name the config it is in
 	}
@@ -257,7 +246,7 @@ func unknownKey(param, k string, known []string) error {
 	if param != "" {
 		where = param
 	}
-	return validationError(name, "", "unknown key %s in %s (known keys: %s)", Quote(cut(k, 64)), where, strings.Join(known, ", "))
+	return NewValidationError(name, "", "unknown key %s in %s (known keys: %s)", safetext.Quote(safetext.Cut(k, 64)), where, strings.Join(known, ", "))
 }
 
 // noDuplicateKeys returns a validation error naming the first key that
@@ -307,14 +296,14 @@ func noDuplicateKeys(config []byte) error {
 				if c.path != "" {
 					where = c.path
 				}
-				name := member(c.path, cut(k, 64))
+				name := member(c.path, safetext.Cut(k, 64))
 				if k == "" { // an empty key: name the object it is in
 					name = c.path
 					if name == "" {
 						name = "config"
 					}
 				}
-				return validationError(name, "", "key %s appears twice in %s; give each key once", Quote(cut(k, 64)), where)
+				return NewValidationError(name, "", "key %s appears twice in %s; give each key once", safetext.Quote(safetext.Cut(k, 64)), where)
 			}
 			c.seen[k] = true
 			c.key, c.inMember = k, true
@@ -365,16 +354,16 @@ func jsonError(param string, err error) error {
 		}
 		want := jsonTypeName(te.Type)
 		if want == "a number" && strings.HasPrefix(te.Value, "number") {
-			return validationError(name, "", "%s is out of range", name)
+			return NewValidationError(name, "", "%s is out of range", name)
 		}
-		return wrongType(validationError(name, "", "%s must be %s, not a JSON %s", name, want, te.Value))
+		return wrongType(NewValidationError(name, "", "%s must be %s, not a JSON %s", name, want, te.Value))
 	}
 	msg := "malformed JSON"
 	if err != nil {
 		msg = err.Error()
 		if i := strings.Index(msg, "unknown field"); i >= 0 {
 			field := strings.Trim(msg[i+len("unknown field"):], " \"")
-			return validationError(param+"."+field, "", "unknown key %s in %s", Quote(field), param)
+			return NewValidationError(param+"."+field, "", "unknown key %s in %s", safetext.Quote(field), param)
 		}
 		if len(msg) > 200 {
 			msg = msg[:200]
@@ -382,7 +371,7 @@ func jsonError(param string, err error) error {
 	} else {
 		msg = "config must be a JSON object"
 	}
-	return validationError(param, "", "%s is not valid: %s", param, msg)
+	return NewValidationError(param, "", "%s is not valid: %s", param, msg)
 }
 
 // jsonTypeName names the JSON type that decodes into t.

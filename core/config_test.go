@@ -1,4 +1,4 @@
-package core
+package core_test
 
 import (
 	"context"
@@ -8,15 +8,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobrs/gobrs/core"
+	_ "github.com/gobrs/gobrs/core/custom"
+	_ "github.com/gobrs/gobrs/core/iot"
+	_ "github.com/gobrs/gobrs/core/sts"
+	"github.com/gobrs/gobrs/internal/testutil"
 	json "github.com/goccy/go-json"
 )
 
 // countingHooks returns hooks whose credentials callback counts its calls
 // and answers with valid credentials on the system clock.
-func countingHooks(calls *atomic.Int64) Hooks {
-	return Hooks{Credentials: func(context.Context) (map[string]string, error) {
+func countingHooks(calls *atomic.Int64) core.Hooks {
+	return core.Hooks{Credentials: func(context.Context) (map[string]string, error) {
 		calls.Add(1)
-		m := goodMap()
+		m := testutil.GoodMap()
 		m["expiry_time"] = time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 		return m, nil
 	}}
@@ -26,21 +31,21 @@ func TestNewSessionFromJSON(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		config string
-		check  func(t *testing.T, o Options, calls int64)
+		check  func(t *testing.T, o core.Options, calls int64)
 	}{
-		{"empty object", "{}", func(t *testing.T, o Options, calls int64) {
+		{"empty object", "{}", func(t *testing.T, o core.Options, calls int64) {
 			if !o.DeferRefresh || o.AdvisoryTimeout != 900*time.Second || o.MandatoryTimeout != 600*time.Second || o.BackgroundRefresh || calls != 0 {
 				t.Errorf("defaults not applied: %+v, %d calls", o, calls)
 			}
 		}},
 		{"custom", `{"method":"custom"}`, nil},
-		{"null values are defaults", `{"method":null,"defer_refresh":null,"advisory_timeout":null}`, func(t *testing.T, o Options, calls int64) {
+		{"null values are defaults", `{"method":null,"defer_refresh":null,"advisory_timeout":null}`, func(t *testing.T, o core.Options, calls int64) {
 			if !o.DeferRefresh || o.AdvisoryTimeout != 900*time.Second {
 				t.Errorf("null did not leave the defaults: %+v", o)
 			}
 		}},
 		{"every common key", `{"method":"custom","defer_refresh":false,"advisory_timeout":120.5,"mandatory_timeout":60,"background_refresh":true}`,
-			func(t *testing.T, o Options, calls int64) {
+			func(t *testing.T, o core.Options, calls int64) {
 				if o.DeferRefresh || o.AdvisoryTimeout != 120500*time.Millisecond || o.MandatoryTimeout != time.Minute || !o.BackgroundRefresh {
 					t.Errorf("options = %+v", o)
 				}
@@ -48,35 +53,35 @@ func TestNewSessionFromJSON(t *testing.T) {
 					t.Errorf("eager session called the getter %d times, want 1", calls)
 				}
 			}},
-		{"zero timeouts", `{"advisory_timeout":0,"mandatory_timeout":0}`, func(t *testing.T, o Options, calls int64) {
+		{"zero timeouts", `{"advisory_timeout":0,"mandatory_timeout":0}`, func(t *testing.T, o core.Options, calls int64) {
 			if o.AdvisoryTimeout != 0 || o.MandatoryTimeout != 0 {
 				t.Errorf("options = %+v", o)
 			}
 		}},
 		{"largest timeouts", `{"advisory_timeout":1e7,"mandatory_timeout":1e7}`, nil},
-		{"refresh_timeout", `{"refresh_timeout":2.5}`, func(t *testing.T, o Options, calls int64) {
+		{"refresh_timeout", `{"refresh_timeout":2.5}`, func(t *testing.T, o core.Options, calls int64) {
 			if o.RefreshTimeout != 2500*time.Millisecond {
 				t.Errorf("RefreshTimeout = %v, want 2.5s", o.RefreshTimeout)
 			}
 		}},
-		{"refresh_timeout null is none", `{"refresh_timeout":null}`, func(t *testing.T, o Options, calls int64) {
+		{"refresh_timeout null is none", `{"refresh_timeout":null}`, func(t *testing.T, o core.Options, calls int64) {
 			if o.RefreshTimeout != 0 {
 				t.Errorf("RefreshTimeout = %v, want 0 (none)", o.RefreshTimeout)
 			}
 		}},
 		// botocore's reading: no refresh before the advisory window, and
 		// then it is mandatory.
-		{"advisory alone under the default mandatory", `{"advisory_timeout":300}`, func(t *testing.T, o Options, calls int64) {
+		{"advisory alone under the default mandatory", `{"advisory_timeout":300}`, func(t *testing.T, o core.Options, calls int64) {
 			if o.AdvisoryTimeout != 300*time.Second || o.MandatoryTimeout != 300*time.Second {
 				t.Errorf("options = %+v, want both windows at 300s", o)
 			}
 		}},
-		{"mandatory alone over the default advisory", `{"mandatory_timeout":1200}`, func(t *testing.T, o Options, calls int64) {
+		{"mandatory alone over the default advisory", `{"mandatory_timeout":1200}`, func(t *testing.T, o core.Options, calls int64) {
 			if o.AdvisoryTimeout != 900*time.Second || o.MandatoryTimeout != 900*time.Second {
 				t.Errorf("options = %+v, want both windows at 900s", o)
 			}
 		}},
-		{"mandatory over advisory", `{"advisory_timeout":100,"mandatory_timeout":200}`, func(t *testing.T, o Options, calls int64) {
+		{"mandatory over advisory", `{"advisory_timeout":100,"mandatory_timeout":200}`, func(t *testing.T, o core.Options, calls int64) {
 			if o.AdvisoryTimeout != 100*time.Second || o.MandatoryTimeout != 100*time.Second {
 				t.Errorf("options = %+v, want both windows at 100s", o)
 			}
@@ -84,7 +89,7 @@ func TestNewSessionFromJSON(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var calls atomic.Int64
-			s, err := NewSessionFromJSON([]byte(tc.config), countingHooks(&calls), func(o *Options) { o.Logger = discardLogger })
+			s, err := core.NewSessionFromJSON([]byte(tc.config), countingHooks(&calls), func(o *core.Options) { o.Logger = testutil.DiscardLogger })
 			if err != nil {
 				t.Fatalf("NewSessionFromJSON(%s): %v", tc.config, err)
 			}
@@ -100,12 +105,12 @@ func TestNewSessionFromJSON(t *testing.T) {
 }
 
 func TestNewSessionFromJSONErrors(t *testing.T) {
-	huge := `{"method":"custom","x":"` + strings.Repeat("a", maxConfigLen) + `"}`
+	huge := `{"method":"custom","x":"` + strings.Repeat("a", core.MaxConfigLen) + `"}`
 	for _, tc := range []struct {
 		name, config, param string
 		mention             []string
 	}{
-		{"unknown key", `{"method":"custom","region":"us-east-1"}`, "region", commonKeys},
+		{"unknown key", `{"method":"custom","region":"us-east-1"}`, "region", core.CommonKeys},
 		{"empty", "", "config", []string{"empty"}},
 		{"blank", " \n\t", "config", []string{"empty"}},
 		{"duplicate key", `{"method":"sts","method":"custom"}`, "method", []string{`"method" appears twice`}},
@@ -118,7 +123,7 @@ func TestNewSessionFromJSONErrors(t *testing.T) {
 		{"first unknown key, sorted", `{"zeta":1,"alpha":2}`, "alpha", nil},
 		{"empty key", `{"":0}`, "config", []string{`""`}},
 		{"long unknown key cut", `{"` + strings.Repeat("k", 5000) + `":0}`, strings.Repeat("k", 64) + "...", nil},
-		{"bad method", `{"method":"magic"}`, "method", Methods()},
+		{"bad method", `{"method":"magic"}`, "method", core.Methods()},
 		{"method wrong type", `{"method":5}`, "method", []string{"string"}},
 		{"long bad method cut", `{"method":"` + strings.Repeat("m", 5000) + `"}`, "method", nil},
 		{"defer_refresh wrong type", `{"defer_refresh":"yes"}`, "defer_refresh", []string{"boolean"}},
@@ -144,13 +149,13 @@ func TestNewSessionFromJSONErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var calls atomic.Int64
-			s, err := NewSessionFromJSON([]byte(tc.config), countingHooks(&calls), func(o *Options) { o.Logger = discardLogger })
+			s, err := core.NewSessionFromJSON([]byte(tc.config), countingHooks(&calls), func(o *core.Options) { o.Logger = testutil.DiscardLogger })
 			if s != nil {
 				s.Close()
 				t.Fatalf("NewSessionFromJSON(%.80s) opened a session", tc.config)
 			}
-			assertKind(t, err, KindValidation, tc.param)
-			if !errors.Is(err, ErrValidation) {
+			core.AssertKind(t, err, core.KindValidation, tc.param)
+			if !errors.Is(err, core.ErrValidation) {
 				t.Errorf("errors.Is(%v, ErrValidation) = false", err)
 			}
 			for _, m := range tc.mention {
@@ -166,7 +171,7 @@ func TestNewSessionFromJSONErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewSessionFromJSON([]byte(`{}`), Hooks{}); KindOf(err) != KindValidation ||
+	if _, err := core.NewSessionFromJSON([]byte(`{}`), core.Hooks{}); core.KindOf(err) != core.KindValidation ||
 		!strings.Contains(err.Error(), "custom_credentials_method") {
 		t.Errorf("custom without a callback: %v", err)
 	}
@@ -174,12 +179,12 @@ func TestNewSessionFromJSONErrors(t *testing.T) {
 
 // A failing eager fetch from a JSON config returns the getter's error.
 func TestNewSessionFromJSONEagerFailure(t *testing.T) {
-	hooks := Hooks{Credentials: func(context.Context) (map[string]string, error) { return nil, errBoom }}
-	s, err := NewSessionFromJSON([]byte(`{"defer_refresh":false}`), hooks, func(o *Options) { o.Logger = discardLogger })
-	if s != nil || !errors.Is(err, errBoom) {
+	hooks := core.Hooks{Credentials: func(context.Context) (map[string]string, error) { return nil, testutil.ErrBoom }}
+	s, err := core.NewSessionFromJSON([]byte(`{"defer_refresh":false}`), hooks, func(o *core.Options) { o.Logger = testutil.DiscardLogger })
+	if s != nil || !errors.Is(err, testutil.ErrBoom) {
 		t.Fatalf("NewSessionFromJSON = %v, %v", s, err)
 	}
-	assertKind(t, err, KindCredential, "custom_credentials_method")
+	core.AssertKind(t, err, core.KindCredential, "custom_credentials_method")
 }
 
 func TestDecodeJSONAndNoUnknownKeys(t *testing.T) {
@@ -194,24 +199,24 @@ func TestDecodeJSONAndNoUnknownKeys(t *testing.T) {
 		{`{"n":"1"}`, "opt.n"},
 		{`[`, "opt"},
 	} {
-		err := DecodeJSON("opt", []byte(tc.raw), &v)
+		err := core.DecodeJSON("opt", []byte(tc.raw), &v)
 		if tc.param == "" {
 			if err != nil {
 				t.Errorf("DecodeJSON(%s): %v", tc.raw, err)
 			}
 			continue
 		}
-		assertKind(t, err, KindValidation, tc.param)
+		core.AssertKind(t, err, core.KindValidation, tc.param)
 	}
 	raw := map[string]json.RawMessage{"known": nil, "b": nil, "a": nil}
-	assertKind(t, NoUnknownKeys(raw, "known"), KindValidation, "a")
-	if err := NoUnknownKeys(raw, "known", "a", "b"); err != nil {
+	core.AssertKind(t, core.NoUnknownKeys(raw, "known"), core.KindValidation, "a")
+	if err := core.NoUnknownKeys(raw, "known", "a", "b"); err != nil {
 		t.Errorf("NoUnknownKeys with all known: %v", err)
 	}
 }
 
 func TestRegisterMethod(t *testing.T) {
-	if got := Methods(); len(got) == 0 || !strings.Contains(strings.Join(got, ","), "custom") {
+	if got := core.Methods(); len(got) == 0 || !strings.Contains(strings.Join(got, ","), "custom") {
 		t.Fatalf("Methods() = %v", got)
 	}
 	defer func() {
@@ -219,7 +224,7 @@ func TestRegisterMethod(t *testing.T) {
 			t.Error("registering custom twice did not panic")
 		}
 	}()
-	RegisterMethod("custom", nil)
+	core.RegisterMethod("custom", nil)
 }
 
 func FuzzNewSessionFromJSON(f *testing.F) {
@@ -236,16 +241,16 @@ func FuzzNewSessionFromJSON(f *testing.F) {
 	}
 	hooks := countingHooks(new(atomic.Int64))
 	f.Fuzz(func(t *testing.T, config []byte) {
-		s, err := NewSessionFromJSON(config, hooks, func(o *Options) { o.Logger = discardLogger })
+		s, err := core.NewSessionFromJSON(config, hooks, func(o *core.Options) { o.Logger = testutil.DiscardLogger })
 		if err != nil {
 			if s != nil {
 				t.Fatalf("both a session and an error: %v", err)
 			}
-			var e *Error
+			var e *core.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("error %v (%T) is not a *core.Error", err, err)
 			}
-			if e.Kind != KindValidation || e.Param == "" {
+			if e.Kind != core.KindValidation || e.Param == "" {
 				t.Fatalf("error %v: kind %v, param %q; want a validation error naming a key", err, e.Kind, e.Param)
 			}
 			return

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gobrs/gobrs/internal/safetext"
 )
 
 // Credentials is one set of temporary AWS credentials.
@@ -26,7 +28,7 @@ type Credentials struct {
 // that %v, %s and %+v never print a secret.
 func (c Credentials) String() string {
 	return fmt.Sprintf("Credentials{AccessKeyID: %q, SecretAccessKey: %s, SessionToken: %s, Expires: %s}",
-		c.AccessKeyID, mask(c.SecretAccessKey), mask(c.SessionToken), c.Expires.UTC().Format(time.RFC3339))
+		c.AccessKeyID, safetext.Mask(c.SecretAccessKey), safetext.Mask(c.SessionToken), c.Expires.UTC().Format(time.RFC3339))
 }
 
 // GoString masks secrets for %#v as String does.
@@ -47,13 +49,6 @@ func (c Credentials) Format(f fmt.State, verb rune) {
 // the masked form with every handler (JSON included).
 func (c Credentials) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
-func mask(s string) string {
-	if s == "" {
-		return `""`
-	}
-	return "****"
-}
-
 // ExpiryString returns Expires in ISO 8601 (RFC 3339) UTC, the form the
 // Python and C layers hand out as expiry_time. Sub-seconds are kept (and
 // left out when zero): "2026-01-02T03:04:05Z", "2026-01-02T03:04:05.5Z".
@@ -61,22 +56,24 @@ func (c Credentials) ExpiryString() string {
 	return c.Expires.UTC().Format(time.RFC3339Nano)
 }
 
-// maxFieldLen bounds every credential field. Real access keys are 16-128
+// MaxFieldLen bounds every credential field. Real access keys are 16-128
 // characters, secrets 40, session tokens a few KiB; 64 KiB leaves room for
 // any provider while refusing megabyte strings.
-const maxFieldLen = 64 << 10
+const MaxFieldLen = 64 << 10
 
-// checkField validates one credential field without echoing its value.
-func checkField(name, v string) error {
+// ValidateField validates one credential field (access_key, secret_key,
+// token: present, at most MaxFieldLen bytes of one-line UTF-8) without
+// echoing its value. Providers check the fields they parse with it.
+func ValidateField(name, v string) error {
 	switch {
 	case v == "":
-		return credentialError(name, nil, "credentials are missing %s or it is empty", name)
-	case len(v) > maxFieldLen:
-		return credentialError(name, nil, "credential field %s is %d bytes long, more than the %d allowed", name, len(v), maxFieldLen)
+		return NewCredentialError(name, nil, "credentials are missing %s or it is empty", name)
+	case len(v) > MaxFieldLen:
+		return NewCredentialError(name, nil, "credential field %s is %d bytes long, more than the %d allowed", name, len(v), MaxFieldLen)
 	case !utf8.ValidString(v):
-		return credentialError(name, nil, "credential field %s is not valid UTF-8", name)
+		return NewCredentialError(name, nil, "credential field %s is not valid UTF-8", name)
 	case strings.ContainsAny(v, "\x00\r\n"):
-		return credentialError(name, nil, "credential field %s contains a NUL or line break", name)
+		return NewCredentialError(name, nil, "credential field %s contains a NUL or line break", name)
 	}
 	return nil
 }
@@ -88,12 +85,12 @@ func (c Credentials) Validate(now time.Time) error {
 	for _, f := range [...]struct{ name, v string }{
 		{"access_key", c.AccessKeyID}, {"secret_key", c.SecretAccessKey}, {"token", c.SessionToken},
 	} {
-		if err := checkField(f.name, f.v); err != nil {
+		if err := ValidateField(f.name, f.v); err != nil {
 			return err
 		}
 	}
 	if c.Expires.IsZero() {
-		return credentialError("expiry_time", nil, "credentials are missing expiry_time")
+		return NewCredentialError("expiry_time", nil, "credentials are missing expiry_time")
 	}
 	if !c.Expires.After(now) {
 		return &Error{Kind: KindCredential, Param: "expiry_time", Value: c.ExpiryString(), Details: map[string]any{"reason": "expired"},
@@ -158,7 +155,7 @@ func expiryNormalize(s string) string {
 func ParseExpiry(s string) (time.Time, error) {
 	v := strings.TrimSpace(s)
 	if v == "" {
-		e := credentialError("expiry_time", nil, "credentials are missing expiry_time or it is empty")
+		e := NewCredentialError("expiry_time", nil, "credentials are missing expiry_time or it is empty")
 		e.Details = map[string]any{"reason": "unparsable"}
 		return time.Time{}, e
 	}
@@ -170,9 +167,9 @@ func ParseExpiry(s string) (time.Time, error) {
 			}
 		}
 	}
-	shown := cut(v, 64)
+	shown := safetext.Cut(v, 64)
 	return time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: shown, Details: map[string]any{"reason": "unparsable"},
-		Message: fmt.Sprintf("expiry_time %s is not an ISO 8601 or RFC 1123 timestamp", Quote(shown))}
+		Message: fmt.Sprintf("expiry_time %s is not an ISO 8601 or RFC 1123 timestamp", safetext.Quote(shown))}
 }
 
 // CredentialsFromMap builds Credentials from the custom getter's result keys
@@ -181,7 +178,7 @@ func ParseExpiry(s string) (time.Time, error) {
 func CredentialsFromMap(m map[string]string, now time.Time) (Credentials, error) {
 	for _, k := range [...]string{"access_key", "secret_key", "token", "expiry_time"} {
 		if _, ok := m[k]; !ok {
-			return Credentials{}, credentialError(k, nil, "credentials are missing %s", k)
+			return Credentials{}, NewCredentialError(k, nil, "credentials are missing %s", k)
 		}
 	}
 	exp, err := ParseExpiry(m["expiry_time"])

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,11 +8,13 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gobrs/gobrs/internal/testutil"
 )
 
 // No rendering of Credentials shows the secret key or the token.
 func TestCredentialsRenderingMasksSecrets(t *testing.T) {
-	c := testCreds(7, t0)
+	c := testCreds(7, testutil.T0)
 	type holder struct {
 		Creds Credentials
 		Ptr   *Credentials
@@ -23,11 +24,11 @@ func TestCredentialsRenderingMasksSecrets(t *testing.T) {
 	for name, v := range values {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x", "%X", "%t", "%10.3v", "%-8s"} {
 			out := fmt.Sprintf(verb, v)
-			assertNoSecret(t, fmt.Sprintf("%s formatted with %s (%q)", name, verb, out), out)
+			testutil.AssertNoSecret(t, fmt.Sprintf("%s formatted with %s (%q)", name, verb, out), out)
 		}
 	}
 	for _, out := range []string{c.String(), c.GoString(), fmt.Sprint(c), fmt.Sprintln(&c)} {
-		assertNoSecret(t, out, out)
+		testutil.AssertNoSecret(t, out, out)
 		if !strings.Contains(out, c.AccessKeyID) || !strings.Contains(out, "****") || !strings.Contains(out, "2030-01-02T03:04:05Z") {
 			t.Errorf("rendering %q lacks the access key id, the mask or the expiry", out)
 		}
@@ -35,21 +36,21 @@ func TestCredentialsRenderingMasksSecrets(t *testing.T) {
 	if got := (Credentials{}).String(); strings.Contains(got, "****") {
 		t.Errorf("empty credentials render as %q, masking values that are not there", got)
 	}
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	for _, h := range []slog.Handler{slog.NewJSONHandler(&logs, nil), slog.NewTextHandler(&logs, nil)} {
 		slog.New(h).Info("creds", "c", c, "p", &c, slog.Any("a", c), slog.Group("g", "c", c))
 	}
 	if !strings.Contains(logs.String(), c.AccessKeyID) {
 		t.Errorf("log %q lacks the access key id", logs.String())
 	}
-	assertNoSecret(t, "a slog line", logs.String())
+	testutil.AssertNoSecret(t, "a slog line", logs.String())
 	if got := c.ExpiryString(); got != "2030-01-02T03:04:05Z" {
 		t.Errorf("ExpiryString = %q", got)
 	}
 }
 
 func TestCredentialsValidate(t *testing.T) {
-	good := testCreds(1, t0.Add(time.Hour))
+	good := testCreds(1, testutil.T0.Add(time.Hour))
 	for _, tc := range []struct {
 		name  string
 		edit  func(*Credentials)
@@ -60,18 +61,18 @@ func TestCredentialsValidate(t *testing.T) {
 		{"no secret", func(c *Credentials) { c.SecretAccessKey = "" }, "secret_key"},
 		{"no token", func(c *Credentials) { c.SessionToken = "" }, "token"},
 		{"no expiry", func(c *Credentials) { c.Expires = time.Time{} }, "expiry_time"},
-		{"expired", func(c *Credentials) { c.Expires = t0 }, "expiry_time"},
+		{"expired", func(c *Credentials) { c.Expires = testutil.T0 }, "expiry_time"},
 		{"secret with NUL", func(c *Credentials) { c.SecretAccessKey += "\x00" }, "secret_key"},
 		{"token with newline", func(c *Credentials) { c.SessionToken += "\nx" }, "token"},
 		{"access key with CR", func(c *Credentials) { c.AccessKeyID += "\r" }, "access_key"},
 		{"secret not UTF-8", func(c *Credentials) { c.SecretAccessKey += "\xff" }, "secret_key"},
-		{"token too long", func(c *Credentials) { c.SessionToken += strings.Repeat("t", maxFieldLen) }, "token"},
-		{"token at the limit", func(c *Credentials) { c.SessionToken = strings.Repeat("t", maxFieldLen) }, ""},
+		{"token too long", func(c *Credentials) { c.SessionToken += strings.Repeat("t", MaxFieldLen) }, "token"},
+		{"token at the limit", func(c *Credentials) { c.SessionToken = strings.Repeat("t", MaxFieldLen) }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := good
 			tc.edit(&c)
-			err := c.Validate(t0)
+			err := c.Validate(testutil.T0)
 			if tc.param == "" {
 				if err != nil {
 					t.Fatalf("Validate: %v", err)
@@ -79,8 +80,8 @@ func TestCredentialsValidate(t *testing.T) {
 				return
 			}
 			assertKind(t, err, KindCredential, tc.param)
-			assertNoSecret(t, "the error", err.Error())
-			if e := err.(*Error); strings.Contains(e.Value, secretMark) || strings.Contains(e.Value, tokenMark) {
+			testutil.AssertNoSecret(t, "the error", err.Error())
+			if e := err.(*Error); strings.Contains(e.Value, testutil.SecretMark) || strings.Contains(e.Value, testutil.TokenMark) {
 				t.Errorf("error Value %q holds a secret", e.Value)
 			}
 		})
@@ -138,21 +139,11 @@ func TestParseExpiry(t *testing.T) {
 	}
 }
 
-// goodMap returns a valid getter result with distinctive secrets.
-func goodMap() map[string]string {
-	return map[string]string{
-		"access_key":  "AKIDMAPTEST00001",
-		"secret_key":  secretMark + "map",
-		"token":       tokenMark + "map",
-		"expiry_time": "2030-01-02T04:04:05Z",
-	}
-}
-
 func TestCredentialsFromMap(t *testing.T) {
 	type edit func(map[string]string)
 	set := func(k, v string) edit { return func(m map[string]string) { m[k] = v } }
 	del := func(k string) edit { return func(m map[string]string) { delete(m, k) } }
-	huge := strings.Repeat(secretMark, maxFieldLen/len(secretMark)+1)
+	huge := strings.Repeat(testutil.SecretMark, MaxFieldLen/len(testutil.SecretMark)+1)
 	type mapCase struct {
 		name  string
 		edit  edit
@@ -172,16 +163,16 @@ func TestCredentialsFromMap(t *testing.T) {
 		cases = append(cases, mapCase{"missing " + k, del(k), k})
 	}
 	for _, k := range []string{"access_key", "secret_key", "token"} {
-		for name, v := range map[string]string{"empty": "", "oversized": huge, "invalid UTF-8": secretMark + "\xc3\x28",
-			"NUL": secretMark + "\x00x", "newline": tokenMark + "\n"} {
+		for name, v := range map[string]string{"empty": "", "oversized": huge, "invalid UTF-8": testutil.SecretMark + "\xc3\x28",
+			"NUL": testutil.SecretMark + "\x00x", "newline": testutil.TokenMark + "\n"} {
 			cases = append(cases, mapCase{name + " " + k, set(k, v), k})
 		}
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m := goodMap()
+			m := testutil.GoodMap()
 			tc.edit(m)
-			c, err := CredentialsFromMap(m, t0)
+			c, err := CredentialsFromMap(m, testutil.T0)
 			if tc.param == "" {
 				if err != nil || c.SecretAccessKey != m["secret_key"] || c.SessionToken != m["token"] || c.AccessKeyID != m["access_key"] {
 					t.Fatalf("CredentialsFromMap = %v, %v", c, err)
@@ -189,95 +180,25 @@ func TestCredentialsFromMap(t *testing.T) {
 				return
 			}
 			assertKind(t, err, KindCredential, tc.param)
-			assertNoSecret(t, "the error", err.Error())
+			testutil.AssertNoSecret(t, "the error", err.Error())
 			if len(err.Error()) > 300 {
 				t.Errorf("error text is %d bytes long", len(err.Error()))
 			}
 		})
 	}
-	if _, err := CredentialsFromMap(nil, t0); KindOf(err) != KindCredential {
+	if _, err := CredentialsFromMap(nil, testutil.T0); KindOf(err) != KindCredential {
 		t.Errorf("nil map: %v", err)
 	}
 }
 
-func TestCustomProvider(t *testing.T) {
-	ctx := context.Background()
-	clock := NewFakeClock(t0)
-	inner := errors.New("upstream said no")
-	for _, tc := range []struct {
-		name  string
-		fn    CustomFunc
-		kind  Kind
-		param string
-		is    error
-	}{
-		{"valid", func(context.Context) (map[string]string, error) { return goodMap(), nil }, KindUnknown, "", nil},
-		{"nil func", nil, KindValidation, "custom_credentials_method", ErrValidation},
-		{"getter error", func(context.Context) (map[string]string, error) { return nil, inner }, KindCredential, "custom_credentials_method", inner},
-		{"getter gobrs error kept", func(context.Context) (map[string]string, error) {
-			return nil, &Error{Kind: KindConnection, Message: "no route"}
-		}, KindConnection, "", ErrConnection},
-		{"nil result", func(context.Context) (map[string]string, error) { return nil, nil }, KindCredential, "access_key", ErrCredential},
-		{"bad result", func(context.Context) (map[string]string, error) {
-			m := goodMap()
-			m["secret_key"] = secretMark + "\x00"
-			return m, nil
-		}, KindCredential, "secret_key", ErrCredential},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p := &CustomProvider{Func: tc.fn, Clock: clock}
-			c, err := p.Retrieve(ctx)
-			if tc.kind == KindUnknown {
-				if err != nil || c.AccessKeyID != "AKIDMAPTEST00001" {
-					t.Fatalf("Retrieve = %v, %v", c, err)
-				}
-				return
-			}
-			assertKind(t, err, tc.kind, tc.param)
-			if !errors.Is(err, tc.is) {
-				t.Errorf("errors.Is(%v, %v) = false", err, tc.is)
-			}
-			assertNoSecret(t, "the error", err.Error())
-		})
-	}
-	// Without a clock it uses the system clock.
-	p := NewCustomProvider(func(context.Context) (map[string]string, error) {
-		m := goodMap()
-		m["expiry_time"] = time.Now().Add(time.Hour).Format(time.RFC3339)
-		return m, nil
-	})
-	p.Clock = nil
-	if _, err := p.Retrieve(ctx); err != nil {
-		t.Fatalf("system clock: %v", err)
-	}
-}
-
-// A session over a custom getter reports a bad result as a credential error
-// naming the field, without the secret, and logs nothing secret either.
-func TestSessionWithBadCustomResult(t *testing.T) {
-	clock := NewFakeClock(t0)
-	var logs syncBuffer
-	m := goodMap()
-	m["token"] = tokenMark + "\xff"
-	s := newTestSession(t, &CustomProvider{Func: func(context.Context) (map[string]string, error) { return m, nil }, Clock: clock}, clock,
-		func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
-	_, err := s.Credentials(context.Background())
-	assertKind(t, err, KindCredential, "token")
-	assertNoSecret(t, "the error", err.Error())
-	assertNoSecret(t, "the log", logs.String())
-	if !strings.Contains(logs.String(), "token") {
-		t.Errorf("log %q does not name the field", logs.String())
-	}
-}
-
 func FuzzCredentialsFromMap(f *testing.F) {
-	f.Add("AKIDFUZZ00000001", secretMark+"fuzz-secret-value", tokenMark+"fuzz-token-value", "2030-01-02T04:04:05Z", uint8(0))
-	f.Add("AKIDFUZZ00000001", secretMark+"fuzz-secret-value", tokenMark+"fuzz-token-value", "2030-01-02 06:04:05.123+0200", uint8(0))
-	f.Add("AKIDFUZZ00000001", secretMark+"fuzz-secret-value", tokenMark+"fuzz-token-value", "2030-01-02T04:04:05", uint8(0))
-	f.Add("AKIDFUZZ00000001", secretMark+"fuzz-secret-value", tokenMark+"fuzz-token-value", "2030-01-02T03:04:05Z", uint8(0))
-	f.Add("AKIDFUZZ00000001", secretMark+"fuzz-secret-value", tokenMark+"fuzz-token-value", "not a time", uint8(0))
+	f.Add("AKIDFUZZ00000001", testutil.SecretMark+"fuzz-secret-value", testutil.TokenMark+"fuzz-token-value", "2030-01-02T04:04:05Z", uint8(0))
+	f.Add("AKIDFUZZ00000001", testutil.SecretMark+"fuzz-secret-value", testutil.TokenMark+"fuzz-token-value", "2030-01-02 06:04:05.123+0200", uint8(0))
+	f.Add("AKIDFUZZ00000001", testutil.SecretMark+"fuzz-secret-value", testutil.TokenMark+"fuzz-token-value", "2030-01-02T04:04:05", uint8(0))
+	f.Add("AKIDFUZZ00000001", testutil.SecretMark+"fuzz-secret-value", testutil.TokenMark+"fuzz-token-value", "2030-01-02T03:04:05Z", uint8(0))
+	f.Add("AKIDFUZZ00000001", testutil.SecretMark+"fuzz-secret-value", testutil.TokenMark+"fuzz-token-value", "not a time", uint8(0))
 	f.Add("", "", "", "", uint8(15))
-	f.Add("AKID\x00", secretMark+"\xff\xfe", tokenMark+"\n", "2030-01-02T04:04:05.999999999-23:59", uint8(2))
+	f.Add("AKID\x00", testutil.SecretMark+"\xff\xfe", testutil.TokenMark+"\n", "2030-01-02T04:04:05.999999999-23:59", uint8(2))
 	f.Add("A", "s", "t", "9999-12-31T23:59:59Z", uint8(8))
 	f.Add("A", "s", "t", " 2030-01-02T04:04:05+00:00 ", uint8(4))
 	f.Fuzz(func(t *testing.T, ak, sk, tok, exp string, missing uint8) {
@@ -287,7 +208,7 @@ func FuzzCredentialsFromMap(f *testing.F) {
 				delete(m, k)
 			}
 		}
-		c, err := CredentialsFromMap(m, t0)
+		c, err := CredentialsFromMap(m, testutil.T0)
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Kind != KindCredential {
@@ -310,10 +231,10 @@ func FuzzCredentialsFromMap(f *testing.F) {
 			}
 			return
 		}
-		if c.AccessKeyID != ak || c.SecretAccessKey != sk || c.SessionToken != tok || !c.Expires.After(t0) {
+		if c.AccessKeyID != ak || c.SecretAccessKey != sk || c.SessionToken != tok || !c.Expires.After(testutil.T0) {
 			t.Fatalf("CredentialsFromMap = %v from %q", c, m)
 		}
-		if err := c.Validate(t0); err != nil {
+		if err := c.Validate(testutil.T0); err != nil {
 			t.Fatalf("result does not validate: %v", err)
 		}
 		// ParseExpiry round-trips through the form the other layers use.
@@ -321,7 +242,7 @@ func FuzzCredentialsFromMap(f *testing.F) {
 		if err != nil || !back.Equal(c.Expires) || back.Location() != time.UTC {
 			t.Fatalf("ParseExpiry(%q) = %v, %v; want %v", c.Expires.Format(time.RFC3339Nano), back, err, c.Expires)
 		}
-		assertNoSecret(t, "String", c.String())
+		testutil.AssertNoSecret(t, "String", c.String())
 		if len(sk) >= 16 && !strings.Contains(ak, sk) && strings.Contains(fmt.Sprintf("%v %+v %#v %d", c, c, c, c), sk) {
 			t.Fatalf("formatting shows the secret")
 		}

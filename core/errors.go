@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 )
 
 // Kind classifies an Error. The kinds mirror the Python BRS* error classes
@@ -112,27 +111,20 @@ func KindOf(err error) Kind {
 	return KindUnknown
 }
 
-// cut shortens a user-supplied, non-secret value to n runes of valid
-// UTF-8 for an error message.
-func cut(s string, n int) string {
-	s = strings.ToValidUTF8(s, "?")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "..."
-}
-
-// validationError returns a KindValidation error naming param.
-func validationError(param, value, format string, args ...any) *Error {
+// NewValidationError returns a KindValidation error naming param; value is
+// a safe rendering of the offending value (empty when it may be secret).
+// Method packages build their parameter errors with it.
+func NewValidationError(param, value, format string, args ...any) *Error {
 	return &Error{Kind: KindValidation, Param: param, Value: value, Message: fmt.Sprintf(format, args...)}
 }
 
-// configurationError returns a KindConfiguration error naming param.
-func configurationError(param, format string, args ...any) *Error {
+// NewConfigurationError returns a KindConfiguration error naming param.
+func NewConfigurationError(param, format string, args ...any) *Error {
 	return &Error{Kind: KindConfiguration, Param: param, Message: fmt.Sprintf(format, args...)}
 }
 
-// credentialError returns a KindCredential error naming the field at fault.
-func credentialError(param string, err error, format string, args ...any) *Error {
+// NewCredentialError returns a KindCredential error naming the field at
+// fault and wrapping err (which may be nil).
+func NewCredentialError(param string, err error, format string, args ...any) *Error {
 	return &Error{Kind: KindCredential, Param: param, Err: err, Message: fmt.Sprintf(format, args...)}
 }

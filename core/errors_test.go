@@ -96,9 +96,9 @@ func TestErrorHelpers(t *testing.T) {
 		kind  Kind
 		param string
 	}{
-		{validationError("role_arn", "x", "bad %s", "value"), KindValidation, "role_arn"},
-		{configurationError("endpoint", "cannot use %s", "both"), KindConfiguration, "endpoint"},
-		{credentialError("token", io.EOF, "missing"), KindCredential, "token"},
+		{NewValidationError("role_arn", "x", "bad %s", "value"), KindValidation, "role_arn"},
+		{NewConfigurationError("endpoint", "cannot use %s", "both"), KindConfiguration, "endpoint"},
+		{NewCredentialError("token", io.EOF, "missing"), KindCredential, "token"},
 	} {
 		assertKind(t, tc.err, tc.kind, tc.param)
 	}

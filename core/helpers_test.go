@@ -5,31 +5,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gobrs/gobrs/internal/testutil"
 )
-
-// t0 is the fake clock's start in every engine test.
-var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// Distinctive secret material: no error, log line or rendering may contain
-// these substrings.
-const (
-	secretMark = "S3CR3T-xyzzy-"
-	tokenMark  = "T0K3N-plugh-"
-)
-
-var errBoom = errors.New("getter failed on purpose")
 
 // testCreds returns the n-th set of fake credentials, expiring at exp.
 func testCreds(n int, exp time.Time) Credentials {
 	return Credentials{
 		AccessKeyID:     fmt.Sprintf("AKIDTEST%08d", n),
-		SecretAccessKey: fmt.Sprintf("%s%d", secretMark, n),
-		SessionToken:    fmt.Sprintf("%s%d", tokenMark, n),
+		SecretAccessKey: fmt.Sprintf("%s%d", testutil.SecretMark, n),
+		SessionToken:    fmt.Sprintf("%s%d", testutil.TokenMark, n),
 		Expires:         exp,
 	}
 }
@@ -77,68 +65,23 @@ func (p *fakeProvider) Calls() int { return int(p.calls.Load()) }
 func failFrom(n int) func(int) error {
 	return func(i int) error {
 		if i >= n {
-			return errBoom
+			return testutil.ErrBoom
 		}
 		return nil
 	}
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
-var discardLogger = slog.New(slog.DiscardHandler)
-
 // newTestSession opens a session on p with the fake clock and a discarding
 // logger (options may override them) and closes it at the end of the test.
 func newTestSession(t *testing.T, p Provider, clock Clock, optFns ...func(*Options)) *Session {
 	t.Helper()
-	fns := append([]func(*Options){func(o *Options) { o.Clock = clock; o.Logger = discardLogger }}, optFns...)
+	fns := append([]func(*Options){func(o *Options) { o.Clock = clock; o.Logger = testutil.DiscardLogger }}, optFns...)
 	s, err := NewSession(p, fns...)
 	if err != nil {
 		t.Fatalf("NewSession: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// waitFor polls cond until it holds. It only synchronises with goroutines
-// (it asserts nothing about time); the deadline turns a hang into a failure.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(50 * time.Microsecond)
-	}
-}
-
-// recv receives one value from ch; the deadline turns a hang into a failure.
-func recv[T any](t *testing.T, what string, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(20 * time.Second):
-		t.Fatalf("gave up waiting for %s", what)
-		panic("unreachable")
-	}
 }
 
 // joined returns how many callers wait on the refresh in flight.
@@ -181,16 +124,6 @@ func goLookup(ctx context.Context, s *Session) <-chan lookupResult {
 	return ch
 }
 
-// assertNoSecret fails when text contains any of the secret marks.
-func assertNoSecret(t *testing.T, what, text string) {
-	t.Helper()
-	for _, m := range []string{secretMark, tokenMark} {
-		if bytes.Contains([]byte(text), []byte(m)) {
-			t.Errorf("%s shows a secret (%q found)", what, m)
-		}
-	}
-}
-
 // assertKind fails unless err is a *Error of kind k naming param (when
 // param is not empty) in its text and Param.
 func assertKind(t *testing.T, err error, k Kind, param string) *Error {
@@ -218,7 +151,7 @@ func assertKind(t *testing.T, err error, k Kind, param string) *Error {
 // is armed.
 func waitArmed(t *testing.T, clock *FakeClock, at time.Time) {
 	t.Helper()
-	waitFor(t, "a timer at "+at.String(), func() bool {
+	testutil.WaitFor(t, "a timer at "+at.String(), func() bool {
 		clock.mu.Lock()
 		defer clock.mu.Unlock()
 		for _, w := range clock.waiters {

@@ -117,7 +117,7 @@ func decodeStruct(param string, obj map[string]json.RawMessage, sv reflect.Value
 		f, raw, p := fields[i], obj[k], member(param, k)
 		if isNull(raw) {
 			if f.nonull {
-				return wrongType(validationError(p, "", "%s must be %s, not a JSON null", p, jsonTypeName(sv.Field(f.index).Type())))
+				return wrongType(NewValidationError(p, "", "%s must be %s, not a JSON null", p, jsonTypeName(sv.Field(f.index).Type())))
 			}
 			continue
 		}
@@ -187,7 +187,7 @@ func isNull(raw []byte) bool { return string(bytes.TrimSpace(raw)) == "null" }
 // members; anything else is a validation error naming param.
 func objectMembers(param string, raw []byte) (map[string]json.RawMessage, error) {
 	if v := bytes.TrimSpace(raw); len(v) > 0 && v[0] != '{' && string(v) != "null" {
-		return nil, wrongType(validationError(param, "", "%s must be an object, not a JSON %s", param, jsonTypeOf(v[0])))
+		return nil, wrongType(NewValidationError(param, "", "%s must be an object, not a JSON %s", param, jsonTypeOf(v[0])))
 	}
 	var obj map[string]json.RawMessage
 	if err := DecodeJSON(param, raw, &obj); err != nil {
@@ -267,7 +267,7 @@ func (w *Whole) DecodeParam(param string, raw []byte) error {
 		return err
 	}
 	if f != math.Trunc(f) || math.IsInf(f, 0) || f < math.MinInt64 || f >= math.MaxInt64 {
-		return validationError(param, fmt.Sprint(f), "%s must be a whole number, not %v", param, f)
+		return NewValidationError(param, fmt.Sprint(f), "%s must be a whole number, not %v", param, f)
 	}
 	*w = Whole(f)
 	return nil
@@ -276,7 +276,7 @@ func (w *Whole) DecodeParam(param string, raw []byte) error {
 // Check returns a validation error naming param unless lo <= w <= hi.
 func (w Whole) Check(param string, lo, hi int64) error {
 	if int64(w) < lo || int64(w) > hi {
-		return validationError(param, fmt.Sprint(int64(w)), "%s must be between %d and %d, not %d", param, lo, hi, int64(w))
+		return NewValidationError(param, fmt.Sprint(int64(w)), "%s must be between %d and %d, not %d", param, lo, hi, int64(w))
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package core
+package core_test
 
 import (
 	"errors"
@@ -6,14 +6,16 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gobrs/gobrs/core"
 )
 
-// schemaSample exercises every kind of field DecodeStrict handles.
+// schemaSample exercises every kind of field core.DecodeStrict handles.
 type schemaSample struct {
 	Name  *string        `json:"name"`
 	Flag  *bool          `json:"flag,nonull"`
-	Wait  *Seconds       `json:"wait"`
-	Count *Whole         `json:"count"`
+	Wait  *core.Seconds       `json:"wait"`
+	Count *core.Whole         `json:"count"`
 	Inner *schemaInner   `json:"inner"`
 	Items []schemaInner  `json:"items"`
 	Tags  []string       `json:"tags"`
@@ -26,7 +28,7 @@ type schemaInner struct {
 
 func TestDecodeStrictAccepts(t *testing.T) {
 	var s schemaSample
-	err := DecodeStrict("", []byte(`{"name":"n","flag":true,"wait":1.5,"count":5.0,"inner":{"Key":"k"},
+	err := core.DecodeStrict("", []byte(`{"name":"n","flag":true,"wait":1.5,"count":5.0,"inner":{"Key":"k"},
 		"items":[{"Key":"a"},{"Key":"b"}],"tags":["x"],"env":{"A":1}}`), &s)
 	if err != nil {
 		t.Fatal(err)
@@ -37,10 +39,10 @@ func TestDecodeStrictAccepts(t *testing.T) {
 	}
 	// null is "not given", except where the tag says nonull
 	var n schemaSample
-	if err := DecodeStrict("", []byte(`{"name":null,"wait":null,"inner":null,"items":null}`), &n); err != nil || n.Name != nil || n.Wait != nil || n.Inner != nil {
+	if err := core.DecodeStrict("", []byte(`{"name":null,"wait":null,"inner":null,"items":null}`), &n); err != nil || n.Name != nil || n.Wait != nil || n.Inner != nil {
 		t.Fatalf("nulls: %+v, %v", n, err)
 	}
-	if err := DecodeStrict("p", []byte(`null`), &n); err != nil {
+	if err := core.DecodeStrict("p", []byte(`null`), &n); err != nil {
 		t.Fatalf("a null object: %v", err)
 	}
 }
@@ -67,13 +69,13 @@ func TestDecodeStrictRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var s schemaSample
-			err := DecodeStrict("p", []byte(tt.json), &s)
-			var e *Error
-			if !errors.As(err, &e) || e.Kind != KindValidation || e.Param != tt.param {
+			err := core.DecodeStrict("p", []byte(tt.json), &s)
+			var e *core.Error
+			if !errors.As(err, &e) || e.Kind != core.KindValidation || e.Param != tt.param {
 				t.Fatalf("err = %#v, want a validation error naming %s", err, tt.param)
 			}
-			if IsWrongType(err) != tt.wrongType {
-				t.Errorf("IsWrongType = %v, want %v (%v)", !tt.wrongType, tt.wrongType, err)
+			if core.IsWrongType(err) != tt.wrongType {
+				t.Errorf("core.IsWrongType = %v, want %v (%v)", !tt.wrongType, tt.wrongType, err)
 			}
 			for _, m := range tt.message {
 				if !strings.Contains(e.Error(), m) {
@@ -88,20 +90,20 @@ func TestDecodeStrictRefuses(t *testing.T) {
 }
 
 func TestWholeCheck(t *testing.T) {
-	if err := Whole(5).Check("n", 1, 5); err != nil {
+	if err := core.Whole(5).Check("n", 1, 5); err != nil {
 		t.Fatal(err)
 	}
-	err := Whole(6).Check("n", 1, 5)
-	var e *Error
+	err := core.Whole(6).Check("n", 1, 5)
+	var e *core.Error
 	if !errors.As(err, &e) || e.Param != "n" || e.Value != "6" || e.Error() != "n must be between 1 and 5, not 6" {
 		t.Fatalf("err = %v", err)
 	}
 }
 
 func TestKnownKeys(t *testing.T) {
-	got := strings.Join(KnownKeys(&commonConfig{}), " ")
-	if got != "advisory_timeout background_refresh defer_refresh mandatory_timeout method refresh_timeout" {
-		t.Fatalf("KnownKeys = %s", got)
+	got := strings.Join(core.KnownKeys(&schemaSample{}), " ")
+	if got != "count env flag inner items name tags wait" {
+		t.Fatalf("core.KnownKeys = %s", got)
 	}
 }
 
@@ -110,12 +112,12 @@ func TestKnownKeys(t *testing.T) {
 func TestCommonKeysStrict(t *testing.T) {
 	for _, cfg := range []string{`{"Advisory_Timeout":5}`, `{"METHOD":"custom"}`, `{"background_refresh":null}`} {
 		var calls atomic.Int64
-		s, err := NewSessionFromJSON([]byte(cfg), countingHooks(&calls))
+		s, err := core.NewSessionFromJSON([]byte(cfg), countingHooks(&calls))
 		if err == nil {
 			s.Close()
 			t.Fatalf("%s accepted", cfg)
 		}
-		if KindOf(err) != KindValidation {
+		if core.KindOf(err) != core.KindValidation {
 			t.Fatalf("%s: %v", cfg, err)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/gobrs/gobrs/core"
+	"github.com/gobrs/gobrs/core/custom"
 )
 
 const callerIdentityXML = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
@@ -88,7 +89,7 @@ func TestSessionAsSDKCredentialsProvider(t *testing.T) {
 	}
 	srv, requests := stsServer(t, want)
 
-	provider := &core.CustomProvider{Func: getter, Clock: clock}
+	provider := &custom.Provider{Func: getter, Clock: clock}
 	s, err := core.NewSession(provider, func(o *core.Options) {
 		o.DeferRefresh, o.Clock, o.Logger = false, clock, slog.New(slog.DiscardHandler)
 	})

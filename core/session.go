@@ -33,7 +33,7 @@ type Identifier interface {
 
 // OptionsReceiver is implemented by providers that adapt to the Session
 // wrapping them: NewSession hands them its options (windows, clock,
-// logger) before the first Retrieve. The STS provider uses them to decide
+// logger; Clock and Logger never nil) before the first Retrieve. The STS provider uses them to decide
 // when a credential it shares with other sessions is too old to reuse.
 type OptionsReceiver interface {
 	ReceiveOptions(Options)
@@ -101,16 +101,16 @@ type Options struct {
 func (o *Options) Validate() error {
 	switch {
 	case o.AdvisoryTimeout < 0:
-		return validationError("advisory_timeout", fmt.Sprint(o.AdvisoryTimeout.Seconds()), "advisory_timeout must not be negative")
+		return NewValidationError("advisory_timeout", fmt.Sprint(o.AdvisoryTimeout.Seconds()), "advisory_timeout must not be negative")
 	case o.MandatoryTimeout < 0:
-		return validationError("mandatory_timeout", fmt.Sprint(o.MandatoryTimeout.Seconds()), "mandatory_timeout must not be negative")
+		return NewValidationError("mandatory_timeout", fmt.Sprint(o.MandatoryTimeout.Seconds()), "mandatory_timeout must not be negative")
 	case o.MandatoryTimeout > o.AdvisoryTimeout:
-		return validationError("mandatory_timeout", fmt.Sprint(o.MandatoryTimeout.Seconds()),
+		return NewValidationError("mandatory_timeout", fmt.Sprint(o.MandatoryTimeout.Seconds()),
 			"mandatory_timeout (%gs) must not exceed advisory_timeout (%gs)", o.MandatoryTimeout.Seconds(), o.AdvisoryTimeout.Seconds())
 	case o.RefreshTimeout < 0:
-		return validationError("refresh_timeout", fmt.Sprint(o.RefreshTimeout.Seconds()), "refresh_timeout must not be negative")
+		return NewValidationError("refresh_timeout", fmt.Sprint(o.RefreshTimeout.Seconds()), "refresh_timeout must not be negative")
 	case o.RetryMin <= 0 || o.RetryMax < o.RetryMin:
-		return validationError("retry", "", "background retry bounds must satisfy 0 < RetryMin <= RetryMax")
+		return NewValidationError("retry", "", "background retry bounds must satisfy 0 < RetryMin <= RetryMax")
 	}
 	return nil
 }
@@ -162,8 +162,9 @@ type Stats struct {
 
 var _ aws.CredentialsProvider = (*Session)(nil)
 
-// defaultOptions are a Session's options before its option functions run.
-func defaultOptions() Options {
+// DefaultOptions returns the options a Session has before its option
+// functions run (botocore's windows, the system clock, slog.Default()).
+func DefaultOptions() Options {
 	return Options{
 		DeferRefresh:     true,
 		AdvisoryTimeout:  900 * time.Second,
@@ -189,9 +190,9 @@ func (o *Options) fillNil() {
 // false it fetches once before returning and returns that error, if any.
 func NewSession(provider Provider, optFns ...func(*Options)) (*Session, error) {
 	if provider == nil {
-		return nil, validationError("provider", "", "a credential provider is required")
+		return nil, NewValidationError("provider", "", "a credential provider is required")
 	}
-	opts := defaultOptions()
+	opts := DefaultOptions()
 	for _, fn := range optFns {
 		fn(&opts)
 	}

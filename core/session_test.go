@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/gobrs/gobrs/internal/testutil"
 )
 
 // closerProvider counts Close calls on a wrapped provider.
@@ -36,20 +37,20 @@ func TestNewSessionDeferRefresh(t *testing.T) {
 		{"eager, getter fails", false, true, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := NewFakeClock(t0)
+			clock := NewFakeClock(testutil.T0)
 			p := newFakeProvider(clock, time.Hour)
 			if tc.fail {
 				p.fail = failFrom(1)
 			}
 			cp := &closerProvider{Provider: p}
 			s, err := NewSession(cp, func(o *Options) {
-				o.DeferRefresh, o.Clock, o.Logger = tc.deferRefresh, clock, discardLogger
+				o.DeferRefresh, o.Clock, o.Logger = tc.deferRefresh, clock, testutil.DiscardLogger
 			})
 			if got := p.Calls(); got != tc.callsAtNew {
 				t.Fatalf("getter called %d times by NewSession, want %d", got, tc.callsAtNew)
 			}
 			if !tc.deferRefresh && tc.fail {
-				if s != nil || !errors.Is(err, errBoom) {
+				if s != nil || !errors.Is(err, testutil.ErrBoom) {
 					t.Fatalf("NewSession = %v, %v; want nil and the getter's error", s, err)
 				}
 				assertKind(t, err, KindCredential, "")
@@ -64,10 +65,10 @@ func TestNewSessionDeferRefresh(t *testing.T) {
 			defer s.Close()
 			c, err := s.Credentials(context.Background())
 			if tc.fail {
-				if !errors.Is(err, errBoom) {
+				if !errors.Is(err, testutil.ErrBoom) {
 					t.Fatalf("first use error = %v, want the getter's error", err)
 				}
-			} else if err != nil || c.AccessKeyID != testCreds(1, t0).AccessKeyID {
+			} else if err != nil || c.AccessKeyID != testCreds(1, testutil.T0).AccessKeyID {
 				t.Fatalf("first use = %v, %v; want the first credentials", c, err)
 			}
 			if p.Calls() != 1 {
@@ -94,10 +95,10 @@ func TestOptionsValidate(t *testing.T) {
 		{"retry max below min", time.Minute, 0, time.Minute, time.Second, "retry"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := NewSession(ProviderFunc(func(context.Context) (Credentials, error) { return Credentials{}, errBoom }),
+			s, err := NewSession(ProviderFunc(func(context.Context) (Credentials, error) { return Credentials{}, testutil.ErrBoom }),
 				func(o *Options) {
 					o.AdvisoryTimeout, o.MandatoryTimeout, o.RetryMin, o.RetryMax = tc.advisory, tc.manda, tc.retryMin, tc.retryM
-					o.Logger = discardLogger
+					o.Logger = testutil.DiscardLogger
 				})
 			if tc.param == "" {
 				if err != nil {
@@ -193,19 +194,19 @@ func TestShortLivedCredentialsAreNotRefreshedOnEveryRead(t *testing.T) {
 	} {
 		t.Run(tc.lifetime.String(), func(t *testing.T) {
 			ctx := context.Background()
-			clock := NewFakeClock(t0)
+			clock := NewFakeClock(testutil.T0)
 			p := newFakeProvider(clock, tc.lifetime)
 			s := newTestSession(t, p, clock)
 			_, due, err := s.Lookup(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := t0.Add(tc.lifetime - tc.wantAdvisory); !due.Equal(want) {
+			if want := testutil.T0.Add(tc.lifetime - tc.wantAdvisory); !due.Equal(want) {
 				t.Fatalf("due = %v, want %v (advisory window %v)", due, want, tc.wantAdvisory)
 			}
 			for i := range 500 {
-				clock.Set(t0.Add(due.Sub(t0) * time.Duration(i) / 500))
-				if c, _, err := s.Lookup(ctx); err != nil || c.AccessKeyID != testCreds(1, t0).AccessKeyID {
+				clock.Set(testutil.T0.Add(due.Sub(testutil.T0) * time.Duration(i) / 500))
+				if c, _, err := s.Lookup(ctx); err != nil || c.AccessKeyID != testCreds(1, testutil.T0).AccessKeyID {
 					t.Fatalf("read %d: %v, %v", i, c, err)
 				}
 			}
@@ -215,11 +216,11 @@ func TestShortLivedCredentialsAreNotRefreshedOnEveryRead(t *testing.T) {
 				t.Fatalf("getter called %d times before the advisory window, want 1", p.Calls())
 			}
 			clock.Set(due)
-			if c, _, err := s.Lookup(ctx); err != nil || c.AccessKeyID != testCreds(1, t0).AccessKeyID {
+			if c, _, err := s.Lookup(ctx); err != nil || c.AccessKeyID != testCreds(1, testutil.T0).AccessKeyID {
 				t.Fatalf("read in the advisory window = %v, %v; want the current credentials at once", c, err)
 			}
 			s.settleForTest()
-			if c, _, err := s.Lookup(ctx); err != nil || c.AccessKeyID != testCreds(2, t0).AccessKeyID {
+			if c, _, err := s.Lookup(ctx); err != nil || c.AccessKeyID != testCreds(2, testutil.T0).AccessKeyID {
 				t.Fatalf("read after the advisory refresh = %v, %v; want refreshed credentials", c, err)
 			}
 			if p.Calls() != 2 {
@@ -244,7 +245,7 @@ func TestTimeoutsHonoured(t *testing.T) {
 		for _, deferRefresh := range []bool{true, false} {
 			t.Run(fmt.Sprintf("advisory=%v/mandatory=%v/defer=%v", w.advisory, w.mandatory, deferRefresh), func(t *testing.T) {
 				ctx := context.Background()
-				clock := NewFakeClock(t0)
+				clock := NewFakeClock(testutil.T0)
 				p := newFakeProvider(clock, lifetime)
 				p.fail = failFrom(2)
 				s := newTestSession(t, p, clock, func(o *Options) {
@@ -259,10 +260,10 @@ func TestTimeoutsHonoured(t *testing.T) {
 					c, _, err := s.Lookup(ctx)
 					s.settleForTest() // an advisory read does not wait for its refresh
 					if wantErr {
-						if !errors.Is(err, errBoom) {
+						if !errors.Is(err, testutil.ErrBoom) {
 							t.Fatalf("%s: error = %v, want the getter's error", step, err)
 						}
-					} else if err != nil || c.AccessKeyID != testCreds(1, t0).AccessKeyID {
+					} else if err != nil || c.AccessKeyID != testCreds(1, testutil.T0).AccessKeyID {
 						t.Fatalf("%s: %v, %v; want the first credentials", step, c, err)
 					}
 					if p.Calls() != wantCalls {
@@ -274,7 +275,7 @@ func TestTimeoutsHonoured(t *testing.T) {
 				}
 				wantCalls = 1
 				check("first read", false)
-				exp := t0.Add(lifetime)
+				exp := testutil.T0.Add(lifetime)
 				clock.Set(exp.Add(-w.advisory - time.Nanosecond))
 				check("just before the advisory window", false)
 				if w.advisory > w.mandatory {
@@ -298,23 +299,23 @@ func TestTimeoutsHonoured(t *testing.T) {
 // (botocore: the others keep using them); a failure is logged without
 // secrets and the next attempt waits RetryMin.
 func TestAdvisoryWindowOneCallerRefreshes(t *testing.T) {
-	for _, outcome := range []error{nil, errBoom} {
+	for _, outcome := range []error{nil, testutil.ErrBoom} {
 		t.Run(fmt.Sprintf("outcome=%v", outcome), func(t *testing.T) {
 			ctx := context.Background()
-			clock := NewFakeClock(t0)
+			clock := NewFakeClock(testutil.T0)
 			p := newFakeProvider(clock, time.Hour)
-			var logs syncBuffer
+			var logs testutil.SyncBuffer
 			const retryMin = 30 * time.Second
 			s := newTestSession(t, p, clock, func(o *Options) {
 				o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 				o.RetryMin = retryMin
 			})
-			first := testCreds(1, t0)
+			first := testCreds(1, testutil.T0)
 			if _, err := s.Credentials(ctx); err != nil {
 				t.Fatal(err)
 			}
 			p.gated = true
-			clock.Set(t0.Add(time.Hour - 900*time.Second + time.Second))
+			clock.Set(testutil.T0.Add(time.Hour - 900*time.Second + time.Second))
 			now := clock.Now()
 
 			// The caller that starts the refresh does not wait for it.
@@ -322,7 +323,7 @@ func TestAdvisoryWindowOneCallerRefreshes(t *testing.T) {
 			if err != nil || c.AccessKeyID != first.AccessKeyID || !due.Equal(now.Add(PendingRecheck)) {
 				t.Fatalf("refreshing caller got %v, due %v, %v; want the current credentials at once", c, due, err)
 			}
-			if n := recv(t, "the advisory refresh", p.entered); n != 2 {
+			if n := testutil.Recv(t, "the advisory refresh", p.entered); n != 2 {
 				t.Fatalf("getter call %d, want 2", n)
 			}
 			const others = 20
@@ -334,7 +335,7 @@ func TestAdvisoryWindowOneCallerRefreshes(t *testing.T) {
 				}()
 			}
 			for range others {
-				r := recv(t, "a reader during the advisory refresh", results)
+				r := testutil.Recv(t, "a reader during the advisory refresh", results)
 				if r.err != nil || r.creds.AccessKeyID != first.AccessKeyID || !r.due.Equal(now.Add(PendingRecheck)) {
 					t.Fatalf("reader got %v, due %v, %v; want the current credentials, due after PendingRecheck", r.creds, r.due, r.err)
 				}
@@ -349,7 +350,7 @@ func TestAdvisoryWindowOneCallerRefreshes(t *testing.T) {
 				t.Fatalf("read after the refresh: %v, want no error in the advisory window", err)
 			}
 			if outcome == nil {
-				if c.AccessKeyID != testCreds(2, t0).AccessKeyID || !due.Equal(now.Add(45*time.Minute)) {
+				if c.AccessKeyID != testCreds(2, testutil.T0).AccessKeyID || !due.Equal(now.Add(45*time.Minute)) {
 					t.Fatalf("read after the refresh got %v due %v, want new credentials due %v", c, due, now.Add(45*time.Minute))
 				}
 				if logs.String() != "" {
@@ -361,12 +362,12 @@ func TestAdvisoryWindowOneCallerRefreshes(t *testing.T) {
 				t.Fatalf("read after the failed refresh got %v due %v, want the current credentials due %v", c, due, now.Add(retryMin))
 			}
 			log := logs.String()
-			for _, want := range []string{`"level":"WARN"`, "credential refresh failed", `"kind":"credential"`, errBoom.Error()} {
+			for _, want := range []string{`"level":"WARN"`, "credential refresh failed", `"kind":"credential"`, testutil.ErrBoom.Error()} {
 				if !strings.Contains(log, want) {
 					t.Errorf("log %q lacks %q", log, want)
 				}
 			}
-			assertNoSecret(t, "the refresh failure log", log)
+			testutil.AssertNoSecret(t, "the refresh failure log", log)
 
 			// The next attempt waits RetryMin.
 			p.gated = false
@@ -393,9 +394,9 @@ func TestAdvisoryWindowOneCallerRefreshes(t *testing.T) {
 // joined by the callers that now must wait, and its failure is theirs;
 // while the advisory window lasts nobody waits for it.
 func TestAdvisoryRefreshJoinedWhenWindowMovesOn(t *testing.T) {
-	exp := t0.Add(time.Hour)
+	exp := testutil.T0.Add(time.Hour)
 	ctx := context.Background()
-	clock := NewFakeClock(t0)
+	clock := NewFakeClock(testutil.T0)
 	p := newFakeProvider(clock, time.Hour)
 	s := newTestSession(t, p, clock)
 	if _, err := s.Credentials(ctx); err != nil {
@@ -403,16 +404,16 @@ func TestAdvisoryRefreshJoinedWhenWindowMovesOn(t *testing.T) {
 	}
 	p.gated = true
 	clock.Set(exp.Add(-800 * time.Second))
-	if c, _, err := s.Lookup(ctx); err != nil || c.AccessKeyID != testCreds(1, t0).AccessKeyID {
+	if c, _, err := s.Lookup(ctx); err != nil || c.AccessKeyID != testCreds(1, testutil.T0).AccessKeyID {
 		t.Fatalf("advisory read = %v, %v; want the current credentials at once", c, err)
 	}
-	recv(t, "the advisory refresh", p.entered)
+	testutil.Recv(t, "the advisory refresh", p.entered)
 	clock.Set(exp.Add(-600 * time.Second))
 	res := goLookup(ctx, s)
-	waitFor(t, "the mandatory caller to join the refresh", func() bool { return s.joinedForTest() == 1 })
-	p.release <- errBoom
-	r := recv(t, "the mandatory caller", res)
-	if !errors.Is(r.err, errBoom) || r.creds != (Credentials{}) {
+	testutil.WaitFor(t, "the mandatory caller to join the refresh", func() bool { return s.joinedForTest() == 1 })
+	p.release <- testutil.ErrBoom
+	r := testutil.Recv(t, "the mandatory caller", res)
+	if !errors.Is(r.err, testutil.ErrBoom) || r.creds != (Credentials{}) {
 		t.Fatalf("got %v, %v; want no credentials and the refresh's error", r.creds, r.err)
 	}
 	if p.Calls() != 2 {
@@ -424,20 +425,20 @@ func TestAdvisoryRefreshJoinedWhenWindowMovesOn(t *testing.T) {
 // credentials never passes the mandatory window, however long RetryMin is.
 func TestAdvisoryDueCappedAtMandatoryWindow(t *testing.T) {
 	ctx := context.Background()
-	clock := NewFakeClock(t0)
+	clock := NewFakeClock(testutil.T0)
 	p := newFakeProvider(clock, time.Hour)
 	p.fail = failFrom(2)
 	s := newTestSession(t, p, clock, func(o *Options) { o.RetryMin, o.RetryMax = 2*time.Hour, 2*time.Hour })
 	if _, err := s.Credentials(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mandatoryAt := t0.Add(time.Hour - 600*time.Second)
-	clock.Set(t0.Add(time.Hour - 800*time.Second))
+	mandatoryAt := testutil.T0.Add(time.Hour - 600*time.Second)
+	clock.Set(testutil.T0.Add(time.Hour - 800*time.Second))
 	s.Lookup(ctx) // starts the refresh, which fails
 	s.settleForTest()
 	for i := range 2 {
 		c, due, err := s.Lookup(ctx)
-		if err != nil || c.AccessKeyID != testCreds(1, t0).AccessKeyID {
+		if err != nil || c.AccessKeyID != testCreds(1, testutil.T0).AccessKeyID {
 			t.Fatalf("Lookup %d = %v, %v", i, c, err)
 		}
 		if !due.Equal(mandatoryAt) {
@@ -448,7 +449,7 @@ func TestAdvisoryDueCappedAtMandatoryWindow(t *testing.T) {
 		t.Fatalf("getter called %d times, want 2", p.Calls())
 	}
 	clock.Set(mandatoryAt)
-	if _, err := s.Credentials(ctx); !errors.Is(err, errBoom) {
+	if _, err := s.Credentials(ctx); !errors.Is(err, testutil.ErrBoom) {
 		t.Fatalf("mandatory window error = %v, want the getter's error", err)
 	}
 }
@@ -458,10 +459,10 @@ func TestAdvisoryDueCappedAtMandatoryWindow(t *testing.T) {
 func TestMandatorySingleFlight(t *testing.T) {
 	const callers = 50
 	for _, first := range []bool{true, false} {
-		for _, outcome := range []error{nil, errBoom} {
+		for _, outcome := range []error{nil, testutil.ErrBoom} {
 			t.Run(fmt.Sprintf("first=%v/outcome=%v", first, outcome), func(t *testing.T) {
 				ctx := context.Background()
-				clock := NewFakeClock(t0)
+				clock := NewFakeClock(testutil.T0)
 				p := newFakeProvider(clock, time.Hour)
 				s := newTestSession(t, p, clock)
 				callsBefore := 0
@@ -470,7 +471,7 @@ func TestMandatorySingleFlight(t *testing.T) {
 						t.Fatal(err)
 					}
 					callsBefore = 1
-					clock.Set(t0.Add(time.Hour - 300*time.Second))
+					clock.Set(testutil.T0.Add(time.Hour - 300*time.Second))
 				}
 				p.gated = true
 				results := make(chan lookupResult, callers)
@@ -484,12 +485,12 @@ func TestMandatorySingleFlight(t *testing.T) {
 					}()
 				}
 				start.Done()
-				recv(t, "the refresh", p.entered)
-				waitFor(t, "every caller to join the refresh", func() bool { return s.joinedForTest() == callers })
+				testutil.Recv(t, "the refresh", p.entered)
+				testutil.WaitFor(t, "every caller to join the refresh", func() bool { return s.joinedForTest() == callers })
 				p.release <- outcome
-				want := testCreds(callsBefore+1, t0)
+				want := testCreds(callsBefore+1, testutil.T0)
 				for range callers {
-					r := recv(t, "a waiting caller", results)
+					r := testutil.Recv(t, "a waiting caller", results)
 					if outcome != nil {
 						if !errors.Is(r.err, outcome) {
 							t.Fatalf("caller error = %v, want the refresh's error", r.err)
@@ -514,14 +515,14 @@ func TestExpiredAfterRefresh(t *testing.T) {
 		for _, lifetime := range []time.Duration{0, -time.Minute} {
 			t.Run(fmt.Sprintf("first=%v/lifetime=%v", first, lifetime), func(t *testing.T) {
 				ctx := context.Background()
-				clock := NewFakeClock(t0)
+				clock := NewFakeClock(testutil.T0)
 				p := newFakeProvider(clock, time.Hour)
 				s := newTestSession(t, p, clock)
 				if !first {
 					if _, err := s.Credentials(ctx); err != nil {
 						t.Fatal(err)
 					}
-					clock.Set(t0.Add(time.Hour))
+					clock.Set(testutil.T0.Add(time.Hour))
 				}
 				p.lifetime = lifetime
 				c, err := s.Credentials(ctx)
@@ -529,7 +530,7 @@ func TestExpiredAfterRefresh(t *testing.T) {
 					t.Errorf("got credentials %v with the error", c)
 				}
 				assertKind(t, err, KindCredential, "expiry_time")
-				assertNoSecret(t, "the error", err.Error())
+				testutil.AssertNoSecret(t, "the error", err.Error())
 			})
 		}
 	}
@@ -538,36 +539,36 @@ func TestExpiredAfterRefresh(t *testing.T) {
 // A caller whose context ends while it waits gets a credential error
 // wrapping the context's; the refresh goes on for the others.
 func TestContextCancelledWhileWaiting(t *testing.T) {
-	clock := NewFakeClock(t0)
+	clock := NewFakeClock(testutil.T0)
 	p := newFakeProvider(clock, time.Hour)
 	p.gated = true
 	s := newTestSession(t, p, clock)
 	ctx, cancel := context.WithCancel(context.Background())
 	impatient := goLookup(ctx, s)
-	recv(t, "the first fetch", p.entered)
+	testutil.Recv(t, "the first fetch", p.entered)
 	patient := goLookup(context.Background(), s)
-	waitFor(t, "both callers to join", func() bool { return s.joinedForTest() == 2 })
+	testutil.WaitFor(t, "both callers to join", func() bool { return s.joinedForTest() == 2 })
 	cancel()
-	r := recv(t, "the impatient caller", impatient)
+	r := testutil.Recv(t, "the impatient caller", impatient)
 	if !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("impatient caller error = %v, want context.Canceled", r.err)
 	}
 	assertKind(t, r.err, KindCredential, "")
 	p.release <- nil
-	if r := recv(t, "the patient caller", patient); r.err != nil || r.creds.AccessKeyID != testCreds(1, t0).AccessKeyID {
+	if r := testutil.Recv(t, "the patient caller", patient); r.err != nil || r.creds.AccessKeyID != testCreds(1, testutil.T0).AccessKeyID {
 		t.Fatalf("patient caller got %v, %v", r.creds, r.err)
 	}
 	// Refresh honours its context too.
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { _, err := s.Refresh(ctx2); done <- err }()
-	recv(t, "the forced refresh", p.entered)
+	testutil.Recv(t, "the forced refresh", p.entered)
 	cancel2()
-	if err := recv(t, "Refresh", done); !errors.Is(err, context.Canceled) {
+	if err := testutil.Recv(t, "Refresh", done); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Refresh error = %v, want context.Canceled", err)
 	}
 	p.release <- nil
-	waitFor(t, "the refresh to land", func() bool { return s.curForTest().creds.AccessKeyID == testCreds(2, t0).AccessKeyID })
+	testutil.WaitFor(t, "the refresh to land", func() bool { return s.curForTest().creds.AccessKeyID == testCreds(2, testutil.T0).AccessKeyID })
 	if p.Calls() != 2 {
 		t.Fatalf("getter called %d times, want 2", p.Calls())
 	}
@@ -578,26 +579,26 @@ func TestContextCancelledWhileWaiting(t *testing.T) {
 // refresh_timeout once it passes (on the session's clock), the refresh goes
 // on, and the next caller gets its result without a second fetch.
 func TestRefreshTimeout(t *testing.T) {
-	clock := NewFakeClock(t0)
+	clock := NewFakeClock(testutil.T0)
 	p := newFakeProvider(clock, time.Hour)
 	p.gated = true
 	s := newTestSession(t, p, clock, func(o *Options) { o.RefreshTimeout = 5 * time.Second })
 	waiting := goLookup(context.Background(), s)
-	recv(t, "the first fetch", p.entered)
-	waitArmed(t, clock, t0.Add(5*time.Second))
+	testutil.Recv(t, "the first fetch", p.entered)
+	waitArmed(t, clock, testutil.T0.Add(5*time.Second))
 	clock.Advance(5 * time.Second)
-	r := recv(t, "the waiting caller", waiting)
+	r := testutil.Recv(t, "the waiting caller", waiting)
 	assertKind(t, r.err, KindCredential, "refresh_timeout")
 	// Refresh gives up the same way; the refresh in flight is the same one.
 	forced := make(chan error, 1)
 	go func() { _, err := s.Refresh(context.Background()); forced <- err }()
 	waitArmed(t, clock, clock.Now().Add(5*time.Second))
 	clock.Advance(5 * time.Second)
-	assertKind(t, recv(t, "Refresh", forced), KindCredential, "refresh_timeout")
+	assertKind(t, testutil.Recv(t, "Refresh", forced), KindCredential, "refresh_timeout")
 	p.release <- nil // the provider returns at last
-	waitFor(t, "the refresh to land", func() bool { return s.curForTest() != nil })
+	testutil.WaitFor(t, "the refresh to land", func() bool { return s.curForTest() != nil })
 	c, err := s.Credentials(context.Background())
-	if err != nil || c.AccessKeyID != testCreds(1, t0).AccessKeyID || p.Calls() != 1 {
+	if err != nil || c.AccessKeyID != testCreds(1, testutil.T0).AccessKeyID || p.Calls() != 1 {
 		t.Fatalf("after the late refresh: %v, %v, %d fetches", c.AccessKeyID, err, p.Calls())
 	}
 	if err := (&Options{AdvisoryTimeout: 1, RetryMin: 1, RetryMax: 1, RefreshTimeout: -1}).Validate(); err == nil {
@@ -607,20 +608,20 @@ func TestRefreshTimeout(t *testing.T) {
 
 func TestRefreshForcesAndJoins(t *testing.T) {
 	ctx := context.Background()
-	clock := NewFakeClock(t0)
+	clock := NewFakeClock(testutil.T0)
 	p := newFakeProvider(clock, time.Hour)
 	s := newTestSession(t, p, clock)
 	for i := 1; i <= 3; i++ {
 		c, err := s.Refresh(ctx)
-		if err != nil || c.AccessKeyID != testCreds(i, t0).AccessKeyID {
+		if err != nil || c.AccessKeyID != testCreds(i, testutil.T0).AccessKeyID {
 			t.Fatalf("Refresh %d = %v, %v", i, c, err)
 		}
 	}
-	if got, _ := s.Credentials(ctx); got.AccessKeyID != testCreds(3, t0).AccessKeyID {
+	if got, _ := s.Credentials(ctx); got.AccessKeyID != testCreds(3, testutil.T0).AccessKeyID {
 		t.Fatalf("Credentials after Refresh = %v", got)
 	}
 	p.fail = failFrom(4)
-	if _, err := s.Refresh(ctx); !errors.Is(err, errBoom) {
+	if _, err := s.Refresh(ctx); !errors.Is(err, testutil.ErrBoom) {
 		t.Fatalf("failed Refresh error = %v", err)
 	}
 	if st := s.Stats(); st.Fetches != 4 || st.Failures != 1 {
@@ -631,9 +632,9 @@ func TestRefreshForcesAndJoins(t *testing.T) {
 // A provider panic becomes a credential error (without the panic value,
 // which may hold secrets), and the session keeps working.
 func TestProviderPanic(t *testing.T) {
-	for _, v := range []any{secretMark + "in a panic", errors.New(tokenMark), 42} {
+	for _, v := range []any{testutil.SecretMark + "in a panic", errors.New(testutil.TokenMark), 42} {
 		t.Run(fmt.Sprintf("%T", v), func(t *testing.T) {
-			clock := NewFakeClock(t0)
+			clock := NewFakeClock(testutil.T0)
 			var calls atomic.Int64
 			p := ProviderFunc(func(ctx context.Context) (Credentials, error) {
 				if calls.Add(1) == 1 {
@@ -641,7 +642,7 @@ func TestProviderPanic(t *testing.T) {
 				}
 				return testCreds(2, clock.Now().Add(time.Hour)), nil
 			})
-			var logs syncBuffer
+			var logs testutil.SyncBuffer
 			_, err := NewSession(p, func(o *Options) {
 				o.DeferRefresh, o.Clock, o.Logger = false, clock, slog.New(slog.NewTextHandler(&logs, nil))
 			})
@@ -649,15 +650,15 @@ func TestProviderPanic(t *testing.T) {
 			if !strings.Contains(err.Error(), "panicked") {
 				t.Errorf("error %q does not say the provider panicked", err)
 			}
-			assertNoSecret(t, "the panic error", err.Error())
-			assertNoSecret(t, "the panic log", logs.String())
+			testutil.AssertNoSecret(t, "the panic error", err.Error())
+			testutil.AssertNoSecret(t, "the panic log", logs.String())
 
 			calls.Store(0)
 			s := newTestSession(t, p, clock)
 			if _, err := s.Credentials(context.Background()); KindOf(err) != KindCredential {
 				t.Fatalf("deferred panic error = %v", err)
 			}
-			if c, err := s.Credentials(context.Background()); err != nil || c.AccessKeyID != testCreds(2, t0).AccessKeyID {
+			if c, err := s.Credentials(context.Background()); err != nil || c.AccessKeyID != testCreds(2, testutil.T0).AccessKeyID {
 				t.Fatalf("after a panic: %v, %v", c, err)
 			}
 		})
@@ -673,13 +674,13 @@ func (p identityProvider) Identity(ctx context.Context, c Credentials) (map[stri
 
 func TestIdentity(t *testing.T) {
 	ctx := context.Background()
-	clock := NewFakeClock(t0)
+	clock := NewFakeClock(testutil.T0)
 	s := newTestSession(t, newFakeProvider(clock, time.Hour), clock)
 	if id, err := s.Identity(ctx); err != nil || id["method"] != "custom" {
 		t.Fatalf("Identity = %v, %v", id, err)
 	}
 	s2 := newTestSession(t, identityProvider{newFakeProvider(clock, time.Hour)}, clock)
-	if id, err := s2.Identity(ctx); err != nil || id["access_key"] != testCreds(1, t0).AccessKeyID {
+	if id, err := s2.Identity(ctx); err != nil || id["access_key"] != testCreds(1, testutil.T0).AccessKeyID {
 		t.Fatalf("Identity = %v, %v", id, err)
 	}
 }
@@ -689,14 +690,14 @@ func TestIdentity(t *testing.T) {
 func TestCallsAfterClose(t *testing.T) {
 	ctx := context.Background()
 	for _, withIdentity := range []bool{false, true} {
-		clock := NewFakeClock(t0)
+		clock := NewFakeClock(testutil.T0)
 		var inner Provider = newFakeProvider(clock, time.Hour)
 		if withIdentity {
 			inner = identityProvider{inner.(*fakeProvider)}
 		}
 		cp := &closerProvider{Provider: inner}
 		s, err := NewSession(cp, func(o *Options) {
-			o.DeferRefresh, o.BackgroundRefresh, o.Clock, o.Logger = false, true, clock, discardLogger
+			o.DeferRefresh, o.BackgroundRefresh, o.Clock, o.Logger = false, true, clock, testutil.DiscardLogger
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -733,7 +734,7 @@ func TestCallsAfterClose(t *testing.T) {
 // Close waits for a refresh in flight; the caller waiting on it gets an
 // answer, and the getter sees its context cancelled.
 func TestCloseWaitsForRefreshInFlight(t *testing.T) {
-	clock := NewFakeClock(t0)
+	clock := NewFakeClock(testutil.T0)
 	var returned atomic.Bool
 	entered := make(chan struct{})
 	release := make(chan struct{})
@@ -756,18 +757,18 @@ func TestCloseWaitsForRefreshInFlight(t *testing.T) {
 		}
 		close(closed)
 	}()
-	waitFor(t, "Close to start", func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.closed })
+	testutil.WaitFor(t, "Close to start", func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.closed })
 	select {
 	case <-closed:
 		t.Fatal("Close returned while a refresh was in flight")
 	default:
 	}
 	close(release)
-	recv(t, "Close", closed)
+	testutil.Recv(t, "Close", closed)
 	if !sawCancel.Load() {
 		t.Error("the getter's context was not cancelled by Close")
 	}
-	recv(t, "the waiting caller", waiter)
+	testutil.Recv(t, "the waiting caller", waiter)
 	if _, err := s.Credentials(context.Background()); KindOf(err) != KindClosed {
 		t.Fatalf("after Close: %v", err)
 	}
@@ -781,9 +782,9 @@ func TestRenewAtJitter(t *testing.T) {
 			s := &Session{opts: Options{AdvisoryTimeout: 900 * time.Second, MandatoryTimeout: 600 * time.Second}}
 			distinct := map[time.Time]bool{}
 			for n := range 200 {
-				e := s.newEntry(testCreds(n, t0.Add(lifetime)), t0)
-				lead := min(e.advisoryAt.Sub(t0)/10, time.Minute)
-				if !e.renewAt.After(t0) || e.renewAt.After(e.advisoryAt) || e.renewAt.Before(e.advisoryAt.Add(-lead)) {
+				e := s.newEntry(testCreds(n, testutil.T0.Add(lifetime)), testutil.T0)
+				lead := min(e.advisoryAt.Sub(testutil.T0)/10, time.Minute)
+				if !e.renewAt.After(testutil.T0) || e.renewAt.After(e.advisoryAt) || e.renewAt.Before(e.advisoryAt.Add(-lead)) {
 					t.Fatalf("renewAt %v outside (%v, %v]", e.renewAt, e.advisoryAt.Add(-lead), e.advisoryAt)
 				}
 				if e.mandatoryAt.Before(e.advisoryAt) {
@@ -802,7 +803,7 @@ func TestRenewAtJitter(t *testing.T) {
 // refresh or wait themselves.
 func TestBackgroundRefreshRenewsAhead(t *testing.T) {
 	ctx := context.Background()
-	clock := NewFakeClock(t0)
+	clock := NewFakeClock(testutil.T0)
 	p := newFakeProvider(clock, time.Hour)
 	s := newTestSession(t, p, clock, func(o *Options) { o.DeferRefresh, o.BackgroundRefresh = false, true })
 	for cycle := 2; cycle <= 4; cycle++ {
@@ -816,12 +817,12 @@ func TestBackgroundRefreshRenewsAhead(t *testing.T) {
 			t.Fatalf("cycle %d: getter called %d times before renewAt", cycle, p.Calls())
 		}
 		clock.Set(e.renewAt)
-		waitFor(t, "the background refresh", func() bool { return s.curForTest() != e })
+		testutil.WaitFor(t, "the background refresh", func() bool { return s.curForTest() != e })
 		if !clock.Now().Before(e.advisoryAt) && e.renewAt != e.advisoryAt {
 			t.Fatalf("renewed at %v, not before the advisory window %v", clock.Now(), e.advisoryAt)
 		}
 		c, due, err := s.Lookup(ctx)
-		if err != nil || c.AccessKeyID != testCreds(cycle, t0).AccessKeyID {
+		if err != nil || c.AccessKeyID != testCreds(cycle, testutil.T0).AccessKeyID {
 			t.Fatalf("cycle %d: reader got %v, %v", cycle, c, err)
 		}
 		if !due.Equal(s.curForTest().advisoryAt) {
@@ -836,7 +837,7 @@ func TestBackgroundRefreshRenewsAhead(t *testing.T) {
 // A reader's refresh moves the background renewal to the new credentials
 // instead of renewing them again at the old instant.
 func TestBackgroundFollowsForegroundRefresh(t *testing.T) {
-	clock := NewFakeClock(t0)
+	clock := NewFakeClock(testutil.T0)
 	p := newFakeProvider(clock, time.Hour)
 	s := newTestSession(t, p, clock, func(o *Options) { o.DeferRefresh, o.BackgroundRefresh = false, true })
 	e1 := s.curForTest()
@@ -852,12 +853,12 @@ func TestBackgroundFollowsForegroundRefresh(t *testing.T) {
 		t.Fatalf("background renewed fresh credentials (%d calls)", p.Calls())
 	}
 	clock.Set(e2.renewAt)
-	waitFor(t, "the renewal of the new credentials", func() bool { return p.Calls() == 3 })
+	testutil.WaitFor(t, "the renewal of the new credentials", func() bool { return p.Calls() == 3 })
 }
 
 // With refresh deferred, background refresh fetches nothing until first use.
 func TestBackgroundRefreshDeferred(t *testing.T) {
-	clock := NewFakeClock(t0)
+	clock := NewFakeClock(testutil.T0)
 	p := newFakeProvider(clock, time.Hour)
 	s := newTestSession(t, p, clock, func(o *Options) { o.BackgroundRefresh = true })
 	clock.Advance(48 * time.Hour)
@@ -870,7 +871,7 @@ func TestBackgroundRefreshDeferred(t *testing.T) {
 	e := s.curForTest()
 	waitArmed(t, clock, e.renewAt)
 	clock.Set(e.renewAt)
-	waitFor(t, "the background refresh", func() bool { return p.Calls() == 2 })
+	testutil.WaitFor(t, "the background refresh", func() bool { return p.Calls() == 2 })
 }
 
 // failingBackgroundSession opens an eager session with background refresh
@@ -879,7 +880,7 @@ func TestBackgroundRefreshDeferred(t *testing.T) {
 // waits for that (failed) refresh. It returns the first entry.
 func failingBackgroundSession(t *testing.T) (*FakeClock, *fakeProvider, *Session, *atomic.Bool, *entry) {
 	t.Helper()
-	clock := NewFakeClock(t0)
+	clock := NewFakeClock(testutil.T0)
 	p := newFakeProvider(clock, time.Hour)
 	var healthy atomic.Bool
 	healthy.Store(true)
@@ -887,7 +888,7 @@ func failingBackgroundSession(t *testing.T) (*FakeClock, *fakeProvider, *Session
 		if healthy.Load() {
 			return nil
 		}
-		return errBoom
+		return testutil.ErrBoom
 	}
 	s := newTestSession(t, p, clock, func(o *Options) {
 		o.DeferRefresh, o.BackgroundRefresh, o.RetryMin, o.RetryMax = false, true, time.Second, 4*time.Second
@@ -896,7 +897,7 @@ func failingBackgroundSession(t *testing.T) (*FakeClock, *fakeProvider, *Session
 	e := s.curForTest()
 	waitArmed(t, clock, e.renewAt)
 	clock.Set(e.renewAt)
-	waitFor(t, "the first background refresh (failing)", func() bool { return p.Calls() == 2 })
+	testutil.WaitFor(t, "the first background refresh (failing)", func() bool { return p.Calls() == 2 })
 	return clock, p, s, &healthy, e
 }
 
@@ -911,19 +912,19 @@ func TestBackgroundRefreshBackoff(t *testing.T) {
 		{2 * time.Second, 4 * time.Second},
 		{2 * time.Second, 4 * time.Second},
 	} {
-		waitFor(t, "the backoff timer", func() bool { return clock.Waiters() == 1 })
+		testutil.WaitFor(t, "the backoff timer", func() bool { return clock.Waiters() == 1 })
 		start := clock.Now()
 		clock.Set(start.Add(b.lo - time.Nanosecond))
 		if clock.Waiters() != 1 || p.Calls() != 2+i {
 			t.Fatalf("retry %d fired before %v", i+1, b.lo)
 		}
 		clock.Set(start.Add(b.hi))
-		waitFor(t, fmt.Sprintf("retry %d", i+1), func() bool { return p.Calls() == 3+i })
+		testutil.WaitFor(t, fmt.Sprintf("retry %d", i+1), func() bool { return p.Calls() == 3+i })
 	}
 	healthy.Store(true)
-	waitFor(t, "the backoff timer", func() bool { return clock.Waiters() == 1 })
+	testutil.WaitFor(t, "the backoff timer", func() bool { return clock.Waiters() == 1 })
 	clock.Advance(4 * time.Second)
-	waitFor(t, "the successful retry", func() bool { return s.curForTest() != e })
+	testutil.WaitFor(t, "the successful retry", func() bool { return s.curForTest() != e })
 	e = s.curForTest()
 	calls := p.Calls()
 	// Success resets the backoff: the next timer is the renewal, not a retry.
@@ -933,14 +934,14 @@ func TestBackgroundRefreshBackoff(t *testing.T) {
 		t.Fatalf("background refreshed at +30m after a success; renewAt is %v", e.renewAt)
 	}
 	clock.Set(e.renewAt)
-	waitFor(t, "the next renewal", func() bool { return p.Calls() == calls+1 })
+	testutil.WaitFor(t, "the next renewal", func() bool { return p.Calls() == calls+1 })
 }
 
 // A reader's successful refresh ends the background backoff: the next
 // timer is the new entry's renewal.
 func TestBackgroundBackoffEndsOnReaderRefresh(t *testing.T) {
 	clock, p, s, healthy, _ := failingBackgroundSession(t)
-	waitFor(t, "the backoff timer", func() bool { return clock.Waiters() == 1 })
+	testutil.WaitFor(t, "the backoff timer", func() bool { return clock.Waiters() == 1 })
 	healthy.Store(true)
 	if _, err := s.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
@@ -952,7 +953,7 @@ func TestBackgroundBackoffEndsOnReaderRefresh(t *testing.T) {
 		t.Fatalf("getter called %d times, want 3: the backoff went on after a reader's refresh", p.Calls())
 	}
 	clock.Set(e.renewAt)
-	waitFor(t, "the renewal", func() bool { return p.Calls() == 4 })
+	testutil.WaitFor(t, "the renewal", func() bool { return p.Calls() == 4 })
 }
 
 func TestBackoffBounds(t *testing.T) {
@@ -993,12 +994,12 @@ func TestNoGetterCallAfterClose(t *testing.T) {
 			case n == 1: // the eager fetch must not fail on a slow machine
 				return testCreds(i, time.Now().Add(time.Hour)), nil
 			case n%3 == 0:
-				return Credentials{}, errBoom
+				return Credentials{}, testutil.ErrBoom
 			}
 			return testCreds(i, time.Now().Add(4*time.Millisecond)), nil
 		})
 		s, err := NewSession(p, func(o *Options) {
-			o.DeferRefresh, o.BackgroundRefresh, o.Logger = false, true, discardLogger
+			o.DeferRefresh, o.BackgroundRefresh, o.Logger = false, true, testutil.DiscardLogger
 			o.RetryMin, o.RetryMax = time.Microsecond, 50*time.Microsecond
 		})
 		if err != nil {
@@ -1022,7 +1023,7 @@ func TestNoGetterCallAfterClose(t *testing.T) {
 				}
 			}()
 		}
-		waitFor(t, "some refreshes", func() bool { return calls.Load() >= int64(2+i%5) })
+		testutil.WaitFor(t, "some refreshes", func() bool { return calls.Load() >= int64(2+i%5) })
 		s.Close()
 		closed.Store(true)
 		readers.Wait()
@@ -1034,11 +1035,11 @@ func TestNoGetterCallAfterClose(t *testing.T) {
 
 // Retrieve hands the SDK the current credentials with their expiry.
 func TestRetrieve(t *testing.T) {
-	clock := NewFakeClock(t0)
+	clock := NewFakeClock(testutil.T0)
 	s := newTestSession(t, newFakeProvider(clock, time.Hour), clock)
 	var cp aws.CredentialsProvider = s
 	got, err := cp.Retrieve(context.Background())
-	want := testCreds(1, t0.Add(time.Hour))
+	want := testCreds(1, testutil.T0.Add(time.Hour))
 	if err != nil || got.AccessKeyID != want.AccessKeyID || got.SecretAccessKey != want.SecretAccessKey ||
 		got.SessionToken != want.SessionToken || !got.Expires.Equal(want.Expires) || !got.CanExpire || got.Source == "" {
 		t.Fatalf("Retrieve = %+v, %v", got, err)
@@ -1070,7 +1071,7 @@ func TestOnRefreshPushesNewCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := recv(t, "the first push", pushes)
+	got := testutil.Recv(t, "the first push", pushes)
 	if got.key != c.AccessKeyID || !got.due.Equal(due) {
 		t.Fatalf("push %+v, want key %s due %v", got, c.AccessKeyID, due)
 	}
@@ -1078,7 +1079,7 @@ func TestOnRefreshPushesNewCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := recv(t, "the second push", pushes); got.key != c2.AccessKeyID || got.key == c.AccessKeyID {
+	if got := testutil.Recv(t, "the second push", pushes); got.key != c2.AccessKeyID || got.key == c.AccessKeyID {
 		t.Fatalf("second push %+v, want the new key %s", got, c2.AccessKeyID)
 	}
 	s.OnRefresh(nil)

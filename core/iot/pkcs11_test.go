@@ -1,6 +1,6 @@
 //go:build cgo
 
-package core
+package iot
 
 import (
 	"context"
@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gobrs/gobrs/core"
+	"github.com/gobrs/gobrs/internal/testutil"
 	json "github.com/goccy/go-json"
 )
 
@@ -81,7 +83,7 @@ func newSoftHSM(t *testing.T) *softHSM {
 // importKey writes k as PKCS#8 and imports it into the token.
 func (h *softHSM) importKey(t *testing.T, k crypto.Signer, label, id string) {
 	t.Helper()
-	path := writeTemp(t, label+".pem", keyPEM(t, k))
+	path := writeTemp(t, label+".pem", testutil.KeyPEM(t, k))
 	h.run("--import", path, "--token", h.label, "--label", label, "--id", id, "--pin", h.pin)
 	os.Remove(path)
 }
@@ -94,18 +96,18 @@ func TestPKCS11SoftHSM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ecKey := newECKey(t)
+	ecKey := testutil.NewECKey(t)
 	hsm.importKey(t, rsaKey, "rsa-key", "01")
 	hsm.importKey(t, ecKey, "ec-key", "02")
-	rsaCert := s.ca.issue(t, "thing-1", rsaKey.Public(), false)
-	ecCert := s.ca.issue(t, "thing-1", ecKey.Public(), false)
+	rsaCert := s.ca.Issue(t, "thing-1", rsaKey.Public(), false)
+	ecCert := s.ca.Issue(t, "thing-1", ecKey.Public(), false)
 	otherRSA, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherCert := s.ca.issue(t, "thing-1", otherRSA.Public(), false)
+	otherCert := s.ca.Issue(t, "thing-1", otherRSA.Public(), false)
 
-	opts := func(cert []byte, p PKCS11Options) IoTOptions {
+	opts := func(cert []byte, p PKCS11Options) Options {
 		o := s.options()
 		o.Certificate, o.PrivateKey, o.PKCS11 = PEMSource{Data: cert}, PEMSource{}, &p
 		return o
@@ -129,7 +131,7 @@ func TestPKCS11SoftHSM(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				srv := newIoTServer(t, func(c *tls.Config) { c.MaxVersion = tt.tls })
 				o := srv.options()
-				o.Certificate = PEMSource{Data: srv.ca.issue(t, "thing-1", tt.pub, false)}
+				o.Certificate = PEMSource{Data: srv.ca.Issue(t, "thing-1", tt.pub, false)}
 				o.PrivateKey, o.PKCS11 = PEMSource{}, &PKCS11Options{Lib: hsm.module, UserPIN: hsm.pin, TokenLabel: hsm.label, PrivateKeyLabel: tt.label}
 				c := mustRetrieve(t, o)
 				if !strings.HasPrefix(c.AccessKeyID, "ASIAIOTTEST") {
@@ -198,29 +200,29 @@ func TestPKCS11SoftHSM(t *testing.T) {
 			name  string
 			cert  []byte
 			p     PKCS11Options
-			kind  Kind
+			kind  core.Kind
 			param string
 			want  string
 		}{
 			{"wrong PIN", rsaCert, PKCS11Options{Lib: hsm.module, UserPIN: "0000", TokenLabel: hsm.label, PrivateKeyLabel: "rsa-key"},
-				KindValidation, "pkcs11.user_pin", "refused the login"},
+				core.KindValidation, "pkcs11.user_pin", "refused the login"},
 			{"no PIN: private keys are not visible", rsaCert, PKCS11Options{Lib: hsm.module, TokenLabel: hsm.label, PrivateKeyLabel: "rsa-key"},
-				KindValidation, "pkcs11.private_key_label", "no private key labelled"},
-			{"unknown key label", rsaCert, p11("nope"), KindValidation, "pkcs11.private_key_label", `"nope"`},
-			{"two keys and no label", rsaCert, p11(""), KindConfiguration, "pkcs11.private_key_label", "more than one"},
+				core.KindValidation, "pkcs11.private_key_label", "no private key labelled"},
+			{"unknown key label", rsaCert, p11("nope"), core.KindValidation, "pkcs11.private_key_label", `"nope"`},
+			{"two keys and no label", rsaCert, p11(""), core.KindConfiguration, "pkcs11.private_key_label", "more than one"},
 			{"unknown token label", rsaCert, PKCS11Options{Lib: hsm.module, UserPIN: hsm.pin, TokenLabel: "other", PrivateKeyLabel: "rsa-key"},
-				KindValidation, "pkcs11.token_label", `"other"`},
+				core.KindValidation, "pkcs11.token_label", `"other"`},
 			{"unknown slot", rsaCert, PKCS11Options{Lib: hsm.module, UserPIN: hsm.pin, SlotID: &slot, PrivateKeyLabel: "rsa-key"},
-				KindValidation, "pkcs11.slot_id", "987654"},
+				core.KindValidation, "pkcs11.slot_id", "987654"},
 			{"library missing", rsaCert, PKCS11Options{Lib: "/nonexistent/lib.so", UserPIN: hsm.pin},
-				KindValidation, "pkcs11.pkcs11_lib", "not a valid file path"},
+				core.KindValidation, "pkcs11.pkcs11_lib", "not a valid file path"},
 			{"library is not a PKCS#11 module", rsaCert, PKCS11Options{Lib: writeTemp(t, "fake.so", []byte("not a library")), UserPIN: hsm.pin},
-				KindValidation, "pkcs11.pkcs11_lib", "could not be loaded"},
-			{"key of another RSA certificate", otherCert, p11("rsa-key"), KindValidation, "pkcs11.private_key_label", "does not match"},
-			{"EC key for an RSA certificate", rsaCert, p11("ec-key"), KindValidation, "pkcs11.private_key_label", "does not match"},
+				core.KindValidation, "pkcs11.pkcs11_lib", "could not be loaded"},
+			{"key of another RSA certificate", otherCert, p11("rsa-key"), core.KindValidation, "pkcs11.private_key_label", "does not match"},
+			{"EC key for an RSA certificate", rsaCert, p11("ec-key"), core.KindValidation, "pkcs11.private_key_label", "does not match"},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
-				p, err := NewIoTProvider(opts(tt.cert, tt.p))
+				p, err := NewProvider(opts(tt.cert, tt.p))
 				if err == nil {
 					p.Close()
 				}
@@ -250,17 +252,17 @@ func TestPKCS11SoftHSM(t *testing.T) {
 		config := func(cert []byte, label string) []byte {
 			b, _ := json.Marshal(map[string]any{
 				"method": "iot", "endpoint": s.endpoint(), "role_alias": testRoleAlias, "thing_name": "thing-1",
-				"certificate": string(cert), "ca": string(s.ca.pem),
+				"certificate": string(cert), "ca": string(s.ca.PEM),
 				"pkcs11": map[string]any{"pkcs11_lib": hsm.module, "user_pin": hsm.pin, "token_label": hsm.label,
 					"private_key_label": label, "slot_id": nil},
 			})
 			return b
 		}
-		a, err := NewSessionFromJSON(config(rsaCert, "rsa-key"), Hooks{})
+		a, err := core.NewSessionFromJSON(config(rsaCert, "rsa-key"), core.Hooks{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := NewSessionFromJSON(config(ecCert, "ec-key"), Hooks{})
+		b, err := core.NewSessionFromJSON(config(ecCert, "ec-key"), core.Hooks{})
 		if err != nil {
 			a.Close()
 			t.Fatal(err)

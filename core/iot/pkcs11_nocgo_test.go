@@ -1,13 +1,17 @@
 //go:build !cgo
 
-package core
+package iot
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/gobrs/gobrs/core"
+)
 
 func TestPKCS11WithoutCgo(t *testing.T) {
 	s := newIoTServer(t)
 	opts := s.options()
 	opts.PrivateKey, opts.PKCS11 = PEMSource{}, &PKCS11Options{Lib: "/usr/lib/softhsm/libsofthsm2.so"}
-	_, err := NewIoTProvider(opts)
-	wantError(t, err, KindConfiguration, "pkcs11", []string{"cgo"})
+	_, err := NewProvider(opts)
+	wantError(t, err, core.KindConfiguration, "pkcs11", []string{"cgo"})
 }

@@ -1,4 +1,4 @@
-package core
+package sts
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/gobrs/gobrs/core"
 )
 
 func TestSplitCommand(t *testing.T) {
@@ -37,7 +39,7 @@ func TestSplitCommand(t *testing.T) {
 	}
 	for _, bad := range []string{`a 'b`, `"a`, `a\`, `"a\"`} {
 		_, err := SplitCommand(bad)
-		e := wantErr(t, err, KindConfiguration, "mfa_token_provider")
+		e := wantErr(t, err, core.KindConfiguration, "mfa_token_provider")
 		if strings.Contains(e.Error(), bad) {
 			t.Errorf("the error echoes the command: %v", e)
 		}
@@ -85,7 +87,7 @@ func TestSTSMFAHook(t *testing.T) {
 	f := newFakeSTS(t)
 	var n atomic.Int64
 	codes := []string{"111111", " 222222\n"}
-	hooks := Hooks{MFAToken: func(context.Context) (string, error) { return codes[n.Add(1)-1], nil }}
+	hooks := core.Hooks{MFAToken: func(context.Context) (string, error) { return codes[n.Add(1)-1], nil }}
 	cfg := stsConfig(f.srv.URL, map[string]any{"SerialNumber": testSerial, "RoleSessionName": "mfa"}, nil, nil)
 	s := newSTSSession(t, cfg, hooks)
 	for i, want := range []string{"111111", "222222"} {
@@ -114,14 +116,14 @@ func TestSTSMFAHookErrors(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		hook func(context.Context) (string, error)
-		kind Kind
+		kind core.Kind
 	}{
-		{"not six digits", func(context.Context) (string, error) { return "12345x", nil }, KindValidation},
-		{"seven digits", func(context.Context) (string, error) { return "1234567", nil }, KindValidation},
-		{"fails", func(context.Context) (string, error) { return "", errors.New("the token app is locked") }, KindCredential},
+		{"not six digits", func(context.Context) (string, error) { return "12345x", nil }, core.KindValidation},
+		{"seven digits", func(context.Context) (string, error) { return "1234567", nil }, core.KindValidation},
+		{"fails", func(context.Context) (string, error) { return "", errors.New("the token app is locked") }, core.KindCredential},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newSTSSession(t, cfg, Hooks{MFAToken: tt.hook})
+			s := newSTSSession(t, cfg, core.Hooks{MFAToken: tt.hook})
 			_, err := s.Credentials(context.Background())
 			e := wantErr(t, err, tt.kind, "mfa_token_provider")
 			if strings.Contains(e.Error(), "12345") {
@@ -137,7 +139,7 @@ func TestSTSMFAHookErrors(t *testing.T) {
 func TestSTSMFAStaticTokenCode(t *testing.T) {
 	f := newFakeSTS(t)
 	cfg := stsConfig(f.srv.URL, map[string]any{"SerialNumber": testSerial, "TokenCode": "909090"}, nil, nil)
-	s := newSTSSession(t, cfg, Hooks{})
+	s := newSTSSession(t, cfg, core.Hooks{})
 	if _, err := s.Credentials(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +182,7 @@ func TestSTSMFACommand(t *testing.T) {
 			if tt.kwargs != nil {
 				extra["mfa_token_provider_kwargs"] = tt.kwargs
 			}
-			s := newSTSSession(t, stsConfig(f.srv.URL, map[string]any{"SerialNumber": testSerial}, nil, extra), Hooks{})
+			s := newSTSSession(t, stsConfig(f.srv.URL, map[string]any{"SerialNumber": testSerial}, nil, extra), core.Hooks{})
 			if _, err := s.Credentials(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -216,12 +218,12 @@ func TestSTSMFACommandFailures(t *testing.T) {
 				extra["mfa_token_provider_kwargs"] = tt.kwargs
 			}
 			before := f.calls()
-			s := newSTSSession(t, stsConfig(f.srv.URL, map[string]any{"SerialNumber": testSerial}, nil, extra), Hooks{})
+			s := newSTSSession(t, stsConfig(f.srv.URL, map[string]any{"SerialNumber": testSerial}, nil, extra), core.Hooks{})
 			_, err := s.Credentials(context.Background())
 			if tt.param == "" {
 				tt.param = "mfa_token_provider"
 			}
-			e := wantErr(t, err, KindConfiguration, tt.param)
+			e := wantErr(t, err, core.KindConfiguration, tt.param)
 			if !strings.Contains(e.Error(), tt.want) {
 				t.Fatalf("error %q does not say %q", e.Error(), tt.want)
 			}

@@ -1,4 +1,4 @@
-package core
+package sts
 
 import (
 	"context"
@@ -21,17 +21,19 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
+	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 	"github.com/elastic/go-freelru"
+	"github.com/gobrs/gobrs/core"
+	"github.com/gobrs/gobrs/internal/safetext"
 )
 
 // The bounds of the two process-wide caches the sts method keeps.
 const (
-	// STSClientCacheSize bounds the STS clients shared between sessions
+	// ClientCacheSize bounds the STS clients shared between sessions
 	// with the same client settings (region, endpoint, TLS, proxies,
 	// retries, timeouts). The least recently used client is dropped first.
-	STSClientCacheSize = 64
+	ClientCacheSize = 64
 
 	// AssumedRoleCacheSize bounds the assumed-role credentials shared
 	// between sessions that make the same AssumeRole call with the same
@@ -42,7 +44,7 @@ const (
 var hashSeed = maphash.MakeSeed()
 
 // stsClients holds *stsClient by clientSettings.key().
-var stsClients = mustSyncedLRU[string, *stsClient](STSClientCacheSize, func(k string) uint32 {
+var stsClients = mustSyncedLRU[string, *stsClient](ClientCacheSize, func(k string) uint32 {
 	return uint32(maphash.String(hashSeed, k))
 })
 
@@ -117,7 +119,7 @@ func (s *clientSettings) key() string {
 
 // stsClient is one shared STS client.
 type stsClient struct {
-	api      *sts.Client
+	api      *awssts.Client
 	key      string
 	endpoint string // for messages: the endpoint URL, or "STS <region>"
 }
@@ -145,12 +147,12 @@ func newSTSClient(s *clientSettings, key string) (*stsClient, error) {
 		pem, err := os.ReadFile(s.caBundle)
 		if err != nil {
 			// the path is in Value, cut short; the wrapped error drops it
-			return nil, &Error{Kind: KindValidation, Param: "sts_client_kwargs.verify", Value: cut(s.caBundle, 128), Err: unwrapPathError(err),
+			return nil, &core.Error{Kind: core.KindValidation, Param: "sts_client_kwargs.verify", Value: safetext.Cut(s.caBundle, 128), Err: safetext.UnwrapPathError(err),
 				Message: "sts_client_kwargs.verify names a CA bundle that cannot be read"}
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, validationError("sts_client_kwargs.verify", cut(s.caBundle, 128), "sts_client_kwargs.verify names a file without any PEM certificate")
+			return nil, core.NewValidationError("sts_client_kwargs.verify", safetext.Cut(s.caBundle, 128), "sts_client_kwargs.verify names a file without any PEM certificate")
 		}
 		tlsConf = func(c *tls.Config) { c.RootCAs = pool }
 	}
@@ -158,7 +160,7 @@ func newSTSClient(s *clientSettings, key string) (*stsClient, error) {
 	for k, v := range s.proxies {
 		u, err := url.Parse(v)
 		if err != nil {
-			return nil, validationError("sts_client_kwargs.config.proxies."+k, "", "sts_client_kwargs.config.proxies.%s is not a URL", k)
+			return nil, core.NewValidationError("sts_client_kwargs.config.proxies."+k, "", "sts_client_kwargs.config.proxies.%s is not a URL", k)
 		}
 		proxies[k] = u
 	}
@@ -203,7 +205,7 @@ func newSTSClient(s *clientSettings, key string) (*stsClient, error) {
 			o.StandardOptions = append(o.StandardOptions, stdOpts)
 		})
 	}
-	opts := sts.Options{Region: s.region, HTTPClient: httpClient, Retryer: retryer, AppID: s.appID}
+	opts := awssts.Options{Region: s.region, HTTPClient: httpClient, Retryer: retryer, AppID: s.appID}
 	if s.agent != "" {
 		opts.APIOptions = append(opts.APIOptions, awsmiddleware.AddUserAgentKey(s.agent))
 	}
@@ -219,18 +221,18 @@ func newSTSClient(s *clientSettings, key string) (*stsClient, error) {
 		opts.BaseEndpoint = aws.String(s.endpoint)
 		c.endpoint = s.endpoint
 	case s.plainHTTP:
-		opts.EndpointResolverV2 = plainHTTPResolver{sts.NewDefaultEndpointResolverV2()}
+		opts.EndpointResolverV2 = plainHTTPResolver{awssts.NewDefaultEndpointResolverV2()}
 	}
-	c.api = sts.New(opts)
+	c.api = awssts.New(opts)
 	return c, nil
 }
 
 // plainHTTPResolver resolves the AWS endpoint and switches it to http
 // (botocore's use_ssl=False).
-type plainHTTPResolver struct{ sts.EndpointResolverV2 }
+type plainHTTPResolver struct{ awssts.EndpointResolverV2 }
 
-// ResolveEndpoint implements sts.EndpointResolverV2.
-func (r plainHTTPResolver) ResolveEndpoint(ctx context.Context, p sts.EndpointParameters) (smithyendpoints.Endpoint, error) {
+// ResolveEndpoint implements awssts.EndpointResolverV2.
+func (r plainHTTPResolver) ResolveEndpoint(ctx context.Context, p awssts.EndpointParameters) (smithyendpoints.Endpoint, error) {
 	ep, err := r.EndpointResolverV2.ResolveEndpoint(ctx, p)
 	if err == nil {
 		ep.URI.Scheme = "http"
@@ -244,7 +246,7 @@ func (r plainHTTPResolver) ResolveEndpoint(ctx context.Context, p sts.EndpointPa
 // session that makes that call, with a single call in flight at a time.
 type sharedCreds struct {
 	mu       sync.Mutex
-	creds    Credentials
+	creds    core.Credentials
 	lifetime time.Duration // Expires minus the time they were received
 	call     *sharedCall
 }
@@ -252,7 +254,7 @@ type sharedCreds struct {
 // sharedCall is one AssumeRole call in flight for a sharedCreds.
 type sharedCall struct {
 	done  chan struct{}
-	creds Credentials
+	creds core.Credentials
 	err   error
 }
 
@@ -277,8 +279,8 @@ func assumeKey(clientKey string, paramsDigest [32]byte, src aws.Credentials) [32
 // its own goroutine, detached from ctx's cancellation, so that one session
 // closing does not fail the others waiting on it; each caller stops
 // waiting when its own ctx ends.
-func (e *sharedCreds) get(ctx context.Context, clock Clock, fresh func(Credentials, time.Duration) bool,
-	fetch func(context.Context) (Credentials, error)) (Credentials, error) {
+func (e *sharedCreds) get(ctx context.Context, clock core.Clock, fresh func(core.Credentials, time.Duration) bool,
+	fetch func(context.Context) (core.Credentials, error)) (core.Credentials, error) {
 	e.mu.Lock()
 	if !e.creds.Expires.IsZero() && fresh(e.creds, e.lifetime) {
 		c := e.creds
@@ -296,15 +298,15 @@ func (e *sharedCreds) get(ctx context.Context, clock Clock, fresh func(Credentia
 	case <-call.done:
 		return call.creds, call.err
 	case <-ctx.Done():
-		return Credentials{}, &Error{Kind: KindCredential, Err: ctx.Err(), Message: "gave up waiting for a shared AssumeRole call"}
+		return core.Credentials{}, &core.Error{Kind: core.KindCredential, Err: ctx.Err(), Message: "gave up waiting for a shared AssumeRole call"}
 	}
 }
 
-func (e *sharedCreds) run(ctx context.Context, call *sharedCall, clock Clock, fetch func(context.Context) (Credentials, error)) {
+func (e *sharedCreds) run(ctx context.Context, call *sharedCall, clock core.Clock, fetch func(context.Context) (core.Credentials, error)) {
 	defer close(call.done)
 	defer func() {
 		if r := recover(); r != nil {
-			call.err = &Error{Kind: KindCredential, Message: fmt.Sprintf("the AssumeRole call panicked: %T", r)}
+			call.err = &core.Error{Kind: core.KindCredential, Message: fmt.Sprintf("the AssumeRole call panicked: %T", r)}
 			e.mu.Lock()
 			e.call = nil
 			e.mu.Unlock()

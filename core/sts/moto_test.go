@@ -1,4 +1,4 @@
-package core
+package sts
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gobrs/gobrs/core"
 )
 
 // startMoto starts "$MOTO_PYTHON -m moto.server" on a free 127.0.0.1 port,
@@ -71,7 +73,7 @@ func TestSTSAgainstMoto(t *testing.T) {
 		"Tags": []any{map[string]any{"Key": "team", "Value": "blue"}}, "SourceIdentity": "alice",
 		"Policy": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`,
 	}
-	s := newSTSSession(t, stsConfig(endpoint, assume, map[string]any{"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}, nil), Hooks{})
+	s := newSTSSession(t, stsConfig(endpoint, assume, map[string]any{"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}, nil), core.Hooks{})
 	c, err := s.Credentials(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +97,7 @@ func TestSTSAgainstMoto(t *testing.T) {
 
 	mfa := newSTSSession(t, stsConfig(endpoint, map[string]any{"RoleSessionName": "gobrs-mfa", "SerialNumber": testSerial},
 		map[string]any{"aws_access_key_id": "testing", "aws_secret_access_key": "testing"},
-		map[string]any{"mfa_token_provider": []string{tok}}), Hooks{})
+		map[string]any{"mfa_token_provider": []string{tok}}), core.Hooks{})
 	id, err = mfa.Identity(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package core
+package sts
 
 import (
 	"bytes"
@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/gobrs/gobrs/core"
+	"github.com/gobrs/gobrs/internal/testutil"
 	json "github.com/goccy/go-json"
 )
 
@@ -55,7 +57,7 @@ func init() {
 // and GetCallerIdentity with the assumed-role identity.
 type fakeSTS struct {
 	srv   *httptest.Server
-	clock Clock
+	clock core.Clock
 
 	mu       sync.Mutex
 	forms    []url.Values // every AssumeRole form received
@@ -71,7 +73,7 @@ type fakeSTS struct {
 
 func newFakeSTS(t *testing.T) *fakeSTS {
 	t.Helper()
-	f := &fakeSTS{clock: SystemClock{}}
+	f := &fakeSTS{clock: core.SystemClock{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -106,7 +108,7 @@ func (f *fakeSTS) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	case "AssumeRole":
 	default:
-		stsErrorResponse(w, 400, "InvalidAction", "unexpected action")
+		testutil.STSError(w, 400, "InvalidAction", "unexpected action")
 		return
 	}
 	f.mu.Lock()
@@ -140,13 +142,6 @@ func assumeRoleResponse(w http.ResponseWriter, key string, exp time.Time) {
 		key, testAssumedSec, testAssumedTok, exp.UTC().Format(time.RFC3339))
 }
 
-func stsErrorResponse(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "text/xml")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>`+
-		`<Code>%s</Code><Message>%s</Message></Error><RequestId>r3</RequestId></ErrorResponse>`, code, msg)
-}
-
 // stsConfig is a JSON sts config for endpoint with explicit source keys;
 // extra keys are merged into the top level, assume into assume_role_kwargs
 // and client into sts_client_kwargs.
@@ -175,10 +170,10 @@ func stsConfig(endpoint string, assume, client, extra map[string]any) []byte {
 	return b
 }
 
-func newSTSSession(t *testing.T, cfg []byte, hooks Hooks, optFns ...func(*Options)) *Session {
+func newSTSSession(t *testing.T, cfg []byte, hooks core.Hooks, optFns ...func(*core.Options)) *core.Session {
 	t.Helper()
-	optFns = append([]func(*Options){func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil)) }}, optFns...)
-	s, err := NewSessionFromJSON(cfg, hooks, optFns...)
+	optFns = append([]func(*core.Options){func(o *core.Options) { o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil)) }}, optFns...)
+	s, err := core.NewSessionFromJSON(cfg, hooks, optFns...)
 	if err != nil {
 		t.Fatalf("NewSessionFromJSON: %v", err)
 	}
@@ -196,9 +191,9 @@ func assertNoSTSSecret(t *testing.T, text string, extra ...string) {
 	}
 }
 
-func wantErr(t *testing.T, err error, kind Kind, param string) *Error {
+func wantErr(t *testing.T, err error, kind core.Kind, param string) *core.Error {
 	t.Helper()
-	var e *Error
+	var e *core.Error
 	if !errors.As(err, &e) {
 		t.Fatalf("error = %v (%T), want a *core.Error of kind %s", err, err, kind)
 	}
@@ -224,7 +219,7 @@ func TestSTSAssumeRoleEveryParameter(t *testing.T) {
 		"SourceIdentity":    "alice@example.com",
 		"ProvidedContexts":  []any{map[string]any{"ProviderArn": "arn:aws:iam::aws:contextProvider/IdentityCenter", "ContextAssertion": "assertion-blob"}},
 	}
-	s := newSTSSession(t, stsConfig(f.srv.URL, assume, map[string]any{"aws_session_token": testSourceToken}, nil), Hooks{})
+	s := newSTSSession(t, stsConfig(f.srv.URL, assume, map[string]any{"aws_session_token": testSourceToken}, nil), core.Hooks{})
 	if f.calls() != 0 {
 		t.Fatalf("a deferred session called AssumeRole at construction")
 	}
@@ -277,7 +272,7 @@ func TestSTSAssumeRoleEveryParameter(t *testing.T) {
 
 func TestSTSDefaultSessionName(t *testing.T) {
 	f := newFakeSTS(t)
-	s := newSTSSession(t, stsConfig(f.srv.URL, nil, nil, nil), Hooks{})
+	s := newSTSSession(t, stsConfig(f.srv.URL, nil, nil, nil), core.Hooks{})
 	if _, err := s.Credentials(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +284,7 @@ func TestSTSDefaultSessionName(t *testing.T) {
 func TestSTSEagerFetchAtConstruction(t *testing.T) {
 	f := newFakeSTS(t)
 	cfg := stsConfig(f.srv.URL, map[string]any{"RoleSessionName": "eager"}, nil, map[string]any{"defer_refresh": false})
-	newSTSSession(t, cfg, Hooks{})
+	newSTSSession(t, cfg, core.Hooks{})
 	if f.calls() != 1 {
 		t.Fatalf("defer_refresh false made %d AssumeRole calls at construction, want 1", f.calls())
 	}
@@ -302,15 +297,15 @@ func TestSTSRetries(t *testing.T) {
 		fail     func(w http.ResponseWriter)
 		failures int
 		calls    int // attempts seen by the server
-		kind     Kind
+		kind     core.Kind
 		status   int
 	}{
-		{"throttling then success", nil, func(w http.ResponseWriter) { stsErrorResponse(w, 400, "Throttling", "Rate exceeded") }, 2, 3, -1, 0},
-		{"5xx then success", nil, func(w http.ResponseWriter) { stsErrorResponse(w, 503, "ServiceUnavailable", "try later") }, 2, 3, -1, 0},
-		{"500 then success, adaptive", map[string]any{"mode": "adaptive"}, func(w http.ResponseWriter) { stsErrorResponse(w, 500, "InternalFailure", "oops") }, 1, 2, -1, 0},
-		{"legacy mode runs as standard", map[string]any{"mode": "legacy", "max_attempts": 4}, func(w http.ResponseWriter) { stsErrorResponse(w, 502, "BadGateway", "x") }, 4, 5, -1, 0},
-		{"total_max_attempts exhausted", map[string]any{"total_max_attempts": 2}, func(w http.ResponseWriter) { stsErrorResponse(w, 503, "ServiceUnavailable", "down") }, 99, 2, KindRequest, 503},
-		{"max_attempts 0: no retry", map[string]any{"max_attempts": 0}, func(w http.ResponseWriter) { stsErrorResponse(w, 400, "Throttling", "slow down") }, 99, 1, KindRequest, 400},
+		{"throttling then success", nil, func(w http.ResponseWriter) { testutil.STSError(w, 400, "Throttling", "Rate exceeded") }, 2, 3, -1, 0},
+		{"5xx then success", nil, func(w http.ResponseWriter) { testutil.STSError(w, 503, "ServiceUnavailable", "try later") }, 2, 3, -1, 0},
+		{"500 then success, adaptive", map[string]any{"mode": "adaptive"}, func(w http.ResponseWriter) { testutil.STSError(w, 500, "InternalFailure", "oops") }, 1, 2, -1, 0},
+		{"legacy mode runs as standard", map[string]any{"mode": "legacy", "max_attempts": 4}, func(w http.ResponseWriter) { testutil.STSError(w, 502, "BadGateway", "x") }, 4, 5, -1, 0},
+		{"total_max_attempts exhausted", map[string]any{"total_max_attempts": 2}, func(w http.ResponseWriter) { testutil.STSError(w, 503, "ServiceUnavailable", "down") }, 99, 2, core.KindRequest, 503},
+		{"max_attempts 0: no retry", map[string]any{"max_attempts": 0}, func(w http.ResponseWriter) { testutil.STSError(w, 400, "Throttling", "slow down") }, 99, 1, core.KindRequest, 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -326,7 +321,7 @@ func TestSTSRetries(t *testing.T) {
 			if tt.retries != nil {
 				client["config"] = map[string]any{"retries": tt.retries}
 			}
-			s := newSTSSession(t, stsConfig(f.srv.URL, nil, client, nil), Hooks{})
+			s := newSTSSession(t, stsConfig(f.srv.URL, nil, client, nil), core.Hooks{})
 			before := backoffCalls.Load()
 			_, err := s.Credentials(context.Background())
 			if tt.kind < 0 {
@@ -352,19 +347,19 @@ func TestSTSRetries(t *testing.T) {
 func TestSTSAccessDenied(t *testing.T) {
 	f := newFakeSTS(t)
 	f.respond = func(w http.ResponseWriter, r *http.Request, n int) bool {
-		stsErrorResponse(w, 403, "AccessDenied", "User is not authorized to perform: sts:AssumeRole")
+		testutil.STSError(w, 403, "AccessDenied", "User is not authorized to perform: sts:AssumeRole")
 		return true
 	}
-	s := newSTSSession(t, stsConfig(f.srv.URL, nil, nil, nil), Hooks{})
+	s := newSTSSession(t, stsConfig(f.srv.URL, nil, nil, nil), core.Hooks{})
 	_, err := s.Credentials(context.Background())
-	e := wantErr(t, err, KindRequest, "")
+	e := wantErr(t, err, core.KindRequest, "")
 	if e.StatusCode != 403 || e.Code != "AccessDenied" {
 		t.Fatalf("status %d code %q, want 403 AccessDenied", e.StatusCode, e.Code)
 	}
 	if !strings.Contains(err.Error(), "User is not authorized to perform: sts:AssumeRole") {
 		t.Fatalf("error does not carry the AWS message: %v", err)
 	}
-	if !errors.Is(err, ErrRequest) {
+	if !errors.Is(err, core.ErrRequest) {
 		t.Fatalf("errors.Is(err, ErrRequest) is false")
 	}
 	// what botocore's ClientError holds, for the hosts
@@ -391,9 +386,9 @@ func TestSTSMalformedResponse(t *testing.T) {
 				io.WriteString(w, body)
 				return true
 			}
-			s := newSTSSession(t, stsConfig(f.srv.URL, nil, nil, nil), Hooks{})
+			s := newSTSSession(t, stsConfig(f.srv.URL, nil, nil, nil), core.Hooks{})
 			_, err := s.Credentials(context.Background())
-			wantErr(t, err, KindCredential, "")
+			wantErr(t, err, core.KindCredential, "")
 			assertNoSTSSecret(t, err.Error())
 		})
 	}
@@ -403,9 +398,9 @@ func TestSTSReadTimeout(t *testing.T) {
 	f := newFakeSTS(t)
 	f.delay = 10 * time.Second // the handler returns as soon as the client goes away
 	client := map[string]any{"config": map[string]any{"read_timeout": 0.2, "retries": map[string]any{"total_max_attempts": 1}}}
-	s := newSTSSession(t, stsConfig(f.srv.URL, nil, client, nil), Hooks{})
+	s := newSTSSession(t, stsConfig(f.srv.URL, nil, client, nil), core.Hooks{})
 	_, err := s.Credentials(context.Background())
-	wantErr(t, err, KindConnection, "")
+	wantErr(t, err, core.KindConnection, "")
 	if !strings.Contains(err.Error(), f.srv.URL) {
 		t.Errorf("connection error does not name the endpoint: %v", err)
 	}
@@ -419,10 +414,10 @@ func TestSTSConnectionRefused(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	client := map[string]any{"config": map[string]any{"connect_timeout": 2, "retries": map[string]any{"total_max_attempts": 2}}}
-	s := newSTSSession(t, stsConfig("http://"+addr, nil, client, nil), Hooks{})
+	s := newSTSSession(t, stsConfig("http://"+addr, nil, client, nil), core.Hooks{})
 	_, err = s.Credentials(context.Background())
-	wantErr(t, err, KindConnection, "")
-	if !errors.Is(err, ErrConnection) {
+	wantErr(t, err, core.KindConnection, "")
+	if !errors.Is(err, core.ErrConnection) {
 		t.Fatalf("errors.Is(err, ErrConnection) is false")
 	}
 	assertNoSTSSecret(t, err.Error())
@@ -446,10 +441,10 @@ func TestSTSTLSVerify(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		verify any
-		kind   Kind // -1: success
+		kind   core.Kind // -1: success
 	}{
-		{"default verifies and fails", nil, KindConnection},
-		{"verify true fails", true, KindConnection},
+		{"default verifies and fails", nil, core.KindConnection},
+		{"verify true fails", true, core.KindConnection},
 		{"verify false", false, -1},
 		{"CA bundle", bundle, -1},
 	} {
@@ -458,7 +453,7 @@ func TestSTSTLSVerify(t *testing.T) {
 			if tt.verify != nil {
 				client["verify"] = tt.verify
 			}
-			s := newSTSSession(t, stsConfig(srv.URL, nil, client, nil), Hooks{})
+			s := newSTSSession(t, stsConfig(srv.URL, nil, client, nil), core.Hooks{})
 			_, err := s.Credentials(context.Background())
 			if tt.kind < 0 {
 				if err != nil {
@@ -471,8 +466,8 @@ func TestSTSTLSVerify(t *testing.T) {
 	}
 	for name, path := range map[string]string{"missing CA bundle": filepath.Join(t.TempDir(), "nope.pem"), "CA bundle without PEM": notPEM} {
 		t.Run(name, func(t *testing.T) {
-			_, err := NewSessionFromJSON(stsConfig(srv.URL, nil, map[string]any{"verify": path}, nil), Hooks{})
-			wantErr(t, err, KindValidation, "sts_client_kwargs.verify")
+			_, err := core.NewSessionFromJSON(stsConfig(srv.URL, nil, map[string]any{"verify": path}, nil), core.Hooks{})
+			wantErr(t, err, core.KindValidation, "sts_client_kwargs.verify")
 		})
 	}
 }
@@ -490,7 +485,7 @@ func TestSTSProxyAndPlainHTTP(t *testing.T) {
 	defer proxy.Close()
 	client := map[string]any{"endpoint_url": nil, "region_name": "eu-west-3", "use_ssl": false,
 		"config": map[string]any{"proxies": map[string]any{"http": proxy.URL}}}
-	s := newSTSSession(t, stsConfig("", nil, client, nil), Hooks{})
+	s := newSTSSession(t, stsConfig("", nil, client, nil), core.Hooks{})
 	if _, err := s.Credentials(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -502,16 +497,16 @@ func TestSTSProxyAndPlainHTTP(t *testing.T) {
 func TestSTSNSessionsOneAssumeRole(t *testing.T) {
 	const n = 16
 	f := newFakeSTS(t)
-	clk := NewFakeClock(time.Now())
+	clk := core.NewFakeClock(time.Now())
 	f.clock = clk
 	f.gate = make(chan struct{})
 	cfg := stsConfig(f.srv.URL, map[string]any{"RoleSessionName": "shared"}, nil, nil)
-	sessions := make([]*Session, n)
+	sessions := make([]*core.Session, n)
 	for i := range sessions {
-		sessions[i] = newSTSSession(t, cfg, Hooks{}, func(o *Options) { o.Clock = clk })
+		sessions[i] = newSTSSession(t, cfg, core.Hooks{}, func(o *core.Options) { o.Clock = clk })
 	}
-	readAll := func() []Credentials {
-		out := make([]Credentials, n)
+	readAll := func() []core.Credentials {
+		out := make([]core.Credentials, n)
 		var wg sync.WaitGroup
 		for i, s := range sessions {
 			wg.Add(1)
@@ -526,13 +521,13 @@ func TestSTSNSessionsOneAssumeRole(t *testing.T) {
 		}
 		// Hold the first call until every session has asked, so that all
 		// of them are in flight together.
-		waitFor(t, "the first AssumeRole call", func() bool { return f.calls() >= 1 })
+		testutil.WaitFor(t, "the first AssumeRole call", func() bool { return f.calls() >= 1 })
 		time.Sleep(20 * time.Millisecond)
 		wg.Wait()
 		return out
 	}
 	go func() {
-		waitFor(t, "the first AssumeRole call", func() bool { return f.calls() >= 1 })
+		testutil.WaitFor(t, "the first AssumeRole call", func() bool { return f.calls() >= 1 })
 		time.Sleep(50 * time.Millisecond)
 		close(f.gate)
 	}()
@@ -570,12 +565,12 @@ func TestSTSNSessionsOneAssumeRole(t *testing.T) {
 	if f.calls() != 3 || forced.AccessKeyID != testAssumedKey+"3" {
 		t.Fatalf("a forced refresh returned %s after %d calls, want new credentials from call 3", forced.AccessKeyID, f.calls())
 	}
-	late := newSTSSession(t, cfg, Hooks{}, func(o *Options) { o.Clock = clk })
+	late := newSTSSession(t, cfg, core.Hooks{}, func(o *core.Options) { o.Clock = clk })
 	if c, err := late.Credentials(context.Background()); err != nil || c.AccessKeyID != forced.AccessKeyID || f.calls() != 3 {
 		t.Fatalf("a new session got %s (%v) after %d calls, want the refreshed shared credentials", c.AccessKeyID, err, f.calls())
 	}
 	// A different identity (session name) is not shared.
-	other := newSTSSession(t, stsConfig(f.srv.URL, map[string]any{"RoleSessionName": "other"}, nil, nil), Hooks{}, func(o *Options) { o.Clock = clk })
+	other := newSTSSession(t, stsConfig(f.srv.URL, map[string]any{"RoleSessionName": "other"}, nil, nil), core.Hooks{}, func(o *core.Options) { o.Clock = clk })
 	if _, err := other.Credentials(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -584,7 +579,7 @@ func TestSTSNSessionsOneAssumeRole(t *testing.T) {
 	}
 	// Different source credentials are not shared either.
 	third := newSTSSession(t, stsConfig(f.srv.URL, map[string]any{"RoleSessionName": "shared"}, map[string]any{"aws_access_key_id": "AKIDOTHEREXAMPLE"}, nil),
-		Hooks{}, func(o *Options) { o.Clock = clk })
+		core.Hooks{}, func(o *core.Options) { o.Clock = clk })
 	if _, err := third.Credentials(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -597,15 +592,19 @@ func TestSTSNSessionsOneAssumeRole(t *testing.T) {
 // wider than another's does not take credentials already inside it.
 func TestSTSSharedRespectsAdvisoryWindow(t *testing.T) {
 	f := newFakeSTS(t)
-	clk := NewFakeClock(time.Now())
+	clk := core.NewFakeClock(time.Now())
 	f.clock = clk
 	cfg := stsConfig(f.srv.URL, map[string]any{"RoleSessionName": "windows"}, nil, nil)
-	narrow := newSTSSession(t, cfg, Hooks{}, func(o *Options) { o.Clock = clk; o.AdvisoryTimeout = 5 * time.Minute; o.MandatoryTimeout = time.Minute })
+	narrow := newSTSSession(t, cfg, core.Hooks{}, func(o *core.Options) {
+		o.Clock = clk
+		o.AdvisoryTimeout = 5 * time.Minute
+		o.MandatoryTimeout = time.Minute
+	})
 	if _, err := narrow.Credentials(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(40 * time.Minute) // 20 minutes left
-	wide := newSTSSession(t, cfg, Hooks{}, func(o *Options) { o.Clock = clk; o.AdvisoryTimeout = 15 * time.Minute })
+	wide := newSTSSession(t, cfg, core.Hooks{}, func(o *core.Options) { o.Clock = clk; o.AdvisoryTimeout = 15 * time.Minute })
 	if _, err := wide.Credentials(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -613,7 +612,7 @@ func TestSTSSharedRespectsAdvisoryWindow(t *testing.T) {
 		t.Fatalf("credentials with 20 min left were not reused for a 15 min window (%d calls)", f.calls())
 	}
 	clk.Advance(10 * time.Minute) // 10 minutes left: inside wide's window only
-	third := newSTSSession(t, cfg, Hooks{}, func(o *Options) { o.Clock = clk; o.AdvisoryTimeout = 15 * time.Minute })
+	third := newSTSSession(t, cfg, core.Hooks{}, func(o *core.Options) { o.Clock = clk; o.AdvisoryTimeout = 15 * time.Minute })
 	c, err := third.Credentials(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -625,7 +624,7 @@ func TestSTSSharedRespectsAdvisoryWindow(t *testing.T) {
 
 func TestSTSIdentity(t *testing.T) {
 	f := newFakeSTS(t)
-	s := newSTSSession(t, stsConfig(f.srv.URL, nil, nil, nil), Hooks{})
+	s := newSTSSession(t, stsConfig(f.srv.URL, nil, nil, nil), core.Hooks{})
 	id, err := s.Identity(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -648,7 +647,7 @@ func TestSTSIdentity(t *testing.T) {
 func TestSTSSourceCredentialsHook(t *testing.T) {
 	f := newFakeSTS(t)
 	var asked atomic.Int64
-	hooks := Hooks{SourceCredentials: func(ctx context.Context) (map[string]string, error) {
+	hooks := core.Hooks{SourceCredentials: func(ctx context.Context) (map[string]string, error) {
 		n := asked.Add(1)
 		return map[string]string{"access_key": fmt.Sprintf("AKIDHOOK%d", n), "secret_key": testSourceSecret, "token": testSourceToken}, nil
 	}}
@@ -688,9 +687,9 @@ func TestSTSSourceCredentialsHook(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			s := newSTSSession(t, cfg, Hooks{SourceCredentials: hook})
+			s := newSTSSession(t, cfg, core.Hooks{SourceCredentials: hook})
 			_, err := s.Credentials(context.Background())
-			e := wantErr(t, err, KindCredential, "")
+			e := wantErr(t, err, core.KindCredential, "")
 			if !strings.HasPrefix(e.Param, "source_credentials") {
 				t.Fatalf("param = %q", e.Param)
 			}
@@ -712,8 +711,8 @@ func TestSTSDefaultChain(t *testing.T) {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	f := newFakeSTS(t)
 	cfg := stsConfig(f.srv.URL, map[string]any{"RoleSessionName": "env"}, map[string]any{"aws_access_key_id": nil, "aws_secret_access_key": nil}, nil)
-	empty := Hooks{SourceCredentials: func(context.Context) (map[string]string, error) { return map[string]string{}, nil }}
-	for _, hooks := range []Hooks{{}, empty} {
+	empty := core.Hooks{SourceCredentials: func(context.Context) (map[string]string, error) { return map[string]string{}, nil }}
+	for _, hooks := range []core.Hooks{{}, empty} {
 		s := newSTSSession(t, cfg, hooks)
 		if _, err := s.Refresh(context.Background()); err != nil {
 			t.Fatal(err)
@@ -730,22 +729,22 @@ func TestSTSDefaultChain(t *testing.T) {
 func TestSTSErrorsAndLogsHoldNoSecret(t *testing.T) {
 	f := newFakeSTS(t)
 	f.respond = func(w http.ResponseWriter, r *http.Request, n int) bool {
-		stsErrorResponse(w, 403, "AccessDenied", "denied")
+		testutil.STSError(w, 403, "AccessDenied", "denied")
 		return true
 	}
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hooks := Hooks{MFAToken: func(context.Context) (string, error) { return "918273", nil }}
+	hooks := core.Hooks{MFAToken: func(context.Context) (string, error) { return "918273", nil }}
 	cfg := stsConfig(f.srv.URL, map[string]any{"SerialNumber": "arn:aws:iam::123456789012:mfa/alice", "TokenCode": "564738"},
 		map[string]any{"aws_session_token": testSourceToken}, nil)
-	s, err := NewSessionFromJSON(cfg, hooks, func(o *Options) { o.Logger = logger })
+	s, err := core.NewSessionFromJSON(cfg, hooks, func(o *core.Options) { o.Logger = logger })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	_, err = s.Credentials(context.Background())
-	wantErr(t, err, KindRequest, "")
+	wantErr(t, err, core.KindRequest, "")
 	mu.Lock()
 	text := logs.String()
 	mu.Unlock()
@@ -773,10 +772,10 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 // network): JSON decoding, validation and the shared client lookup.
 func BenchmarkSTSNewSession(b *testing.B) {
 	cfg := stsConfig("http://127.0.0.1:9", map[string]any{"RoleSessionName": "bench", "DurationSeconds": 3600}, nil, nil)
-	discard := func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil)) }
+	discard := func(o *core.Options) { o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil)) }
 	b.ReportAllocs()
 	for b.Loop() {
-		s, err := NewSessionFromJSON(cfg, Hooks{}, discard)
+		s, err := core.NewSessionFromJSON(cfg, core.Hooks{}, discard)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -794,7 +793,7 @@ func TestSTSClientConfigUserAgent(t *testing.T) {
 	}
 	cfg := map[string]any{"user_agent_extra": "myapp/1.2", "user_agent_appid": "billing", "max_pool_connections": 3,
 		"signature_version": "v4", "use_fips_endpoint": false}
-	s := newSTSSession(t, stsConfig(f.srv.URL, nil, map[string]any{"config": cfg}, nil), Hooks{})
+	s := newSTSSession(t, stsConfig(f.srv.URL, nil, map[string]any{"config": cfg}, nil), core.Hooks{})
 	if _, err := s.Credentials(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -812,9 +811,9 @@ func TestSTSConnectionDetails(t *testing.T) {
 	}
 	url := "http://" + ln.Addr().String()
 	ln.Close() // nothing listens there now: connection refused
-	s := newSTSSession(t, stsConfig(url, nil, map[string]any{"config": map[string]any{"retries": map[string]any{"total_max_attempts": 1}}}, nil), Hooks{})
+	s := newSTSSession(t, stsConfig(url, nil, map[string]any{"config": map[string]any{"retries": map[string]any{"total_max_attempts": 1}}}, nil), core.Hooks{})
 	_, err = s.Credentials(context.Background())
-	e := wantErr(t, err, KindConnection, "")
+	e := wantErr(t, err, core.KindConnection, "")
 	if e.Details["connection"] != "endpoint" || e.Details["endpoint"] != url {
 		t.Fatalf("details = %v", e.Details)
 	}

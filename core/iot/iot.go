@@ -1,4 +1,10 @@
-package core
+// Package iot is the "iot" method: credentials from the AWS IoT
+// credentials endpoint, fetched over mutual TLS with an X.509 certificate
+// whose private key is in memory (PEM) or on a PKCS#11 token (pkcs11.go;
+// without cgo, pkcs11_nocgo.go refuses it). Importing it (for its side
+// effect, as a database/sql driver) registers the method with
+// core.NewSessionFromJSON.
+package iot
 
 import (
 	"context"
@@ -26,17 +32,19 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/gobrs/gobrs/core"
+	"github.com/gobrs/gobrs/internal/safetext"
 	json "github.com/goccy/go-json"
 )
 
 // The limits of the IoT credentials provider.
 const (
-	// DefaultIoTTimeout bounds one request to the IoT credentials endpoint.
-	DefaultIoTTimeout = 10 * time.Second
-	// MinIoTDuration and MaxIoTDuration bound duration_seconds, as AWS IoT
+	// DefaultTimeout bounds one request to the IoT credentials endpoint.
+	DefaultTimeout = 10 * time.Second
+	// MinDuration and MaxDuration bound duration_seconds, as AWS IoT
 	// bounds a role alias's credential duration.
-	MinIoTDuration = 900
-	MaxIoTDuration = 43200
+	MinDuration = 900
+	MaxDuration = 43200
 
 	maxIoTTimeout = time.Hour
 	maxPEMLen     = 1 << 20 // a certificate chain, key or CA bundle
@@ -86,11 +94,11 @@ func pemFromConfig(s string) PEMSource {
 // name param and never contain the content.
 func (p PEMSource) read(param string) ([]byte, error) {
 	if p.Path != "" && len(p.Data) > 0 {
-		return nil, validationError(param, "", "%s: set a path or PEM data, not both", param)
+		return nil, core.NewValidationError(param, "", "%s: set a path or PEM data, not both", param)
 	}
 	if len(p.Data) > 0 {
 		if len(p.Data) > maxPEMLen {
-			return nil, validationError(param, "", "%s is %d bytes, more than the %d allowed", param, len(p.Data), maxPEMLen)
+			return nil, core.NewValidationError(param, "", "%s is %d bytes, more than the %d allowed", param, len(p.Data), maxPEMLen)
 		}
 		return p.Data, nil
 	}
@@ -104,29 +112,19 @@ func (p PEMSource) read(param string) ([]byte, error) {
 	// base64 body, say) would otherwise end up in the error.
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &Error{Kind: KindValidation, Param: param, Err: unwrapPathError(err),
+		return nil, &core.Error{Kind: core.KindValidation, Param: param, Err: safetext.UnwrapPathError(err),
 			Message: fmt.Sprintf("%s: cannot read it as a file (expected PEM data or the path of a PEM file)", param)}
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxPEMLen+1))
 	switch {
 	case err != nil:
-		return nil, &Error{Kind: KindValidation, Param: param, Err: unwrapPathError(err),
+		return nil, &core.Error{Kind: core.KindValidation, Param: param, Err: safetext.UnwrapPathError(err),
 			Message: fmt.Sprintf("%s: cannot read the file", param)}
 	case len(b) > maxPEMLen:
-		return nil, validationError(param, "", "%s: the file is more than the %d bytes allowed", param, maxPEMLen)
+		return nil, core.NewValidationError(param, "", "%s: the file is more than the %d bytes allowed", param, maxPEMLen)
 	}
 	return b, nil
-}
-
-// unwrapPathError drops the path from an *os.PathError (it is in the
-// message already).
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // PKCS11Options selects a private key held by a PKCS#11 token (an HSM, a
@@ -156,14 +154,14 @@ func (o PKCS11Options) String() string {
 		slot = strconv.FormatUint(uint64(*o.SlotID), 10)
 	}
 	return fmt.Sprintf("PKCS11Options{Lib: %q, UserPIN: %s, SlotID: %s, TokenLabel: %q, PrivateKeyLabel: %q}",
-		o.Lib, mask(o.UserPIN), slot, o.TokenLabel, o.PrivateKeyLabel)
+		o.Lib, safetext.Mask(o.UserPIN), slot, o.TokenLabel, o.PrivateKeyLabel)
 }
 
 // GoString masks the PIN for %#v as String does.
 func (o PKCS11Options) GoString() string { return o.String() }
 
-// IoTOptions configures an IoTProvider.
-type IoTOptions struct {
+// Options configures a Provider.
+type Options struct {
 	// Endpoint is the IoT credentials endpoint, a host name with an
 	// optional port and no scheme: "<id>.credentials.iot.<region>.amazonaws.com".
 	// A data endpoint ("<id>-ats.iot.<region>.amazonaws.com") is rewritten
@@ -189,7 +187,7 @@ type IoTOptions struct {
 	// certificate (verify_peer false). For tests only.
 	InsecureSkipVerify bool
 	// Timeout bounds one request, connection and TLS handshake included
-	// (default DefaultIoTTimeout).
+	// (default DefaultTimeout).
 	Timeout time.Duration
 	// DurationSeconds, when not zero, is sent as
 	// x-amzn-iot-credential-duration-seconds (900 to 43200; the role
@@ -199,11 +197,11 @@ type IoTOptions struct {
 	Logger *slog.Logger
 }
 
-// IoTProvider fetches credentials from the AWS IoT Core credentials
+// Provider fetches credentials from the AWS IoT Core credentials
 // provider: an HTTPS GET of /role-aliases/<alias>/credentials over mutual
 // TLS with the device certificate. It implements Provider, Identifier and
 // Closer, and is safe for concurrent use.
-type IoTProvider struct {
+type Provider struct {
 	endpoint  string // host[:port], after any rewrite
 	roleAlias string
 	thingName string
@@ -214,9 +212,9 @@ type IoTProvider struct {
 }
 
 var (
-	_ Provider   = (*IoTProvider)(nil)
-	_ Identifier = (*IoTProvider)(nil)
-	_ Closer     = (*IoTProvider)(nil)
+	_ core.Provider   = (*Provider)(nil)
+	_ core.Identifier = (*Provider)(nil)
+	_ core.Closer     = (*Provider)(nil)
 )
 
 var (
@@ -225,12 +223,12 @@ var (
 	hostRE      = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`)
 )
 
-// NewIoTProvider checks the options, loads the certificate and key (or
+// NewProvider checks the options, loads the certificate and key (or
 // opens the PKCS#11 key) and returns a provider ready to fetch. Errors are
 // KindValidation naming the option in its config name (endpoint,
 // certificate, private_key, ca, pkcs11.user_pin, ...) or KindConfiguration
 // for options that cannot go together.
-func NewIoTProvider(opts IoTOptions) (*IoTProvider, error) {
+func NewProvider(opts Options) (*Provider, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -245,29 +243,29 @@ func NewIoTProvider(opts IoTOptions) (*IoTProvider, error) {
 	}
 	switch {
 	case !roleAliasRE.MatchString(opts.RoleAlias):
-		return nil, validationError("role_alias", cut(opts.RoleAlias, 128),
+		return nil, core.NewValidationError("role_alias", safetext.Cut(opts.RoleAlias, 128),
 			"role_alias must be 1 to 128 characters of letters, digits and _=,@-")
 	case opts.ThingName != "" && !thingNameRE.MatchString(opts.ThingName):
-		return nil, validationError("thing_name", cut(opts.ThingName, 128),
+		return nil, core.NewValidationError("thing_name", safetext.Cut(opts.ThingName, 128),
 			"thing_name must be 1 to 128 characters of letters, digits and :_-")
-	case opts.DurationSeconds != 0 && (opts.DurationSeconds < MinIoTDuration || opts.DurationSeconds > MaxIoTDuration):
-		return nil, validationError("duration_seconds", strconv.Itoa(opts.DurationSeconds),
-			"duration_seconds must be between %d and %d", MinIoTDuration, MaxIoTDuration)
+	case opts.DurationSeconds != 0 && (opts.DurationSeconds < MinDuration || opts.DurationSeconds > MaxDuration):
+		return nil, core.NewValidationError("duration_seconds", strconv.Itoa(opts.DurationSeconds),
+			"duration_seconds must be between %d and %d", MinDuration, MaxDuration)
 	case opts.Timeout < 0 || opts.Timeout > maxIoTTimeout:
-		return nil, validationError("timeout", fmt.Sprint(opts.Timeout.Seconds()),
+		return nil, core.NewValidationError("timeout", fmt.Sprint(opts.Timeout.Seconds()),
 			"timeout must be more than 0 and at most %g seconds", maxIoTTimeout.Seconds())
 	case opts.Certificate.IsZero():
-		return nil, validationError("certificate", "", "certificate is required")
+		return nil, core.NewValidationError("certificate", "", "certificate is required")
 	case opts.PrivateKey.IsZero() && opts.PKCS11 == nil:
-		return nil, configurationError("private_key/pkcs11", "either private_key or pkcs11 must be provided")
+		return nil, core.NewConfigurationError("private_key/pkcs11", "either private_key or pkcs11 must be provided")
 	case !opts.PrivateKey.IsZero() && opts.PKCS11 != nil:
-		return nil, configurationError("private_key/pkcs11", "only one of private_key or pkcs11 can be provided")
+		return nil, core.NewConfigurationError("private_key/pkcs11", "only one of private_key or pkcs11 can be provided")
 	case opts.PKCS11 != nil && opts.PKCS11.Lib == "":
-		return nil, validationError("pkcs11.pkcs11_lib", "", "pkcs11.pkcs11_lib (the PKCS#11 module's path) is required")
+		return nil, core.NewValidationError("pkcs11.pkcs11_lib", "", "pkcs11.pkcs11_lib (the PKCS#11 module's path) is required")
 	}
 	timeout := opts.Timeout
 	if timeout == 0 {
-		timeout = DefaultIoTTimeout
+		timeout = DefaultTimeout
 	}
 
 	certPEM, err := opts.Certificate.read("certificate")
@@ -286,7 +284,7 @@ func NewIoTProvider(opts IoTOptions) (*IoTProvider, error) {
 		}
 		roots = x509.NewCertPool()
 		if !roots.AppendCertsFromPEM(caPEM) {
-			return nil, validationError("ca", "", "ca contains no valid PEM certificate")
+			return nil, core.NewValidationError("ca", "", "ca contains no valid PEM certificate")
 		}
 	}
 	var closeKey func() error
@@ -327,7 +325,7 @@ func NewIoTProvider(opts IoTOptions) (*IoTProvider, error) {
 		MaxIdleConns:          1,
 		IdleConnTimeout:       90 * time.Second,
 	}
-	return &IoTProvider{
+	return &Provider{
 		endpoint:  endpoint,
 		roleAlias: opts.RoleAlias,
 		thingName: opts.ThingName,
@@ -343,16 +341,16 @@ func NewIoTProvider(opts IoTOptions) (*IoTProvider, error) {
 }
 
 // Endpoint returns the host[:port] the provider calls, after any rewrite.
-func (p *IoTProvider) Endpoint() string { return p.endpoint }
+func (p *Provider) Endpoint() string { return p.endpoint }
 
 // Retrieve fetches one set of credentials. A connection, TLS or timeout
 // failure is KindConnection naming the endpoint; an HTTP error status is
 // KindRequest with StatusCode and the service's message; a 200 answer
 // without usable credentials is KindCredential naming the field.
-func (p *IoTProvider) Retrieve(ctx context.Context) (Credentials, error) {
+func (p *Provider) Retrieve(ctx context.Context) (core.Credentials, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
 	if err != nil {
-		return Credentials{}, p.connError(err)
+		return core.Credentials{}, p.connError(err)
 	}
 	if p.thingName != "" {
 		req.Header.Set("x-amzn-iot-thingname", p.thingName)
@@ -362,22 +360,22 @@ func (p *IoTProvider) Retrieve(ctx context.Context) (Credentials, error) {
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return Credentials{}, p.connError(err)
+		return core.Credentials{}, p.connError(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxIoTBody+1))
 	if err != nil {
-		return Credentials{}, p.connError(err)
+		return core.Credentials{}, p.connError(err)
 	}
 	if len(body) > maxIoTBody {
-		return Credentials{}, &Error{Kind: KindCredential, Param: "endpoint", Value: p.endpoint,
+		return core.Credentials{}, &core.Error{Kind: core.KindCredential, Param: "endpoint", Value: p.endpoint,
 			Message: fmt.Sprintf("the IoT credentials endpoint answered with more than %d bytes", maxIoTBody)}
 	}
 	return parseIoTResponse(resp.StatusCode, body)
 }
 
 // connError wraps a transport failure as KindConnection naming the endpoint.
-func (p *IoTProvider) connError(err error) error {
+func (p *Provider) connError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
@@ -389,15 +387,15 @@ func (p *IoTProvider) connError(err error) error {
 		what = "timed out calling"
 		details = map[string]any{"connection": "timeout"}
 	}
-	return &Error{Kind: KindConnection, Param: "endpoint", Value: p.endpoint, Err: err, Details: details,
-		Message: fmt.Sprintf("%s the IoT credentials endpoint %s", what, Quote(p.endpoint))}
+	return &core.Error{Kind: core.KindConnection, Param: "endpoint", Value: p.endpoint, Err: err, Details: details,
+		Message: fmt.Sprintf("%s the IoT credentials endpoint %s", what, safetext.Quote(p.endpoint))}
 }
 
 // Identity returns what the provider knows of the identity: the method,
 // the thing name (nil when not set), the role alias and the endpoint. The
 // IoT credentials endpoint has no identity call; callers who want the
 // assumed role's ARN call STS GetCallerIdentity with the credentials.
-func (p *IoTProvider) Identity(_ context.Context, _ Credentials) (map[string]any, error) {
+func (p *Provider) Identity(_ context.Context, _ core.Credentials) (map[string]any, error) {
 	var thing any
 	if p.thingName != "" {
 		thing = p.thingName
@@ -406,7 +404,7 @@ func (p *IoTProvider) Identity(_ context.Context, _ Credentials) (map[string]any
 }
 
 // Close drops idle connections and releases a PKCS#11 key.
-func (p *IoTProvider) Close() error {
+func (p *Provider) Close() error {
 	p.client.CloseIdleConnections()
 	if p.closeKey != nil {
 		return p.closeKey() // safe to call twice
@@ -427,7 +425,7 @@ type iotAnswer struct {
 
 // parseIoTResponse turns the endpoint's answer into Credentials. Every
 // error is an *Error; none contains a secret from the body.
-func parseIoTResponse(status int, body []byte) (Credentials, error) {
+func parseIoTResponse(status int, body []byte) (core.Credentials, error) {
 	var a iotAnswer
 	jsonErr := json.Unmarshal(body, &a)
 	if status != http.StatusOK {
@@ -441,31 +439,31 @@ func parseIoTResponse(status int, body []byte) (Credentials, error) {
 		if msg == "" {
 			msg = http.StatusText(status)
 		}
-		return Credentials{}, &Error{Kind: KindRequest, StatusCode: status,
+		return core.Credentials{}, &core.Error{Kind: core.KindRequest, StatusCode: status,
 			Message: fmt.Sprintf("the IoT credentials endpoint answered HTTP %d: %s", status, msg)}
 	}
 	if jsonErr != nil {
-		return Credentials{}, credentialError("credentials", nil, "the IoT credentials endpoint answered HTTP 200 with a body that is not the expected JSON")
+		return core.Credentials{}, core.NewCredentialError("credentials", nil, "the IoT credentials endpoint answered HTTP 200 with a body that is not the expected JSON")
 	}
 	if a.Credentials == nil {
-		return Credentials{}, credentialError("credentials", nil, "the IoT credentials endpoint's answer has no credentials object")
+		return core.Credentials{}, core.NewCredentialError("credentials", nil, "the IoT credentials endpoint's answer has no credentials object")
 	}
 	c := a.Credentials
 	for _, f := range [...]struct{ name, v string }{
 		{"credentials.accessKeyId", c.AccessKeyID}, {"credentials.secretAccessKey", c.SecretAccessKey},
 		{"credentials.sessionToken", c.SessionToken}, {"credentials.expiration", c.Expiration},
 	} {
-		if err := checkField(f.name, f.v); err != nil {
-			return Credentials{}, err
+		if err := core.ValidateField(f.name, f.v); err != nil {
+			return core.Credentials{}, err
 		}
 	}
-	exp, err := ParseExpiry(c.Expiration)
+	exp, err := core.ParseExpiry(c.Expiration)
 	if err != nil {
-		v := cut(c.Expiration, 128)
-		return Credentials{}, &Error{Kind: KindCredential, Param: "credentials.expiration", Value: v,
-			Message: fmt.Sprintf("credentials.expiration %s is not an ISO 8601 timestamp", Quote(v))}
+		v := safetext.Cut(c.Expiration, 128)
+		return core.Credentials{}, &core.Error{Kind: core.KindCredential, Param: "credentials.expiration", Value: v,
+			Message: fmt.Sprintf("credentials.expiration %s is not an ISO 8601 timestamp", safetext.Quote(v))}
 	}
-	return Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expires: exp}, nil
+	return core.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expires: exp}, nil
 }
 
 // cleanMessage makes a service message safe to show: valid UTF-8, no
@@ -488,7 +486,7 @@ func cleanMessage(s string) string {
 // and whether it was rewritten from a data endpoint.
 func parseIoTEndpoint(endpoint string) (string, bool, error) {
 	bad := func(format string, args ...any) (string, bool, error) {
-		return "", false, validationError("endpoint", cut(endpoint, 128), format, args...)
+		return "", false, core.NewValidationError("endpoint", safetext.Cut(endpoint, 128), format, args...)
 	}
 	if endpoint == "" {
 		return bad("endpoint is required")
@@ -500,11 +498,11 @@ func parseIoTEndpoint(endpoint string) (string, bool, error) {
 	if h, p, err := net.SplitHostPort(endpoint); err == nil {
 		n, perr := strconv.Atoi(p)
 		if perr != nil || n < 1 || n > 65535 {
-			return bad("endpoint port %s is not a number between 1 and 65535", Quote(p))
+			return bad("endpoint port %s is not a number between 1 and 65535", safetext.Quote(p))
 		}
 		host, port = h, p
 	} else if strings.Contains(endpoint, ":") {
-		return bad("endpoint %s is not a host name with an optional port", Quote(cut(endpoint, 128)))
+		return bad("endpoint %s is not a host name with an optional port", safetext.Quote(safetext.Cut(endpoint, 128)))
 	}
 	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
 		if port == "" {
@@ -513,7 +511,7 @@ func parseIoTEndpoint(endpoint string) (string, bool, error) {
 		return endpoint, false, nil
 	}
 	if !hostRE.MatchString(host) {
-		return bad("endpoint host %s is not a valid host name", Quote(cut(host, 128)))
+		return bad("endpoint host %s is not a valid host name", safetext.Quote(safetext.Cut(host, 128)))
 	}
 	switch {
 	case strings.Contains(host, ".credentials.iot."):
@@ -546,7 +544,7 @@ func parseCertificateChain(data []byte) (tls.Certificate, error) {
 		}
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return tls.Certificate{}, &Error{Kind: KindValidation, Param: "certificate", Err: err,
+			return tls.Certificate{}, &core.Error{Kind: core.KindValidation, Param: "certificate", Err: err,
 				Message: "certificate is not a valid X.509 certificate"}
 		}
 		if cert.Leaf == nil {
@@ -555,12 +553,12 @@ func parseCertificateChain(data []byte) (tls.Certificate, error) {
 		cert.Certificate = append(cert.Certificate, block.Bytes)
 	}
 	if cert.Leaf == nil {
-		return tls.Certificate{}, validationError("certificate", "", "certificate contains no PEM CERTIFICATE block")
+		return tls.Certificate{}, core.NewValidationError("certificate", "", "certificate contains no PEM CERTIFICATE block")
 	}
 	switch cert.Leaf.PublicKey.(type) {
 	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
 	default:
-		return tls.Certificate{}, validationError("certificate", "", "certificate has an unsupported public key type %T", cert.Leaf.PublicKey)
+		return tls.Certificate{}, core.NewValidationError("certificate", "", "certificate has an unsupported public key type %T", cert.Leaf.PublicKey)
 	}
 	return cert, nil
 }
@@ -573,14 +571,14 @@ func parsePrivateKey(data []byte, pub crypto.PublicKey) (crypto.Signer, error) {
 	for rest := data; ; {
 		block, rest = pem.Decode(rest)
 		if block == nil {
-			return nil, validationError("private_key", "", "private_key contains no PEM PRIVATE KEY block")
+			return nil, core.NewValidationError("private_key", "", "private_key contains no PEM PRIVATE KEY block")
 		}
 		if strings.HasSuffix(block.Type, "PRIVATE KEY") {
 			break
 		}
 	}
 	if block.Type == "ENCRYPTED PRIVATE KEY" || block.Headers["Proc-Type"] != "" {
-		return nil, validationError("private_key", "", "private_key is encrypted; give an unencrypted key or use pkcs11")
+		return nil, core.NewValidationError("private_key", "", "private_key is encrypted; give an unencrypted key or use pkcs11")
 	}
 	var key any
 	var err error
@@ -591,10 +589,10 @@ func parsePrivateKey(data []byte, pub crypto.PublicKey) (crypto.Signer, error) {
 	}
 	signer, ok := key.(crypto.Signer)
 	if err != nil || !ok {
-		return nil, validationError("private_key", "", "private_key is not a valid PKCS#8, PKCS#1 or SEC 1 private key")
+		return nil, core.NewValidationError("private_key", "", "private_key is not a valid PKCS#8, PKCS#1 or SEC 1 private key")
 	}
 	if eq, ok := signer.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !eq.Equal(pub) {
-		return nil, validationError("private_key", "", "private_key does not match the certificate's public key")
+		return nil, core.NewValidationError("private_key", "", "private_key does not match the certificate's public key")
 	}
 	return signer, nil
 }
@@ -625,37 +623,37 @@ type pkcs11JSON struct {
 }
 
 func init() {
-	RegisterMethod("iot", func(raw map[string]json.RawMessage, _ Hooks) (Provider, error) {
+	core.RegisterMethod("iot", func(raw map[string]json.RawMessage, _ core.Hooks) (core.Provider, error) {
 		opts, err := iotOptionsFromJSON(raw)
 		if err != nil {
 			return nil, err
 		}
-		return NewIoTProvider(opts)
+		return NewProvider(opts)
 	})
 }
 
 // iotOptionsFromJSON reads the keys of method "iot" (see include/brs.h
 // and docs/iot.md). certificate, private_key and ca are PEM when they start
 // with "-----BEGIN", else file paths. Errors name the key.
-func iotOptionsFromJSON(raw map[string]json.RawMessage) (IoTOptions, error) {
+func iotOptionsFromJSON(raw map[string]json.RawMessage) (Options, error) {
 	var c iotConfig
-	err := DecodeMembers("", raw, map[string]any{
+	err := core.DecodeMembers("", raw, map[string]any{
 		"endpoint": &c.Endpoint, "role_alias": &c.RoleAlias, "certificate": &c.Certificate,
 		"thing_name": &c.ThingName, "private_key": &c.PrivateKey, "pkcs11": &c.PKCS11, "ca": &c.CA,
 		"verify_peer": &c.VerifyPeer, "timeout": &c.Timeout, "duration_seconds": &c.DurationSeconds,
 	}, true)
 	if err != nil {
-		return IoTOptions{}, err
+		return Options{}, err
 	}
 	for _, req := range [...]struct {
 		name string
 		v    *string
 	}{{"endpoint", c.Endpoint}, {"role_alias", c.RoleAlias}, {"certificate", c.Certificate}} {
 		if req.v == nil || *req.v == "" {
-			return IoTOptions{}, validationError(req.name, "", "%s is required for method iot", req.name)
+			return Options{}, core.NewValidationError(req.name, "", "%s is required for method iot", req.name)
 		}
 	}
-	opts := IoTOptions{Endpoint: *c.Endpoint, RoleAlias: *c.RoleAlias, ThingName: c.ThingName, Certificate: pemFromConfig(*c.Certificate)}
+	opts := Options{Endpoint: *c.Endpoint, RoleAlias: *c.RoleAlias, ThingName: c.ThingName, Certificate: pemFromConfig(*c.Certificate)}
 	for _, s := range [...]struct {
 		name string
 		v    *string
@@ -665,7 +663,7 @@ func iotOptionsFromJSON(raw map[string]json.RawMessage) (IoTOptions, error) {
 			continue
 		}
 		if *s.v == "" {
-			return IoTOptions{}, validationError(s.name, "", "%s must not be empty (omit it or use null)", s.name)
+			return Options{}, core.NewValidationError(s.name, "", "%s must not be empty (omit it or use null)", s.name)
 		}
 		*s.dst = pemFromConfig(*s.v)
 	}
@@ -674,14 +672,14 @@ func iotOptionsFromJSON(raw map[string]json.RawMessage) (IoTOptions, error) {
 	}
 	if t := c.Timeout; t != nil {
 		if !(*t > 0) || *t > maxIoTTimeout.Seconds() {
-			return IoTOptions{}, validationError("timeout", fmt.Sprint(*t), "timeout must be more than 0 and at most %g seconds", maxIoTTimeout.Seconds())
+			return Options{}, core.NewValidationError("timeout", fmt.Sprint(*t), "timeout must be more than 0 and at most %g seconds", maxIoTTimeout.Seconds())
 		}
 		opts.Timeout = time.Duration(*t * float64(time.Second))
 	}
 	if d := c.DurationSeconds; d != nil {
-		if *d != math.Trunc(*d) || *d < MinIoTDuration || *d > MaxIoTDuration {
-			return IoTOptions{}, validationError("duration_seconds", fmt.Sprint(*d),
-				"duration_seconds must be a whole number between %d and %d", MinIoTDuration, MaxIoTDuration)
+		if *d != math.Trunc(*d) || *d < MinDuration || *d > MaxDuration {
+			return Options{}, core.NewValidationError("duration_seconds", fmt.Sprint(*d),
+				"duration_seconds must be a whole number between %d and %d", MinDuration, MaxDuration)
 		}
 		opts.DurationSeconds = int(*d)
 	}
@@ -689,7 +687,7 @@ func iotOptionsFromJSON(raw map[string]json.RawMessage) (IoTOptions, error) {
 		o := PKCS11Options{Lib: p.Lib, UserPIN: p.UserPIN, TokenLabel: p.TokenLabel, PrivateKeyLabel: p.PrivateKeyLabel}
 		if s := p.SlotID; s != nil {
 			if *s != math.Trunc(*s) || *s < 0 || *s > math.MaxUint32 {
-				return IoTOptions{}, validationError("pkcs11.slot_id", fmt.Sprint(*s), "pkcs11.slot_id must be a whole number >= 0")
+				return Options{}, core.NewValidationError("pkcs11.slot_id", fmt.Sprint(*s), "pkcs11.slot_id must be a whole number >= 0")
 			}
 			id := uint(*s)
 			o.SlotID = &id

@@ -1,6 +1,6 @@
 //go:build cgo
 
-package core
+package iot
 
 import (
 	"crypto"
@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/gobrs/gobrs/core"
+	"github.com/gobrs/gobrs/internal/safetext"
 	"github.com/miekg/pkcs11"
 )
 
@@ -37,17 +39,17 @@ var p11Modules = struct {
 // reference to it.
 func loadP11Module(path string) (*p11Module, error) {
 	bad := func(format string, args ...any) (*p11Module, error) {
-		return nil, validationError("pkcs11.pkcs11_lib", cut(path, 128), format, args...)
+		return nil, core.NewValidationError("pkcs11.pkcs11_lib", safetext.Cut(path, 128), format, args...)
 	}
 	abs, err := filepath.Abs(path)
 	if err == nil {
 		abs, err = filepath.EvalSymlinks(abs)
 	}
 	if err != nil {
-		return bad("pkcs11.pkcs11_lib %s is not a valid file path", Quote(cut(path, 128)))
+		return bad("pkcs11.pkcs11_lib %s is not a valid file path", safetext.Quote(safetext.Cut(path, 128)))
 	}
 	if fi, err := os.Stat(abs); err != nil || !fi.Mode().IsRegular() {
-		return bad("pkcs11.pkcs11_lib %s is not a valid file path", Quote(cut(path, 128)))
+		return bad("pkcs11.pkcs11_lib %s is not a valid file path", safetext.Quote(safetext.Cut(path, 128)))
 	}
 	p11Modules.Lock()
 	defer p11Modules.Unlock()
@@ -57,12 +59,12 @@ func loadP11Module(path string) (*p11Module, error) {
 	}
 	ctx := pkcs11.New(abs)
 	if ctx == nil {
-		return bad("pkcs11.pkcs11_lib %s could not be loaded as a PKCS#11 module", Quote(cut(path, 128)))
+		return bad("pkcs11.pkcs11_lib %s could not be loaded as a PKCS#11 module", safetext.Quote(safetext.Cut(path, 128)))
 	}
 	if err := ctx.Initialize(); err != nil && !errors.Is(err, pkcs11.Error(pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED)) {
 		ctx.Destroy()
-		return nil, &Error{Kind: KindValidation, Param: "pkcs11.pkcs11_lib", Value: cut(path, 128), Err: err,
-			Message: fmt.Sprintf("the PKCS#11 module %s failed to initialize", Quote(cut(path, 128)))}
+		return nil, &core.Error{Kind: core.KindValidation, Param: "pkcs11.pkcs11_lib", Value: safetext.Cut(path, 128), Err: err,
+			Message: fmt.Sprintf("the PKCS#11 module %s failed to initialize", safetext.Quote(safetext.Cut(path, 128)))}
 	}
 	m := &p11Module{ctx: ctx, path: abs, refs: 1}
 	p11Modules.m[abs] = m
@@ -99,7 +101,7 @@ func openPKCS11Key(o PKCS11Options, pub crypto.PublicKey) (*pkcs11Key, error) {
 	switch pub.(type) {
 	case *rsa.PublicKey, *ecdsa.PublicKey:
 	default:
-		return nil, validationError("certificate", "", "with pkcs11 the certificate's key must be RSA or ECDSA, not %T", pub)
+		return nil, core.NewValidationError("certificate", "", "with pkcs11 the certificate's key must be RSA or ECDSA, not %T", pub)
 	}
 	mod, err := loadP11Module(o.Lib)
 	if err != nil {
@@ -137,7 +139,7 @@ func (k *pkcs11Key) open(o PKCS11Options) error {
 
 // p11Error wraps a PKCS#11 return value (a code name, never a secret).
 func p11Error(param string, err error, msg string) error {
-	return &Error{Kind: KindValidation, Param: param, Err: err, Message: msg}
+	return &core.Error{Kind: core.KindValidation, Param: param, Err: err, Message: msg}
 }
 
 // findP11Slot picks the slot of the token o selects: by slot_id, by
@@ -165,15 +167,15 @@ func findP11Slot(ctx *pkcs11.Ctx, o PKCS11Options) (uint, error) {
 	case len(found) == 1:
 		return found[0], nil
 	case len(found) > 1:
-		return 0, configurationError("pkcs11.token_label", "%d PKCS#11 tokens match; set pkcs11.slot_id or pkcs11.token_label to choose one", len(found))
+		return 0, core.NewConfigurationError("pkcs11.token_label", "%d PKCS#11 tokens match; set pkcs11.slot_id or pkcs11.token_label to choose one", len(found))
 	case o.SlotID != nil && o.TokenLabel != "":
-		return 0, validationError("pkcs11.token_label", cut(o.TokenLabel, 128), "no initialized PKCS#11 token labelled %s in slot %d", Quote(cut(o.TokenLabel, 128)), *o.SlotID)
+		return 0, core.NewValidationError("pkcs11.token_label", safetext.Cut(o.TokenLabel, 128), "no initialized PKCS#11 token labelled %s in slot %d", safetext.Quote(safetext.Cut(o.TokenLabel, 128)), *o.SlotID)
 	case o.SlotID != nil:
-		return 0, validationError("pkcs11.slot_id", fmt.Sprint(*o.SlotID), "no initialized PKCS#11 token in slot %d", *o.SlotID)
+		return 0, core.NewValidationError("pkcs11.slot_id", fmt.Sprint(*o.SlotID), "no initialized PKCS#11 token in slot %d", *o.SlotID)
 	case o.TokenLabel != "":
-		return 0, validationError("pkcs11.token_label", cut(o.TokenLabel, 128), "no initialized PKCS#11 token labelled %s", Quote(cut(o.TokenLabel, 128)))
+		return 0, core.NewValidationError("pkcs11.token_label", safetext.Cut(o.TokenLabel, 128), "no initialized PKCS#11 token labelled %s", safetext.Quote(safetext.Cut(o.TokenLabel, 128)))
 	}
-	return 0, validationError("pkcs11", "", "the PKCS#11 module has no initialized token")
+	return 0, core.NewValidationError("pkcs11", "", "the PKCS#11 module has no initialized token")
 }
 
 // findKey finds the private key by label, or the only private key.
@@ -195,11 +197,11 @@ func (k *pkcs11Key) findKey(label string) (pkcs11.ObjectHandle, error) {
 	case len(objs) == 1:
 		return objs[0], nil
 	case len(objs) > 1:
-		return 0, configurationError("pkcs11.private_key_label", "more than one private key on the PKCS#11 token matches; set pkcs11.private_key_label to choose one")
+		return 0, core.NewConfigurationError("pkcs11.private_key_label", "more than one private key on the PKCS#11 token matches; set pkcs11.private_key_label to choose one")
 	case label != "":
-		return 0, validationError("pkcs11.private_key_label", cut(label, 128), "no private key labelled %s on the PKCS#11 token (is pkcs11.user_pin set?)", Quote(cut(label, 128)))
+		return 0, core.NewValidationError("pkcs11.private_key_label", safetext.Cut(label, 128), "no private key labelled %s on the PKCS#11 token (is pkcs11.user_pin set?)", safetext.Quote(safetext.Cut(label, 128)))
 	}
-	return 0, validationError("pkcs11.private_key_label", "", "no private key on the PKCS#11 token (is pkcs11.user_pin set?)")
+	return 0, core.NewValidationError("pkcs11.private_key_label", "", "no private key on the PKCS#11 token (is pkcs11.user_pin set?)")
 }
 
 // selfTest signs a random digest and verifies it with the certificate's
@@ -223,7 +225,7 @@ func (k *pkcs11Key) selfTest() error {
 		}
 	}
 	if err != nil {
-		return &Error{Kind: KindValidation, Param: "pkcs11.private_key_label", Err: err,
+		return &core.Error{Kind: core.KindValidation, Param: "pkcs11.private_key_label", Err: err,
 			Message: "the PKCS#11 private key does not match the certificate (a test signature failed)"}
 	}
 	return nil

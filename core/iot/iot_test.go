@@ -1,22 +1,17 @@
-package core
+package iot
 
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -27,111 +22,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobrs/gobrs/core"
+	"github.com/gobrs/gobrs/internal/testutil"
 	json "github.com/goccy/go-json"
 )
-
-// iotCA is a test certificate authority.
-type iotCA struct {
-	cert *x509.Certificate
-	key  crypto.Signer
-	pem  []byte
-}
-
-var iotSerial = struct {
-	sync.Mutex
-	n int64
-}{n: 1}
-
-func nextIoTSerial() *big.Int {
-	iotSerial.Lock()
-	defer iotSerial.Unlock()
-	iotSerial.n++
-	return big.NewInt(iotSerial.n)
-}
-
-func pemBlock(typ string, der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
-}
-
-func newECKey(t testing.TB) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-func keyPEM(t testing.TB, k crypto.Signer) []byte {
-	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pemBlock("PRIVATE KEY", der)
-}
-
-func newIoTCA(t testing.TB, name string) *iotCA {
-	t.Helper()
-	key := newECKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber:          nextIoTSerial(),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &iotCA{cert: cert, key: key, pem: pemBlock("CERTIFICATE", der)}
-}
-
-// issue signs a leaf certificate for pub: a server certificate for
-// 127.0.0.1 and localhost when server is true, else a client certificate
-// whose common name is cn.
-func (ca *iotCA) issue(t testing.TB, cn string, pub crypto.PublicKey, server bool) []byte {
-	t.Helper()
-	tmpl := &x509.Certificate{
-		SerialNumber: nextIoTSerial(),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback}
-		tmpl.DNSNames = []string{"localhost"}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, pub, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pemBlock("CERTIFICATE", der)
-}
-
-// iotDevice is a client certificate and its key, as PEM.
-type iotDevice struct {
-	cert, key []byte
-}
-
-func newIoTDevice(t testing.TB, ca *iotCA, thing string) iotDevice {
-	t.Helper()
-	k := newECKey(t)
-	return iotDevice{cert: ca.issue(t, thing, k.Public(), false), key: keyPEM(t, k)}
-}
 
 // iotServer is a local mutual-TLS IoT credentials endpoint on 127.0.0.1.
 type iotServer struct {
 	*httptest.Server
-	ca     *iotCA // issues the server and the trusted client certificates
-	device iotDevice
+	ca     *testutil.CA // issues the server and the trusted client certificates
+	device testutil.Device
 
 	mu       sync.Mutex
 	requests []*http.Request
@@ -145,18 +45,11 @@ const testRoleAlias = "my-role_alias=1"
 // newIoTServer starts the server; mods adjust its TLS config first.
 func newIoTServer(t *testing.T, mods ...func(*tls.Config)) *iotServer {
 	t.Helper()
-	s := &iotServer{ca: newIoTCA(t, "test CA")}
-	s.device = newIoTDevice(t, s.ca, "thing-1")
+	s := &iotServer{ca: testutil.NewCA(t, "test CA")}
+	s.device = testutil.NewDevice(t, s.ca, "thing-1")
 	s.expiry = func() time.Time { return time.Now().Add(time.Hour) }
-	sk := newECKey(t)
-	serverCert, err := tls.X509KeyPair(s.ca.issue(t, "server", sk.Public(), true), keyPEM(t, sk))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(s.ca.cert)
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
+	s.TLS = testutil.ServerTLS(t, s.ca)
 	for _, m := range mods {
 		m(s.TLS)
 	}
@@ -209,30 +102,30 @@ func (s *iotServer) lastRequest(t *testing.T) *http.Request {
 }
 
 // options returns working provider options for s with PEM in memory.
-func (s *iotServer) options() IoTOptions {
-	return IoTOptions{
+func (s *iotServer) options() Options {
+	return Options{
 		Endpoint:    s.endpoint(),
 		RoleAlias:   testRoleAlias,
 		ThingName:   "thing-1",
-		Certificate: PEMSource{Data: s.device.cert},
-		PrivateKey:  PEMSource{Data: s.device.key},
-		CA:          PEMSource{Data: s.ca.pem},
+		Certificate: PEMSource{Data: s.device.Cert},
+		PrivateKey:  PEMSource{Data: s.device.Key},
+		CA:          PEMSource{Data: s.ca.PEM},
 	}
 }
 
 // newTestIoTProvider builds a provider from opts, closed when the test ends.
-func newTestIoTProvider(t *testing.T, opts IoTOptions) *IoTProvider {
+func newTestIoTProvider(t *testing.T, opts Options) *Provider {
 	t.Helper()
-	p, err := NewIoTProvider(opts)
+	p, err := NewProvider(opts)
 	if err != nil {
-		t.Fatalf("NewIoTProvider: %v", err)
+		t.Fatalf("NewProvider: %v", err)
 	}
 	t.Cleanup(func() { p.Close() })
 	return p
 }
 
 // mustRetrieve fetches once with a new provider for opts.
-func mustRetrieve(t *testing.T, opts IoTOptions) Credentials {
+func mustRetrieve(t *testing.T, opts Options) core.Credentials {
 	t.Helper()
 	c, err := newTestIoTProvider(t, opts).Retrieve(context.Background())
 	if err != nil {
@@ -252,9 +145,9 @@ func writeTemp(t *testing.T, name string, data []byte) string {
 
 // wantError checks err is an *Error of kind naming param, whose text has
 // every want and none of the secrets.
-func wantError(t *testing.T, err error, kind Kind, param string, want []string, secrets ...[]byte) *Error {
+func wantError(t *testing.T, err error, kind core.Kind, param string, want []string, secrets ...[]byte) *core.Error {
 	t.Helper()
-	var e *Error
+	var e *core.Error
 	if !errors.As(err, &e) {
 		t.Fatalf("error = %v (%T), want *Error of kind %v", err, err, kind)
 	}
@@ -279,43 +172,43 @@ func wantError(t *testing.T, err error, kind Kind, param string, want []string, 
 
 func TestIoTProviderFetch(t *testing.T) {
 	s := newIoTServer(t)
-	certPath := writeTemp(t, "cert.pem", s.device.cert)
-	keyPath := writeTemp(t, "key.pem", s.device.key)
-	caPath := writeTemp(t, "ca.pem", s.ca.pem)
-	other := newIoTCA(t, "other CA")
-	stranger := newIoTDevice(t, other, "thing-1")
+	certPath := writeTemp(t, "cert.pem", s.device.Cert)
+	keyPath := writeTemp(t, "key.pem", s.device.Key)
+	caPath := writeTemp(t, "ca.pem", s.ca.PEM)
+	other := testutil.NewCA(t, "other CA")
+	stranger := testutil.NewDevice(t, other, "thing-1")
 
 	tests := []struct {
 		name   string
-		mod    func(*IoTOptions)
-		kind   Kind   // 0 (KindUnknown) means success
-		param  string // of the error
-		substr string // in the error text
+		mod    func(*Options)
+		kind   core.Kind // 0 (KindUnknown) means success
+		param  string    // of the error
+		substr string    // in the error text
 	}{
-		{name: "PEM bytes", mod: func(*IoTOptions) {}},
-		{name: "file paths", mod: func(o *IoTOptions) {
+		{name: "PEM bytes", mod: func(*Options) {}},
+		{name: "file paths", mod: func(o *Options) {
 			o.Certificate, o.PrivateKey, o.CA = PEMSource{Path: certPath}, PEMSource{Path: keyPath}, PEMSource{Path: caPath}
 		}},
-		{name: "verify_peer false without ca", mod: func(o *IoTOptions) { o.CA, o.InsecureSkipVerify = PEMSource{}, true }},
-		{name: "verify_peer false with wrong ca", mod: func(o *IoTOptions) { o.CA, o.InsecureSkipVerify = PEMSource{Data: other.pem}, true }},
-		{name: "no ca: system roots do not trust the server", mod: func(o *IoTOptions) { o.CA = PEMSource{} },
-			kind: KindConnection, param: "endpoint", substr: "certificate"},
-		{name: "wrong ca", mod: func(o *IoTOptions) { o.CA = PEMSource{Data: other.pem} },
-			kind: KindConnection, param: "endpoint", substr: "certificate"},
-		{name: "client certificate from another CA", mod: func(o *IoTOptions) {
-			o.Certificate, o.PrivateKey = PEMSource{Data: stranger.cert}, PEMSource{Data: stranger.key}
-		}, kind: KindConnection, param: "endpoint", substr: s.endpoint()},
-		{name: "thing name the certificate does not hold", mod: func(o *IoTOptions) { o.ThingName = "thing-2" },
-			kind: KindRequest, substr: "Access Denied"},
-		{name: "unknown role alias", mod: func(o *IoTOptions) { o.RoleAlias = "nope" },
-			kind: KindRequest, substr: "no such role alias"},
+		{name: "verify_peer false without ca", mod: func(o *Options) { o.CA, o.InsecureSkipVerify = PEMSource{}, true }},
+		{name: "verify_peer false with wrong ca", mod: func(o *Options) { o.CA, o.InsecureSkipVerify = PEMSource{Data: other.PEM}, true }},
+		{name: "no ca: system roots do not trust the server", mod: func(o *Options) { o.CA = PEMSource{} },
+			kind: core.KindConnection, param: "endpoint", substr: "certificate"},
+		{name: "wrong ca", mod: func(o *Options) { o.CA = PEMSource{Data: other.PEM} },
+			kind: core.KindConnection, param: "endpoint", substr: "certificate"},
+		{name: "client certificate from another CA", mod: func(o *Options) {
+			o.Certificate, o.PrivateKey = PEMSource{Data: stranger.Cert}, PEMSource{Data: stranger.Key}
+		}, kind: core.KindConnection, param: "endpoint", substr: s.endpoint()},
+		{name: "thing name the certificate does not hold", mod: func(o *Options) { o.ThingName = "thing-2" },
+			kind: core.KindRequest, substr: "Access Denied"},
+		{name: "unknown role alias", mod: func(o *Options) { o.RoleAlias = "nope" },
+			kind: core.KindRequest, substr: "no such role alias"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := s.options()
 			tt.mod(&opts)
 			c, err := newTestIoTProvider(t, opts).Retrieve(context.Background())
-			if tt.kind == KindUnknown {
+			if tt.kind == core.KindUnknown {
 				if err != nil {
 					t.Fatalf("Retrieve: %v", err)
 				}
@@ -332,8 +225,8 @@ func TestIoTProviderFetch(t *testing.T) {
 				}
 				return
 			}
-			e := wantError(t, err, tt.kind, tt.param, []string{tt.substr}, s.device.key, stranger.key)
-			if tt.kind == KindRequest && e.StatusCode == 0 {
+			e := wantError(t, err, tt.kind, tt.param, []string{tt.substr}, s.device.Key, stranger.Key)
+			if tt.kind == core.KindRequest && e.StatusCode == 0 {
 				t.Errorf("StatusCode not set: %v", err)
 			}
 		})
@@ -358,23 +251,23 @@ func TestIoTProviderAnswers(t *testing.T) {
 		name   string
 		status int
 		body   string
-		kind   Kind
+		kind   core.Kind
 		param  string
 		substr string
 	}{
-		{"403 with a JSON message", 403, `{"message":"Access Denied"}`, KindRequest, "", "HTTP 403: Access Denied"},
-		{"404 with a JSON message", 404, `{"message":"Role alias does not exist"}`, KindRequest, "", "Role alias does not exist"},
-		{"500 with a text body", 500, "internal\x00 failure\n", KindRequest, "", "HTTP 500: internal failure"},
-		{"503 with no body", 503, "", KindRequest, "", "Service Unavailable"},
-		{"malformed body", 200, `{"credentials": {"accessKeyId": `, KindCredential, "credentials", "not the expected JSON"},
-		{"not an object", 200, `[1, 2]`, KindCredential, "credentials", "not the expected JSON"},
-		{"no credentials object", 200, `{"message":"ok"}`, KindCredential, "credentials", "no credentials"},
-		{"missing accessKeyId", 200, without("accessKeyId"), KindCredential, "credentials.accessKeyId", "accessKeyId"},
-		{"missing secretAccessKey", 200, without("secretAccessKey"), KindCredential, "credentials.secretAccessKey", "secretAccessKey"},
-		{"missing sessionToken", 200, without("sessionToken"), KindCredential, "credentials.sessionToken", "sessionToken"},
-		{"missing expiration", 200, without("expiration"), KindCredential, "credentials.expiration", "expiration"},
-		{"bad expiration", 200, strings.Replace(without(""), exp, "tomorrow", 1), KindCredential, "credentials.expiration", "tomorrow"},
-		{"wrong field type", 200, `{"credentials":{"accessKeyId":1}}`, KindCredential, "credentials", "not the expected JSON"},
+		{"403 with a JSON message", 403, `{"message":"Access Denied"}`, core.KindRequest, "", "HTTP 403: Access Denied"},
+		{"404 with a JSON message", 404, `{"message":"Role alias does not exist"}`, core.KindRequest, "", "Role alias does not exist"},
+		{"500 with a text body", 500, "internal\x00 failure\n", core.KindRequest, "", "HTTP 500: internal failure"},
+		{"503 with no body", 503, "", core.KindRequest, "", "Service Unavailable"},
+		{"malformed body", 200, `{"credentials": {"accessKeyId": `, core.KindCredential, "credentials", "not the expected JSON"},
+		{"not an object", 200, `[1, 2]`, core.KindCredential, "credentials", "not the expected JSON"},
+		{"no credentials object", 200, `{"message":"ok"}`, core.KindCredential, "credentials", "no credentials"},
+		{"missing accessKeyId", 200, without("accessKeyId"), core.KindCredential, "credentials.accessKeyId", "accessKeyId"},
+		{"missing secretAccessKey", 200, without("secretAccessKey"), core.KindCredential, "credentials.secretAccessKey", "secretAccessKey"},
+		{"missing sessionToken", 200, without("sessionToken"), core.KindCredential, "credentials.sessionToken", "sessionToken"},
+		{"missing expiration", 200, without("expiration"), core.KindCredential, "credentials.expiration", "expiration"},
+		{"bad expiration", 200, strings.Replace(without(""), exp, "tomorrow", 1), core.KindCredential, "credentials.expiration", "tomorrow"},
+		{"wrong field type", 200, `{"credentials":{"accessKeyId":1}}`, core.KindCredential, "credentials", "not the expected JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -384,7 +277,7 @@ func TestIoTProviderAnswers(t *testing.T) {
 			})
 			_, err := newTestIoTProvider(t, s.options()).Retrieve(context.Background())
 			e := wantError(t, err, tt.kind, tt.param, []string{tt.substr}, []byte("answer-secret\nanswer-token"))
-			if tt.kind == KindRequest && e.StatusCode != tt.status {
+			if tt.kind == core.KindRequest && e.StatusCode != tt.status {
 				t.Errorf("StatusCode = %d, want %d", e.StatusCode, tt.status)
 			}
 		})
@@ -424,7 +317,7 @@ func TestIoTProviderHeadersAndTimeout(t *testing.T) {
 		opts := s.options()
 		opts.Timeout = 200 * time.Millisecond
 		_, err := newTestIoTProvider(t, opts).Retrieve(context.Background())
-		wantError(t, err, KindConnection, "endpoint", []string{"timed out", s.endpoint()})
+		wantError(t, err, core.KindConnection, "endpoint", []string{"timed out", s.endpoint()})
 	})
 
 	t.Run("nothing listening", func(t *testing.T) {
@@ -437,21 +330,21 @@ func TestIoTProviderHeadersAndTimeout(t *testing.T) {
 		opts := s.options()
 		opts.Endpoint = addr
 		_, err = newTestIoTProvider(t, opts).Retrieve(context.Background())
-		wantError(t, err, KindConnection, "endpoint", []string{addr})
+		wantError(t, err, core.KindConnection, "endpoint", []string{addr})
 	})
 }
 
 func TestIoTSessionRefreshesAcrossExpiry(t *testing.T) {
 	s := newIoTServer(t)
-	clock := NewFakeClock(time.Now())
+	clock := core.NewFakeClock(time.Now())
 	s.mu.Lock()
 	s.expiry = func() time.Time { return clock.Now().Add(time.Hour) }
 	s.mu.Unlock()
-	p, err := NewIoTProvider(s.options())
+	p, err := NewProvider(s.options())
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := NewSession(p, func(o *Options) { o.Clock = clock; o.Logger = slog.New(slog.DiscardHandler) })
+	sess, err := core.NewSession(p, func(o *core.Options) { o.Clock = clock; o.Logger = slog.New(slog.DiscardHandler) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -523,7 +416,7 @@ func TestIoTEndpoint(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			got, rewritten, err := parseIoTEndpoint(tt.in)
 			if tt.bad != "" {
-				wantError(t, err, KindValidation, "endpoint", []string{tt.bad})
+				wantError(t, err, core.KindValidation, "endpoint", []string{tt.bad})
 				return
 			}
 			if err != nil || got != tt.want || rewritten != tt.rewritten {
@@ -552,59 +445,61 @@ func TestIoTEndpoint(t *testing.T) {
 
 func TestIoTOptionsValidation(t *testing.T) {
 	s := newIoTServer(t)
-	other := newIoTDevice(t, s.ca, "thing-1")
-	ecKey, err := x509.ParsePKCS8PrivateKey(pemDecode(t, s.device.key))
+	other := testutil.NewDevice(t, s.ca, "thing-1")
+	ecKey, err := x509.ParsePKCS8PrivateKey(pemDecode(t, s.device.Key))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sec1, _ := x509.MarshalECPrivateKey(ecKey.(*ecdsa.PrivateKey))
-	keyOnly := s.device.key
+	keyOnly := s.device.Key
 	tests := []struct {
 		name  string
-		mod   func(*IoTOptions)
-		kind  Kind
+		mod   func(*Options)
+		kind  core.Kind
 		param string
 		want  string
 	}{
-		{"role alias required", func(o *IoTOptions) { o.RoleAlias = "" }, KindValidation, "role_alias", "role_alias"},
-		{"role alias with a slash", func(o *IoTOptions) { o.RoleAlias = "a/../b" }, KindValidation, "role_alias", "role_alias"},
-		{"thing name with a space", func(o *IoTOptions) { o.ThingName = "my thing" }, KindValidation, "thing_name", "thing_name"},
-		{"duration too short", func(o *IoTOptions) { o.DurationSeconds = 899 }, KindValidation, "duration_seconds", "900 and 43200"},
-		{"duration too long", func(o *IoTOptions) { o.DurationSeconds = 43201 }, KindValidation, "duration_seconds", "900 and 43200"},
-		{"negative timeout", func(o *IoTOptions) { o.Timeout = -time.Second }, KindValidation, "timeout", "timeout"},
-		{"certificate required", func(o *IoTOptions) { o.Certificate = PEMSource{} }, KindValidation, "certificate", "required"},
-		{"no key", func(o *IoTOptions) { o.PrivateKey = PEMSource{} }, KindConfiguration, "private_key/pkcs11", "either"},
-		{"key and pkcs11", func(o *IoTOptions) { o.PKCS11 = &PKCS11Options{Lib: "/nope"} }, KindConfiguration, "private_key/pkcs11", "only one"},
-		{"certificate is not PEM", func(o *IoTOptions) { o.Certificate = PEMSource{Data: []byte("hello")} }, KindValidation, "certificate", "no PEM CERTIFICATE"},
-		{"certificate is a key", func(o *IoTOptions) { o.Certificate = PEMSource{Data: keyOnly} }, KindValidation, "certificate", "no PEM CERTIFICATE"},
-		{"certificate DER is garbage", func(o *IoTOptions) { o.Certificate = PEMSource{Data: pemBlock("CERTIFICATE", []byte{1, 2, 3})} }, KindValidation, "certificate", "not a valid X.509"},
-		{"certificate file missing", func(o *IoTOptions) { o.Certificate = PEMSource{Path: "/nonexistent/cert.pem"} }, KindValidation, "certificate", "cannot read"},
-		{"certificate path and data", func(o *IoTOptions) { o.Certificate.Path = "/x" }, KindValidation, "certificate", "not both"},
-		{"key is a certificate", func(o *IoTOptions) { o.PrivateKey = PEMSource{Data: s.device.cert} }, KindValidation, "private_key", "no PEM PRIVATE KEY"},
-		{"key DER is garbage", func(o *IoTOptions) {
-			o.PrivateKey = PEMSource{Data: pemBlock("PRIVATE KEY", []byte("not a key at all"))}
-		}, KindValidation, "private_key", "not a valid"},
-		{"encrypted key", func(o *IoTOptions) { o.PrivateKey = PEMSource{Data: pemBlock("ENCRYPTED PRIVATE KEY", []byte{1})} }, KindValidation, "private_key", "encrypted"},
-		{"key of another certificate", func(o *IoTOptions) { o.PrivateKey = PEMSource{Data: other.key} }, KindValidation, "private_key", "does not match"},
-		{"key file missing", func(o *IoTOptions) { o.PrivateKey = PEMSource{Path: "/nonexistent/key.pem"} }, KindValidation, "private_key", "cannot read"},
-		{"ca is not PEM", func(o *IoTOptions) { o.CA = PEMSource{Data: []byte("nope")} }, KindValidation, "ca", "no valid PEM"},
-		{"ca file missing", func(o *IoTOptions) { o.CA = PEMSource{Path: "/nonexistent/ca.pem"} }, KindValidation, "ca", "cannot read"},
+		{"role alias required", func(o *Options) { o.RoleAlias = "" }, core.KindValidation, "role_alias", "role_alias"},
+		{"role alias with a slash", func(o *Options) { o.RoleAlias = "a/../b" }, core.KindValidation, "role_alias", "role_alias"},
+		{"thing name with a space", func(o *Options) { o.ThingName = "my thing" }, core.KindValidation, "thing_name", "thing_name"},
+		{"duration too short", func(o *Options) { o.DurationSeconds = 899 }, core.KindValidation, "duration_seconds", "900 and 43200"},
+		{"duration too long", func(o *Options) { o.DurationSeconds = 43201 }, core.KindValidation, "duration_seconds", "900 and 43200"},
+		{"negative timeout", func(o *Options) { o.Timeout = -time.Second }, core.KindValidation, "timeout", "timeout"},
+		{"certificate required", func(o *Options) { o.Certificate = PEMSource{} }, core.KindValidation, "certificate", "required"},
+		{"no key", func(o *Options) { o.PrivateKey = PEMSource{} }, core.KindConfiguration, "private_key/pkcs11", "either"},
+		{"key and pkcs11", func(o *Options) { o.PKCS11 = &PKCS11Options{Lib: "/nope"} }, core.KindConfiguration, "private_key/pkcs11", "only one"},
+		{"certificate is not PEM", func(o *Options) { o.Certificate = PEMSource{Data: []byte("hello")} }, core.KindValidation, "certificate", "no PEM CERTIFICATE"},
+		{"certificate is a key", func(o *Options) { o.Certificate = PEMSource{Data: keyOnly} }, core.KindValidation, "certificate", "no PEM CERTIFICATE"},
+		{"certificate DER is garbage", func(o *Options) { o.Certificate = PEMSource{Data: testutil.PEMBlock("CERTIFICATE", []byte{1, 2, 3})} }, core.KindValidation, "certificate", "not a valid X.509"},
+		{"certificate file missing", func(o *Options) { o.Certificate = PEMSource{Path: "/nonexistent/cert.pem"} }, core.KindValidation, "certificate", "cannot read"},
+		{"certificate path and data", func(o *Options) { o.Certificate.Path = "/x" }, core.KindValidation, "certificate", "not both"},
+		{"key is a certificate", func(o *Options) { o.PrivateKey = PEMSource{Data: s.device.Cert} }, core.KindValidation, "private_key", "no PEM PRIVATE KEY"},
+		{"key DER is garbage", func(o *Options) {
+			o.PrivateKey = PEMSource{Data: testutil.PEMBlock("PRIVATE KEY", []byte("not a key at all"))}
+		}, core.KindValidation, "private_key", "not a valid"},
+		{"encrypted key", func(o *Options) {
+			o.PrivateKey = PEMSource{Data: testutil.PEMBlock("ENCRYPTED PRIVATE KEY", []byte{1})}
+		}, core.KindValidation, "private_key", "encrypted"},
+		{"key of another certificate", func(o *Options) { o.PrivateKey = PEMSource{Data: other.Key} }, core.KindValidation, "private_key", "does not match"},
+		{"key file missing", func(o *Options) { o.PrivateKey = PEMSource{Path: "/nonexistent/key.pem"} }, core.KindValidation, "private_key", "cannot read"},
+		{"ca is not PEM", func(o *Options) { o.CA = PEMSource{Data: []byte("nope")} }, core.KindValidation, "ca", "no valid PEM"},
+		{"ca file missing", func(o *Options) { o.CA = PEMSource{Path: "/nonexistent/ca.pem"} }, core.KindValidation, "ca", "cannot read"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := s.options()
 			tt.mod(&opts)
-			p, err := NewIoTProvider(opts)
+			p, err := NewProvider(opts)
 			if err == nil {
 				p.Close()
 			}
-			wantError(t, err, tt.kind, tt.param, []string{tt.want}, s.device.key, other.key, []byte("1234"))
+			wantError(t, err, tt.kind, tt.param, []string{tt.want}, s.device.Key, other.Key, []byte("1234"))
 		})
 	}
 
 	t.Run("SEC 1 key accepted", func(t *testing.T) {
 		opts := s.options()
-		opts.PrivateKey = PEMSource{Data: pemBlock("EC PRIVATE KEY", sec1)}
+		opts.PrivateKey = PEMSource{Data: testutil.PEMBlock("EC PRIVATE KEY", sec1)}
 		mustRetrieve(t, opts)
 	})
 
@@ -615,7 +510,7 @@ func TestIoTOptionsValidation(t *testing.T) {
 		for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
 			out := fmt.Sprintf(f, opts)
 			if strings.Contains(out, "pin-9876") || strings.Contains(out, "PRIVATE KEY") {
-				t.Errorf("%s of IoTOptions leaks: %s", f, out)
+				t.Errorf("%s of Options leaks: %s", f, out)
 			}
 		}
 	})
@@ -628,8 +523,8 @@ func TestIoTOptionsValidation(t *testing.T) {
 // error.
 func TestIoTKeyShapesNeverInErrors(t *testing.T) {
 	s := newIoTServer(t)
-	logger := func(o *Options) { o.Logger = slog.New(slog.DiscardHandler) }
-	material := map[string][]byte{"private_key": s.device.key, "certificate": s.device.cert, "ca": s.ca.pem}
+	logger := func(o *core.Options) { o.Logger = slog.New(slog.DiscardHandler) }
+	material := map[string][]byte{"private_key": s.device.Key, "certificate": s.device.Cert, "ca": s.ca.PEM}
 	body := func(pem []byte) string { // the base64 lines, joined or not
 		lines := strings.Split(strings.TrimSpace(string(pem)), "\n")
 		return strings.Join(lines[1:len(lines)-1], "\n")
@@ -654,7 +549,7 @@ func TestIoTKeyShapesNeverInErrors(t *testing.T) {
 			t.Run(param+"/"+sh.name, func(t *testing.T) {
 				m := map[string]any{
 					"method": "iot", "endpoint": s.endpoint(), "role_alias": testRoleAlias, "thing_name": "thing-1",
-					"certificate": string(s.device.cert), "private_key": string(s.device.key), "ca": string(s.ca.pem),
+					"certificate": string(s.device.Cert), "private_key": string(s.device.Key), "ca": string(s.ca.PEM),
 					"defer_refresh": false,
 				}
 				m[param] = sh.wrap(pem)
@@ -662,7 +557,7 @@ func TestIoTKeyShapesNeverInErrors(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				sess, err := NewSessionFromJSON(raw, Hooks{}, logger)
+				sess, err := core.NewSessionFromJSON(raw, core.Hooks{}, logger)
 				if sh.ok {
 					if err != nil {
 						t.Fatalf("PEM behind a prefix not recognised: %v", err)
@@ -674,7 +569,7 @@ func TestIoTKeyShapesNeverInErrors(t *testing.T) {
 					sess.Close()
 					t.Fatal("a bare base64 body was accepted")
 				}
-				e := wantError(t, err, KindValidation, param, []string{param}, pem)
+				e := wantError(t, err, core.KindValidation, param, []string{param}, pem)
 				if text := err.Error() + e.Value; strings.Contains(text, body(pem)[:16]) {
 					t.Errorf("error shows the value: %q", text)
 				}
@@ -694,13 +589,13 @@ func pemDecode(t *testing.T, b []byte) []byte {
 
 func TestIoTFromJSON(t *testing.T) {
 	s := newIoTServer(t)
-	certPath := writeTemp(t, "cert.pem", s.device.cert)
-	keyPath := writeTemp(t, "key.pem", s.device.key)
-	logger := func(o *Options) { o.Logger = slog.New(slog.DiscardHandler) }
+	certPath := writeTemp(t, "cert.pem", s.device.Cert)
+	keyPath := writeTemp(t, "key.pem", s.device.Key)
+	logger := func(o *core.Options) { o.Logger = slog.New(slog.DiscardHandler) }
 	config := func(extra map[string]any) []byte {
 		m := map[string]any{
 			"method": "iot", "endpoint": s.endpoint(), "role_alias": testRoleAlias, "thing_name": "thing-1",
-			"certificate": string(s.device.cert), "private_key": string(s.device.key), "ca": string(s.ca.pem),
+			"certificate": string(s.device.Cert), "private_key": string(s.device.Key), "ca": string(s.ca.PEM),
 			"timeout": 5, "duration_seconds": 900, "verify_peer": true, "defer_refresh": false,
 		}
 		for k, v := range extra {
@@ -723,11 +618,11 @@ func TestIoTFromJSON(t *testing.T) {
 	}{
 		{"PEM strings", nil},
 		{"paths", map[string]any{"certificate": certPath, "private_key": keyPath}},
-		{"PEM with leading white space", map[string]any{"certificate": "\n  " + string(s.device.cert)}},
+		{"PEM with leading white space", map[string]any{"certificate": "\n  " + string(s.device.Cert)}},
 		{"verify_peer false", map[string]any{"ca": nil, "verify_peer": false}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			sess, err := NewSessionFromJSON(config(tt.extra), Hooks{}, logger)
+			sess, err := core.NewSessionFromJSON(config(tt.extra), core.Hooks{}, logger)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -746,51 +641,51 @@ func TestIoTFromJSON(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		extra map[string]any
-		kind  Kind
+		kind  core.Kind
 		param string
 	}{
-		{"unknown key", map[string]any{"region": "x"}, KindValidation, "region"},
-		{"endpoint missing", map[string]any{"endpoint": nil}, KindValidation, "endpoint"},
-		{"endpoint not a string", map[string]any{"endpoint": 5}, KindValidation, "endpoint"},
-		{"bad endpoint", map[string]any{"endpoint": "example.com"}, KindValidation, "endpoint"},
-		{"role_alias missing", map[string]any{"role_alias": nil}, KindValidation, "role_alias"},
-		{"certificate missing", map[string]any{"certificate": nil}, KindValidation, "certificate"},
-		{"certificate empty", map[string]any{"certificate": ""}, KindValidation, "certificate"},
-		{"certificate path missing", map[string]any{"certificate": "/nonexistent.pem"}, KindValidation, "certificate"},
-		{"private_key empty", map[string]any{"private_key": ""}, KindValidation, "private_key"},
-		{"private_key not a string", map[string]any{"private_key": []int{1}}, KindValidation, "private_key"},
-		{"no key", map[string]any{"private_key": nil}, KindConfiguration, "private_key/pkcs11"},
-		{"key and pkcs11", map[string]any{"pkcs11": map[string]any{"pkcs11_lib": "/x.so"}}, KindConfiguration, "private_key/pkcs11"},
-		{"pkcs11 without lib", map[string]any{"private_key": nil, "pkcs11": map[string]any{"user_pin": "1234"}}, KindValidation, "pkcs11.pkcs11_lib"},
-		{"pkcs11 unknown key", map[string]any{"private_key": nil, "pkcs11": map[string]any{"pkcs11_lib": "/x.so", "pin": "1"}}, KindValidation, "pkcs11.pin"},
-		{"pkcs11 negative slot", map[string]any{"private_key": nil, "pkcs11": map[string]any{"pkcs11_lib": "/x.so", "slot_id": -1}}, KindValidation, "pkcs11.slot_id"},
-		{"pkcs11 slot not a number", map[string]any{"private_key": nil, "pkcs11": map[string]any{"pkcs11_lib": "/x.so", "slot_id": "1"}}, KindValidation, "pkcs11.slot_id"},
-		{"pkcs11 not an object", map[string]any{"private_key": nil, "pkcs11": "x"}, KindValidation, "pkcs11"},
-		{"verify_peer not a bool", map[string]any{"verify_peer": "yes"}, KindValidation, "verify_peer"},
-		{"timeout zero", map[string]any{"timeout": 0}, KindValidation, "timeout"},
-		{"timeout too long", map[string]any{"timeout": 7200}, KindValidation, "timeout"},
-		{"timeout not a number", map[string]any{"timeout": "10"}, KindValidation, "timeout"},
-		{"duration fractional", map[string]any{"duration_seconds": 1000.5}, KindValidation, "duration_seconds"},
-		{"duration too long", map[string]any{"duration_seconds": 50000}, KindValidation, "duration_seconds"},
-		{"thing_name not a string", map[string]any{"thing_name": 1}, KindValidation, "thing_name"},
+		{"unknown key", map[string]any{"region": "x"}, core.KindValidation, "region"},
+		{"endpoint missing", map[string]any{"endpoint": nil}, core.KindValidation, "endpoint"},
+		{"endpoint not a string", map[string]any{"endpoint": 5}, core.KindValidation, "endpoint"},
+		{"bad endpoint", map[string]any{"endpoint": "example.com"}, core.KindValidation, "endpoint"},
+		{"role_alias missing", map[string]any{"role_alias": nil}, core.KindValidation, "role_alias"},
+		{"certificate missing", map[string]any{"certificate": nil}, core.KindValidation, "certificate"},
+		{"certificate empty", map[string]any{"certificate": ""}, core.KindValidation, "certificate"},
+		{"certificate path missing", map[string]any{"certificate": "/nonexistent.pem"}, core.KindValidation, "certificate"},
+		{"private_key empty", map[string]any{"private_key": ""}, core.KindValidation, "private_key"},
+		{"private_key not a string", map[string]any{"private_key": []int{1}}, core.KindValidation, "private_key"},
+		{"no key", map[string]any{"private_key": nil}, core.KindConfiguration, "private_key/pkcs11"},
+		{"key and pkcs11", map[string]any{"pkcs11": map[string]any{"pkcs11_lib": "/x.so"}}, core.KindConfiguration, "private_key/pkcs11"},
+		{"pkcs11 without lib", map[string]any{"private_key": nil, "pkcs11": map[string]any{"user_pin": "1234"}}, core.KindValidation, "pkcs11.pkcs11_lib"},
+		{"pkcs11 unknown key", map[string]any{"private_key": nil, "pkcs11": map[string]any{"pkcs11_lib": "/x.so", "pin": "1"}}, core.KindValidation, "pkcs11.pin"},
+		{"pkcs11 negative slot", map[string]any{"private_key": nil, "pkcs11": map[string]any{"pkcs11_lib": "/x.so", "slot_id": -1}}, core.KindValidation, "pkcs11.slot_id"},
+		{"pkcs11 slot not a number", map[string]any{"private_key": nil, "pkcs11": map[string]any{"pkcs11_lib": "/x.so", "slot_id": "1"}}, core.KindValidation, "pkcs11.slot_id"},
+		{"pkcs11 not an object", map[string]any{"private_key": nil, "pkcs11": "x"}, core.KindValidation, "pkcs11"},
+		{"verify_peer not a bool", map[string]any{"verify_peer": "yes"}, core.KindValidation, "verify_peer"},
+		{"timeout zero", map[string]any{"timeout": 0}, core.KindValidation, "timeout"},
+		{"timeout too long", map[string]any{"timeout": 7200}, core.KindValidation, "timeout"},
+		{"timeout not a number", map[string]any{"timeout": "10"}, core.KindValidation, "timeout"},
+		{"duration fractional", map[string]any{"duration_seconds": 1000.5}, core.KindValidation, "duration_seconds"},
+		{"duration too long", map[string]any{"duration_seconds": 50000}, core.KindValidation, "duration_seconds"},
+		{"thing_name not a string", map[string]any{"thing_name": 1}, core.KindValidation, "thing_name"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			sess, err := NewSessionFromJSON(config(tt.extra), Hooks{}, logger)
+			sess, err := core.NewSessionFromJSON(config(tt.extra), core.Hooks{}, logger)
 			if err == nil {
 				sess.Close()
 			}
-			wantError(t, err, tt.kind, tt.param, nil, s.device.key)
+			wantError(t, err, tt.kind, tt.param, nil, s.device.Key)
 		})
 	}
 
 	t.Run("403 through the session", func(t *testing.T) {
-		sess, err := NewSessionFromJSON(config(map[string]any{"thing_name": "thing-9", "defer_refresh": true}), Hooks{}, logger)
+		sess, err := core.NewSessionFromJSON(config(map[string]any{"thing_name": "thing-9", "defer_refresh": true}), core.Hooks{}, logger)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer sess.Close()
 		_, err = sess.Credentials(context.Background())
-		e := wantError(t, err, KindRequest, "", []string{"Access Denied"})
+		e := wantError(t, err, core.KindRequest, "", []string{"Access Denied"})
 		if e.StatusCode != 403 {
 			t.Errorf("StatusCode = %d", e.StatusCode)
 		}
@@ -808,11 +703,11 @@ func FuzzIoTResponse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		c, err := parseIoTResponse(status, body)
 		if err != nil {
-			var e *Error
+			var e *core.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("error %v is %T, not *core.Error", err, err)
 			}
-			if e.Kind == KindUnknown || !utf8Valid(err.Error()) {
+			if e.Kind == core.KindUnknown || !utf8Valid(err.Error()) {
 				t.Fatalf("bad error: %v", err)
 			}
 			return

@@ -1,4 +1,4 @@
-package core
+package sts
 
 import (
 	"bytes"
@@ -11,6 +11,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/gobrs/gobrs/core"
+	"github.com/gobrs/gobrs/internal/safetext"
 )
 
 // DefaultMFACommandTimeout bounds an MFA token command that sets no
@@ -37,7 +40,7 @@ func SplitCommand(s string) ([]string, error) {
 		inWord bool
 	)
 	fail := func(what string) error {
-		return configurationError("mfa_token_provider", "the mfa_token_provider command has %s (check its quoting)", what)
+		return core.NewConfigurationError("mfa_token_provider", "the mfa_token_provider command has %s (check its quoting)", what)
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -98,14 +101,14 @@ func hookToken(fn func(ctx context.Context) (string, error)) mfaTokenFunc {
 	return func(ctx context.Context) (string, error) {
 		code, err := fn(ctx)
 		if err != nil {
-			if KindOf(err) == KindUnknown {
-				err = &Error{Kind: KindCredential, Param: "mfa_token_provider", Err: err, Message: "the MFA token provider failed"}
+			if core.KindOf(err) == core.KindUnknown {
+				err = &core.Error{Kind: core.KindCredential, Param: "mfa_token_provider", Err: err, Message: "the MFA token provider failed"}
 			}
 			return "", err
 		}
 		code = strings.TrimSpace(code)
 		if !tokenCodeRe.MatchString(code) {
-			return "", validationError("mfa_token_provider", "", "the MFA token provider returned something that is not a 6-digit numeric code")
+			return "", core.NewValidationError("mfa_token_provider", "", "the MFA token provider returned something that is not a 6-digit numeric code")
 		}
 		return code, nil
 	}
@@ -120,9 +123,9 @@ func commandToken(argv []string, o MFACommandOptions) mfaTokenFunc {
 	if timeout <= 0 {
 		timeout = DefaultMFACommandTimeout
 	}
-	prog := cut(argv[0], 128)
+	prog := safetext.Cut(argv[0], 128)
 	fail := func(err error, format string, args ...any) error {
-		return &Error{Kind: KindConfiguration, Param: "mfa_token_provider", Value: prog, Err: err,
+		return &core.Error{Kind: core.KindConfiguration, Param: "mfa_token_provider", Value: prog, Err: err,
 			Message: fmt.Sprintf(format, args...)}
 	}
 	return func(ctx context.Context) (string, error) {
@@ -143,27 +146,27 @@ func commandToken(argv []string, o MFACommandOptions) mfaTokenFunc {
 			// Checked first: a missing directory fails the start with the
 			// same error as a missing program.
 			if st, err := os.Stat(o.Dir); err != nil || !st.IsDir() {
-				return "", &Error{Kind: KindConfiguration, Param: "mfa_token_provider_kwargs.cwd", Value: cut(o.Dir, 128),
-					Message: fmt.Sprintf("the MFA token command's cwd %s is not a directory", Quote(cut(o.Dir, 128)))}
+				return "", &core.Error{Kind: core.KindConfiguration, Param: "mfa_token_provider_kwargs.cwd", Value: safetext.Cut(o.Dir, 128),
+					Message: fmt.Sprintf("the MFA token command's cwd %s is not a directory", safetext.Quote(safetext.Cut(o.Dir, 128)))}
 			}
 		}
 		err := cmd.Run()
 		var exitErr *exec.ExitError
 		switch {
 		case ctx.Err() == context.DeadlineExceeded:
-			return "", fail(nil, "the MFA token command %s timed out after %s", Quote(prog), timeout)
+			return "", fail(nil, "the MFA token command %s timed out after %s", safetext.Quote(prog), timeout)
 		case errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist):
-			return "", fail(nil, "the MFA token command %s was not found", Quote(prog))
+			return "", fail(nil, "the MFA token command %s was not found", safetext.Quote(prog))
 		case errors.Is(err, fs.ErrPermission):
-			return "", fail(nil, "permission denied running the MFA token command %s", Quote(prog))
+			return "", fail(nil, "permission denied running the MFA token command %s", safetext.Quote(prog))
 		case errors.As(err, &exitErr):
-			return "", fail(nil, "the MFA token command %s failed with exit status %d", Quote(prog), exitErr.ExitCode())
+			return "", fail(nil, "the MFA token command %s failed with exit status %d", safetext.Quote(prog), exitErr.ExitCode())
 		case err != nil:
-			return "", fail(err, "the MFA token command %s could not run", Quote(prog))
+			return "", fail(err, "the MFA token command %s could not run", safetext.Quote(prog))
 		}
 		tokens := mfaTokenRe.FindAllString(strings.TrimSpace(out.String()), -1)
 		if len(tokens) == 0 {
-			return "", fail(nil, "the MFA token command %s printed no 6-digit token", Quote(prog))
+			return "", fail(nil, "the MFA token command %s printed no 6-digit token", safetext.Quote(prog))
 		}
 		return tokens[len(tokens)-1], nil
 	}

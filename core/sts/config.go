@@ -1,9 +1,10 @@
-package core
+package sts
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"regexp"
@@ -13,6 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gobrs/gobrs/core"
+	"github.com/gobrs/gobrs/internal/safetext"
 	json "github.com/goccy/go-json"
 )
 
@@ -79,12 +82,12 @@ type ProvidedContext struct {
 	ContextAssertion string `json:"ContextAssertion"`
 }
 
-// STSClientConfig configures the STS client (the keys of
+// ClientConfig configures the STS client (the keys of
 // sts_client_kwargs). The zero value is the default: the region from
 // AWS_REGION / AWS_DEFAULT_REGION (else the default config's, else
 // us-east-1), the regional AWS endpoint over TLS, botocore's 60 s connect
 // and read timeouts and the SDK's standard retries.
-type STSClientConfig struct {
+type ClientConfig struct {
 	// RegionName is the region of the STS endpoint.
 	RegionName string
 	// EndpointURL replaces the AWS endpoint (http or https URL). When
@@ -108,11 +111,11 @@ type STSClientConfig struct {
 	AccountID string
 	// Retries, timeouts and proxies: the parts of botocore's Config that
 	// matter here.
-	Config ClientConfig
+	Config Config
 }
 
-// ClientConfig is the subset of botocore's Config the STS client honours.
-type ClientConfig struct {
+// Config is the subset of botocore's Config the STS client honours.
+type Config struct {
 	// Retries configures retries of throttling, 5xx and transient
 	// connection errors.
 	Retries RetryConfig
@@ -216,25 +219,25 @@ var (
 func (r strRule) check(param, v string) error {
 	shown := ""
 	if !r.secret {
-		shown = cut(v, 64)
+		shown = safetext.Cut(v, 64)
 	}
 	n := utf8.RuneCountInString(v)
 	switch {
 	case !utf8.ValidString(v):
-		return refusedBySTS(validationError(param, "", "%s is not valid UTF-8", param))
+		return refusedBySTS(core.NewValidationError(param, "", "%s is not valid UTF-8", param))
 	case n < r.min || n > r.max:
-		var err *Error
+		var err *core.Error
 		if r.min == r.max {
-			err = validationError(param, shown, "%s must be exactly %d characters long, not %d", param, r.min, n)
+			err = core.NewValidationError(param, shown, "%s must be exactly %d characters long, not %d", param, r.min, n)
 		} else {
-			err = validationError(param, shown, "%s must be %d to %d characters long, not %d", param, r.min, r.max, n)
+			err = core.NewValidationError(param, shown, "%s must be %d to %d characters long, not %d", param, r.min, r.max, n)
 		}
 		if n < r.min {
 			return refusedByBotocore(err)
 		}
 		return refusedBySTS(err)
 	case r.re != nil && !r.re.MatchString(v):
-		return refusedBySTS(validationError(param, shown, "%s may only contain %s", param, r.alphabet))
+		return refusedBySTS(core.NewValidationError(param, shown, "%s may only contain %s", param, r.alphabet))
 	}
 	return nil
 }
@@ -242,7 +245,7 @@ func (r strRule) check(param, v string) error {
 // refusedByBotocore marks a parameter that botocore's own validation
 // refuses (a length or value under the API's minimum, a wrong type): hosts
 // raise it as botocore's ParamValidationError too.
-func refusedByBotocore(e *Error) *Error {
+func refusedByBotocore(e *core.Error) *core.Error {
 	e.Details = map[string]any{"botocore": "ParamValidationError"}
 	return e
 }
@@ -250,7 +253,7 @@ func refusedByBotocore(e *Error) *Error {
 // refusedBySTS marks a parameter that botocore lets through and STS
 // refuses (over a maximum, outside the alphabet): hosts raise it as the
 // ClientError STS's answer would make, code ValidationError, HTTP 400.
-func refusedBySTS(e *Error) *Error {
+func refusedBySTS(e *core.Error) *core.Error {
 	e.Details = map[string]any{"botocore": "ClientError", "operation": "AssumeRole", "error_code": "ValidationError", "http_status": 400}
 	return e
 }
@@ -269,7 +272,7 @@ func checkOptional(r strRule, param string, v *string) error {
 func (p *AssumeRoleParams) Validate() error {
 	const pre = "assume_role_kwargs."
 	if p.RoleArn == "" {
-		return validationError(pre+"RoleArn", "", "%sRoleArn is required", pre)
+		return core.NewValidationError(pre+"RoleArn", "", "%sRoleArn is required", pre)
 	}
 	if err := ruleRoleArn.check(pre+"RoleArn", p.RoleArn); err != nil {
 		return err
@@ -291,7 +294,7 @@ func (p *AssumeRoleParams) Validate() error {
 		}
 	}
 	if d := p.DurationSeconds; d != nil && (*d < MinDurationSeconds || *d > MaxDurationSeconds) {
-		err := validationError(pre+"DurationSeconds", fmt.Sprint(*d), "%sDurationSeconds must be between %d and %d seconds, not %d",
+		err := core.NewValidationError(pre+"DurationSeconds", fmt.Sprint(*d), "%sDurationSeconds must be between %d and %d seconds, not %d",
 			pre, MinDurationSeconds, MaxDurationSeconds, *d)
 		if *d < MinDurationSeconds {
 			return refusedByBotocore(err)
@@ -320,7 +323,7 @@ func (p *AssumeRoleParams) Validate() error {
 		// Tag keys are case-insensitive in IAM: AWS refuses duplicates.
 		k := strings.ToLower(t.Key)
 		if seen[k] {
-			return refusedBySTS(validationError(fmt.Sprintf("%sTags[%d].Key", pre, i), t.Key, "%sTags has the key %s twice", pre, Quote(t.Key)))
+			return refusedBySTS(core.NewValidationError(fmt.Sprintf("%sTags[%d].Key", pre, i), t.Key, "%sTags has the key %s twice", pre, safetext.Quote(t.Key)))
 		}
 		seen[k] = true
 	}
@@ -348,7 +351,7 @@ func (p *AssumeRoleParams) Validate() error {
 
 func maxItems(param string, n, max int) error {
 	if n > max {
-		return refusedBySTS(validationError(param, "", "%s may hold at most %d items, not %d", param, max, n))
+		return refusedBySTS(core.NewValidationError(param, "", "%s may hold at most %d items, not %d", param, max, n))
 	}
 	return nil
 }
@@ -364,10 +367,10 @@ func (p *AssumeRoleParams) sessionName() string {
 // Validate checks the client settings. Errors are KindValidation naming
 // "sts_client_kwargs.<key>" (KindConfiguration for incomplete explicit
 // keys) and never echo a key, a secret or a proxy password.
-func (c *STSClientConfig) Validate() error {
+func (c *ClientConfig) Validate() error {
 	const pre = "sts_client_kwargs."
 	if c.RegionName != "" && !regionRe.MatchString(c.RegionName) {
-		return validationError(pre+"region_name", cut(c.RegionName, 64), "%sregion_name %s is not a valid region name", pre, Quote(cut(c.RegionName, 64)))
+		return core.NewValidationError(pre+"region_name", safetext.Cut(c.RegionName, 64), "%sregion_name %s is not a valid region name", pre, safetext.Quote(safetext.Cut(c.RegionName, 64)))
 	}
 	if c.EndpointURL != "" {
 		if err := checkURL(pre+"endpoint_url", c.EndpointURL, "http", "https"); err != nil {
@@ -375,10 +378,10 @@ func (c *STSClientConfig) Validate() error {
 		}
 	}
 	if strings.ContainsRune(c.CABundle, 0) {
-		return validationError(pre+"verify", "", "%sverify must be a boolean or the path of a CA bundle", pre)
+		return core.NewValidationError(pre+"verify", "", "%sverify must be a boolean or the path of a CA bundle", pre)
 	}
 	if c.CABundle != "" && c.Verify != nil && !*c.Verify {
-		return configurationError(pre+"verify", "%sverify cannot both disable verification and name a CA bundle", pre)
+		return core.NewConfigurationError(pre+"verify", "%sverify cannot both disable verification and name a CA bundle", pre)
 	}
 	for _, f := range []struct{ name, v string }{
 		{"aws_access_key_id", c.AccessKeyID}, {"aws_secret_access_key", c.SecretAccessKey}, {"aws_session_token", c.SessionToken},
@@ -386,53 +389,53 @@ func (c *STSClientConfig) Validate() error {
 		if f.v == "" {
 			continue
 		}
-		if len(f.v) > maxFieldLen || !utf8.ValidString(f.v) || strings.ContainsFunc(f.v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-			return validationError(pre+f.name, "", "%s%s must be printable UTF-8 of at most %d bytes", pre, f.name, maxFieldLen)
+		if len(f.v) > core.MaxFieldLen || !utf8.ValidString(f.v) || strings.ContainsFunc(f.v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			return core.NewValidationError(pre+f.name, "", "%s%s must be printable UTF-8 of at most %d bytes", pre, f.name, core.MaxFieldLen)
 		}
 	}
 	switch {
 	case c.AccessKeyID != "" && c.SecretAccessKey == "":
-		return configurationError(pre+"aws_secret_access_key", "%saws_access_key_id is set but aws_secret_access_key is missing", pre)
+		return core.NewConfigurationError(pre+"aws_secret_access_key", "%saws_access_key_id is set but aws_secret_access_key is missing", pre)
 	case c.AccessKeyID == "" && c.SecretAccessKey != "":
-		return configurationError(pre+"aws_access_key_id", "%saws_secret_access_key is set but aws_access_key_id is missing", pre)
+		return core.NewConfigurationError(pre+"aws_access_key_id", "%saws_secret_access_key is set but aws_access_key_id is missing", pre)
 	case c.SessionToken != "" && c.AccessKeyID == "":
-		return configurationError(pre+"aws_access_key_id", "%saws_session_token needs aws_access_key_id and aws_secret_access_key", pre)
+		return core.NewConfigurationError(pre+"aws_access_key_id", "%saws_session_token needs aws_access_key_id and aws_secret_access_key", pre)
 	}
 	if c.AccountID != "" && !accountIDRe.MatchString(c.AccountID) {
-		return validationError(pre+"aws_account_id", cut(c.AccountID, 64), "%saws_account_id must be 12 digits", pre)
+		return core.NewValidationError(pre+"aws_account_id", safetext.Cut(c.AccountID, 64), "%saws_account_id must be 12 digits", pre)
 	}
 	return c.Config.validate(pre + "config.")
 }
 
-func (c *ClientConfig) validate(pre string) error {
+func (c *Config) validate(pre string) error {
 	for _, t := range []struct {
 		name string
 		d    time.Duration
 	}{{"connect_timeout", c.ConnectTimeout}, {"read_timeout", c.ReadTimeout}} {
 		if t.d < 0 || t.d > maxTimeoutSeconds*time.Second {
-			return validationError(pre+t.name, fmt.Sprint(t.d.Seconds()), "%s%s must be more than 0 and at most %d seconds", pre, t.name, maxTimeoutSeconds)
+			return core.NewValidationError(pre+t.name, fmt.Sprint(t.d.Seconds()), "%s%s must be more than 0 and at most %d seconds", pre, t.name, maxTimeoutSeconds)
 		}
 	}
 	r := c.Retries
 	if r.MaxAttempts != nil && (*r.MaxAttempts < 0 || *r.MaxAttempts >= maxRetryAttempts) {
-		return validationError(pre+"retries.max_attempts", fmt.Sprint(*r.MaxAttempts), "%sretries.max_attempts must be between 0 and %d", pre, maxRetryAttempts-1)
+		return core.NewValidationError(pre+"retries.max_attempts", fmt.Sprint(*r.MaxAttempts), "%sretries.max_attempts must be between 0 and %d", pre, maxRetryAttempts-1)
 	}
 	if r.TotalMaxAttempts != nil && (*r.TotalMaxAttempts < 1 || *r.TotalMaxAttempts > maxRetryAttempts) {
-		return validationError(pre+"retries.total_max_attempts", fmt.Sprint(*r.TotalMaxAttempts), "%sretries.total_max_attempts must be between 1 and %d", pre, maxRetryAttempts)
+		return core.NewValidationError(pre+"retries.total_max_attempts", fmt.Sprint(*r.TotalMaxAttempts), "%sretries.total_max_attempts must be between 1 and %d", pre, maxRetryAttempts)
 	}
 	switch r.Mode {
 	case "", "standard", "adaptive", "legacy":
 	default:
-		return validationError(pre+"retries.mode", cut(r.Mode, 32), `%sretries.mode must be "standard", "adaptive" or "legacy", not %s`, pre, Quote(cut(r.Mode, 32)))
+		return core.NewValidationError(pre+"retries.mode", safetext.Cut(r.Mode, 32), `%sretries.mode must be "standard", "adaptive" or "legacy", not %s`, pre, safetext.Quote(safetext.Cut(r.Mode, 32)))
 	}
 	for _, f := range []struct{ name, v string }{{"user_agent_extra", c.UserAgentExtra}, {"user_agent_appid", c.UserAgentAppID}} {
 		if len(f.v) > 256 || strings.ContainsAny(f.v, "\x00\r\n") || !utf8.ValidString(f.v) {
-			return validationError(pre+f.name, "", "%s%s must be one line of at most 256 bytes", pre, f.name)
+			return core.NewValidationError(pre+f.name, "", "%s%s must be one line of at most 256 bytes", pre, f.name)
 		}
 	}
 	for k, v := range c.Proxies {
 		if k != "http" && k != "https" {
-			return validationError(pre+"proxies", cut(k, 64), `%sproxies keys must be "http" or "https", not %s`, pre, Quote(cut(k, 64)))
+			return core.NewValidationError(pre+"proxies", safetext.Cut(k, 64), `%sproxies keys must be "http" or "https", not %s`, pre, safetext.Quote(safetext.Cut(k, 64)))
 		}
 		if err := checkURL(pre+"proxies."+k, v, "http", "https", "socks5"); err != nil {
 			return err
@@ -446,15 +449,15 @@ func (c *ClientConfig) validate(pre string) error {
 func checkURL(param, v string, schemes ...string) error {
 	u, err := url.Parse(v)
 	if err != nil || u.Host == "" {
-		return validationError(param, "", "%s is not an absolute URL", param)
+		return core.NewValidationError(param, "", "%s is not an absolute URL", param)
 	}
-	shown := cut(u.Redacted(), 128)
+	shown := safetext.Cut(u.Redacted(), 128)
 	for _, s := range schemes {
 		if u.Scheme == s {
 			return nil
 		}
 	}
-	return validationError(param, shown, "%s must use %s, not %s", param, strings.Join(schemes, " or "), Quote(u.Scheme))
+	return core.NewValidationError(param, shown, "%s must use %s, not %s", param, strings.Join(schemes, " or "), safetext.Quote(u.Scheme))
 }
 
 // ---- JSON ----------------------------------------------------------------
@@ -466,16 +469,16 @@ func decodeFields(param string, raw []byte, fields map[string]any) error {
 	if err != nil {
 		return err
 	}
-	return DecodeMembers(param, obj, fields, true)
+	return core.DecodeMembers(param, obj, fields, true)
 }
 
 // decodeObject decodes a JSON object (or null) into its raw members.
 func decodeObject(param string, raw []byte) (map[string]json.RawMessage, error) {
 	if v := bytes.TrimSpace(raw); len(v) > 0 && v[0] != '{' && string(v) != "null" {
-		return nil, validationError(param, "", "%s must be an object, not a JSON %s", param, jsonKind(v[0]))
+		return nil, core.NewValidationError(param, "", "%s must be an object, not a JSON %s", param, jsonKind(v[0]))
 	}
 	var obj map[string]json.RawMessage
-	if err := DecodeJSON(param, raw, &obj); err != nil {
+	if err := core.DecodeJSON(param, raw, &obj); err != nil {
 		return nil, err
 	}
 	return obj, nil
@@ -502,7 +505,7 @@ func decodeList[T any](param string, raw []byte, dst *[]T, item func(param strin
 		return nil
 	}
 	var list []json.RawMessage
-	if err := DecodeJSON(param, raw, &list); err != nil {
+	if err := core.DecodeJSON(param, raw, &list); err != nil {
 		return err
 	}
 	for i, r := range list {
@@ -518,10 +521,10 @@ func decodeList[T any](param string, raw []byte, dst *[]T, item func(param strin
 // jsonInt converts a JSON number to an int in [lo, hi], naming param.
 func jsonInt(param string, f float64, lo, hi int64) (int64, error) {
 	if f != math.Trunc(f) || math.IsInf(f, 0) || math.IsNaN(f) {
-		return 0, validationError(param, fmt.Sprint(f), "%s must be a whole number, not %v", param, f)
+		return 0, core.NewValidationError(param, fmt.Sprint(f), "%s must be a whole number, not %v", param, f)
 	}
 	if f < float64(lo) || f > float64(hi) {
-		return 0, validationError(param, fmt.Sprint(f), "%s must be between %d and %d, not %v", param, lo, hi, f)
+		return 0, core.NewValidationError(param, fmt.Sprint(f), "%s must be between %d and %d, not %v", param, lo, hi, f)
 	}
 	return int64(f), nil
 }
@@ -529,7 +532,7 @@ func jsonInt(param string, f float64, lo, hi int64) (int64, error) {
 // jsonSeconds converts a JSON number of seconds to a positive duration.
 func jsonSeconds(param string, f float64) (time.Duration, error) {
 	if !(f > 0) || f > maxTimeoutSeconds {
-		return 0, validationError(param, fmt.Sprint(f), "%s must be more than 0 and at most %d seconds, not %v", param, maxTimeoutSeconds, f)
+		return 0, core.NewValidationError(param, fmt.Sprint(f), "%s must be more than 0 and at most %d seconds, not %v", param, maxTimeoutSeconds, f)
 	}
 	return time.Duration(f * float64(time.Second)), nil
 }
@@ -537,8 +540,8 @@ func jsonSeconds(param string, f float64) (time.Duration, error) {
 // decodeAssumeRole reads assume_role_kwargs.
 func decodeAssumeRole(raw []byte, p *AssumeRoleParams) error {
 	err := decodeAssumeRoleFields(raw, p)
-	var e *Error
-	if errors.As(err, &e) && e.Kind == KindValidation && e.Details == nil {
+	var e *core.Error
+	if errors.As(err, &e) && e.Kind == core.KindValidation && e.Details == nil {
 		// an unknown key or a value of the wrong type: botocore's own
 		// validation refuses those before any request
 		refusedByBotocore(e)
@@ -582,7 +585,7 @@ func decodeAssumeRoleFields(raw []byte, p *AssumeRoleParams) error {
 		return err
 	}
 	if err := decodeList(param+".TransitiveTagKeys", tagKey, &p.TransitiveTagKeys, func(ip string, r []byte, k *string) error {
-		return DecodeJSON(ip, r, k)
+		return core.DecodeJSON(ip, r, k)
 	}); err != nil {
 		return err
 	}
@@ -592,7 +595,7 @@ func decodeAssumeRoleFields(raw []byte, p *AssumeRoleParams) error {
 }
 
 // decodeClientConfig reads sts_client_kwargs.
-func decodeClientConfig(raw []byte, c *STSClientConfig) error {
+func decodeClientConfig(raw []byte, c *ClientConfig) error {
 	const param = "sts_client_kwargs"
 	var (
 		verify, cfg             json.RawMessage
@@ -608,20 +611,20 @@ func decodeClientConfig(raw []byte, c *STSClientConfig) error {
 		return err
 	}
 	if serviceName != "" && serviceName != "sts" {
-		return validationError(param+".service_name", cut(serviceName, 64), `%s.service_name must be "sts"`, param)
+		return core.NewValidationError(param+".service_name", safetext.Cut(serviceName, 64), `%s.service_name must be "sts"`, param)
 	}
 	if apiVersion != "" && apiVersion != "2011-06-15" {
-		return validationError(param+".api_version", cut(apiVersion, 64), `%s.api_version must be "2011-06-15", the only STS API version`, param)
+		return core.NewValidationError(param+".api_version", safetext.Cut(apiVersion, 64), `%s.api_version must be "2011-06-15", the only STS API version`, param)
 	}
 	if verify != nil {
 		var b bool
 		var s string
-		if DecodeJSON(param+".verify", verify, &b) == nil {
+		if core.DecodeJSON(param+".verify", verify, &b) == nil {
 			c.Verify = &b
-		} else if DecodeJSON(param+".verify", verify, &s) == nil && s != "" {
+		} else if core.DecodeJSON(param+".verify", verify, &s) == nil && s != "" {
 			c.CABundle = s
 		} else {
-			return validationError(param+".verify", "", "%s.verify must be a boolean or the path of a CA bundle", param)
+			return core.NewValidationError(param+".verify", "", "%s.verify must be a boolean or the path of a CA bundle", param)
 		}
 	}
 	if cfg == nil {
@@ -642,7 +645,7 @@ func decodeClientConfig(raw []byte, c *STSClientConfig) error {
 		return err
 	}
 	if signature != "" && signature != "v4" {
-		return validationError(param+".config.signature_version", cut(signature, 32), `%s.config.signature_version must be "v4", the signature STS takes`, param)
+		return core.NewValidationError(param+".config.signature_version", safetext.Cut(signature, 32), `%s.config.signature_version must be "v4", the signature STS takes`, param)
 	}
 	if pool != nil {
 		n, err := jsonInt(param+".config.max_pool_connections", *pool, 1, 10000)
@@ -702,12 +705,12 @@ func decodeMFACommand(raw []byte) ([]string, error) {
 		s    string
 		argv []string
 	)
-	if err := DecodeJSON(param, raw, &s); err == nil {
+	if err := core.DecodeJSON(param, raw, &s); err == nil {
 		if argv, err = SplitCommand(s); err != nil {
 			return nil, err
 		}
-	} else if err := DecodeJSON(param, raw, &argv); err != nil {
-		return nil, validationError(param, "", "%s must be a command string or an array of strings", param)
+	} else if err := core.DecodeJSON(param, raw, &argv); err != nil {
+		return nil, core.NewValidationError(param, "", "%s must be a command string or an array of strings", param)
 	}
 	if argv == nil {
 		argv = []string{} // given but empty: not "no command"
@@ -745,22 +748,22 @@ func decodeMFAOptions(raw []byte, o *MFACommandOptions) (bool, error) {
 		return false, err
 	}
 	honoured := map[string]any{"timeout": nil, "cwd": nil, "env": nil, "input": nil, "start_new_session": nil}
-	for _, k := range sortedKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		v := strings.TrimSpace(string(obj[k]))
 		set := v != "null" && v != "false" && v != "0" && v != `""`
 		switch _, known := honoured[k]; {
 		case mfaKwargsRefused[k] || (mfaKwargsRefusedIfSet[k] && set):
-			return false, configurationError(param+"."+k, "%s.%s is not allowed: the MFA token command runs without a shell and its output is read by gobrs", param, k)
+			return false, core.NewConfigurationError(param+"."+k, "%s.%s is not allowed: the MFA token command runs without a shell and its output is read by gobrs", param, k)
 		case known || mfaKwargsRefusedIfSet[k] || slices.Contains(mfaKwargsIgnored, k):
 		default:
-			return false, configurationError(member(param, cut(k, 64)), "%q is not a keyword argument of subprocess.run", cut(k, 64))
+			return false, core.NewConfigurationError(param+"."+safetext.Cut(k, 64), "%q is not a keyword argument of subprocess.run", safetext.Cut(k, 64))
 		}
 	}
 	var (
 		timeout *float64
 		env     map[string]string
 	)
-	if err := DecodeMembers(param, obj, map[string]any{"timeout": &timeout, "cwd": &o.Dir, "env": &env, "input": &o.Input,
+	if err := core.DecodeMembers(param, obj, map[string]any{"timeout": &timeout, "cwd": &o.Dir, "env": &env, "input": &o.Input,
 		"start_new_session": &o.StartNewSession}, false); err != nil {
 		return false, err
 	}
@@ -775,7 +778,7 @@ func decodeMFAOptions(raw []byte, o *MFACommandOptions) (bool, error) {
 		o.Env = make([]string, 0, len(env))
 		for k, v := range env {
 			if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
-				return false, validationError(param+".env", cut(k, 64), "%s.env has an invalid entry %s (keys must be non-empty without '=' or NUL, values without NUL)", param, Quote(cut(k, 64)))
+				return false, core.NewValidationError(param+".env", safetext.Cut(k, 64), "%s.env has an invalid entry %s (keys must be non-empty without '=' or NUL, values without NUL)", param, safetext.Quote(safetext.Cut(k, 64)))
 			}
 			o.Env = append(o.Env, k+"="+v)
 		}
@@ -784,15 +787,15 @@ func decodeMFAOptions(raw []byte, o *MFACommandOptions) (bool, error) {
 	return len(obj) > 0, nil
 }
 
-// parseSTSConfig turns the sts method's JSON keys into STSOptions.
-func parseSTSConfig(raw map[string]json.RawMessage) (STSOptions, error) {
-	var o STSOptions
-	if err := NoUnknownKeys(raw, "assume_role_kwargs", "sts_client_kwargs", "mfa_token_provider", "mfa_token_provider_kwargs"); err != nil {
+// parseSTSConfig turns the sts method's JSON keys into Options.
+func parseSTSConfig(raw map[string]json.RawMessage) (Options, error) {
+	var o Options
+	if err := core.NoUnknownKeys(raw, "assume_role_kwargs", "sts_client_kwargs", "mfa_token_provider", "mfa_token_provider_kwargs"); err != nil {
 		return o, err
 	}
 	ar, ok := raw["assume_role_kwargs"]
 	if !ok || string(ar) == "null" {
-		return o, validationError("assume_role_kwargs", "", "assume_role_kwargs is required (it holds at least RoleArn)")
+		return o, core.NewValidationError("assume_role_kwargs", "", "assume_role_kwargs is required (it holds at least RoleArn)")
 	}
 	if err := decodeAssumeRole(ar, &o.AssumeRole); err != nil {
 		return o, err

@@ -1,4 +1,10 @@
-package core
+// Package sts is the "sts" method: credentials from STS AssumeRole
+// (aws-sdk-go-v2 service/sts), with MFA by callback, static code or
+// command (mfa.go), STS clients and assumed-role credentials shared
+// process-wide (cache.go), and the JSON config of the method (config.go).
+// Importing it (for its side effect, as a database/sql driver) registers
+// the method with core.NewSessionFromJSON.
+package sts
 
 import (
 	"context"
@@ -18,18 +24,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
+	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
+	"github.com/gobrs/gobrs/core"
 	json "github.com/goccy/go-json"
 )
 
 // The STS client defaults. botocore waits 60 s to connect and 60 s per
 // read, so a stalled STS holds a mandatory-window read for 3 x 60 s; gobrs
-// fails it within DefaultSTSCallTimeout instead: 5 s to connect (and for
+// fails it within DefaultCallTimeout instead: 5 s to connect (and for
 // the TLS handshake), 7 s per read, the SDK's 3 attempts (backoff under
 // 2 s + 4 s), at most 3 x 7 + 6 = 27 s for a stall, and the whole call
-// bounded by DefaultSTSCallTimeout whatever stalls. sts_client_kwargs
+// bounded by DefaultCallTimeout whatever stalls. sts_client_kwargs
 // (connect_timeout, read_timeout, retries) changes them; setting any of
 // them lifts the overall bound.
 const (
@@ -38,31 +45,31 @@ const (
 	defaultSTSReadTimeout    = 7 * time.Second
 )
 
-// DefaultSTSCallTimeout bounds one AssumeRole call, retries included, when
+// DefaultCallTimeout bounds one AssumeRole call, retries included, when
 // sts_client_kwargs sets neither timeouts nor retries.
-const DefaultSTSCallTimeout = 30 * time.Second
+const DefaultCallTimeout = 30 * time.Second
 
 func init() {
-	RegisterMethod("sts", func(raw map[string]json.RawMessage, hooks Hooks) (Provider, error) {
+	core.RegisterMethod("sts", func(raw map[string]json.RawMessage, hooks core.Hooks) (core.Provider, error) {
 		o, err := parseSTSConfig(raw)
 		if err != nil {
 			return nil, err
 		}
 		o.SourceCredentials = hooks.SourceCredentials
 		o.MFAToken = hooks.MFAToken
-		return NewSTSProvider(o)
+		return NewProvider(o)
 	})
 }
 
-// STSOptions configures an STSProvider. It mirrors the sts method's JSON
+// Options configures a Provider. It mirrors the sts method's JSON
 // config: assume_role_kwargs, sts_client_kwargs, mfa_token_provider (a
 // command, or the MFAToken hook) and mfa_token_provider_kwargs.
-type STSOptions struct {
+type Options struct {
 	// AssumeRole are the AssumeRole parameters; RoleArn is required.
 	AssumeRole AssumeRoleParams
 
 	// Client configures the STS client.
-	Client STSClientConfig
+	Client ClientConfig
 
 	// MFACommand, when not nil, is the command (program and arguments, run
 	// without a shell) that prints a fresh MFA token code at each refresh.
@@ -85,7 +92,7 @@ type STSOptions struct {
 	mfaOptionsSet bool // mfa_token_provider_kwargs held keys (JSON config)
 }
 
-// STSProvider assumes an IAM role with STS AssumeRole. It implements
+// Provider assumes an IAM role with STS AssumeRole. It implements
 // Provider, Identifier (GetCallerIdentity with the assumed credentials)
 // and OptionsReceiver.
 //
@@ -94,8 +101,8 @@ type STSOptions struct {
 // call with the same source credentials, with one call in flight per
 // identity (see docs/sts.md). With MFA nothing is shared: every refresh
 // asks for a fresh token.
-type STSProvider struct {
-	input        sts.AssumeRoleInput // template, without TokenCode
+type Provider struct {
+	input        awssts.AssumeRoleInput // template, without TokenCode
 	paramsDigest [32]byte
 	settings     clientSettings
 	explicit     *aws.Credentials
@@ -106,18 +113,18 @@ type STSProvider struct {
 
 	mu     sync.Mutex
 	client *stsClient
-	opts   Options
+	opts   core.Options
 	warned bool
 	last   string // access key of the shared credentials last handed out
 }
 
 var (
-	_ Provider        = (*STSProvider)(nil)
-	_ Identifier      = (*STSProvider)(nil)
-	_ OptionsReceiver = (*STSProvider)(nil)
+	_ core.Provider        = (*Provider)(nil)
+	_ core.Identifier      = (*Provider)(nil)
+	_ core.OptionsReceiver = (*Provider)(nil)
 )
 
-// NewSTSProvider validates o and returns a provider. It is cheap: it makes
+// NewProvider validates o and returns a provider. It is cheap: it makes
 // no network call, reuses a cached STS client and loads the default AWS
 // config only when neither explicit keys nor a source hook are given and
 // the region is not known otherwise (and then only once per process, at
@@ -127,7 +134,7 @@ var (
 // for parameters that cannot work together (SerialNumber without a token
 // source, TokenCode without SerialNumber, an empty MFA command, a token
 // command without SerialNumber, partial explicit keys).
-func NewSTSProvider(o STSOptions) (*STSProvider, error) {
+func NewProvider(o Options) (*Provider, error) {
 	ar := &o.AssumeRole
 	if err := ar.Validate(); err != nil {
 		return nil, err
@@ -135,7 +142,7 @@ func NewSTSProvider(o STSOptions) (*STSProvider, error) {
 	if err := o.Client.Validate(); err != nil {
 		return nil, err
 	}
-	p := &STSProvider{sourceHook: o.SourceCredentials}
+	p := &Provider{sourceHook: o.SourceCredentials}
 	if err := p.configureMFA(&o); err != nil {
 		return nil, err
 	}
@@ -157,27 +164,27 @@ func NewSTSProvider(o STSOptions) (*STSProvider, error) {
 		}
 		p.client = c
 	}
-	p.opts = defaultOptions()
+	p.opts = core.DefaultOptions()
 	return p, nil
 }
 
 // configureMFA picks the token source and checks the anchor's rules.
-func (p *STSProvider) configureMFA(o *STSOptions) error {
+func (p *Provider) configureMFA(o *Options) error {
 	ar := &o.AssumeRole
 	const pre = "assume_role_kwargs."
 	if o.MFACommand != nil {
 		if len(o.MFACommand) == 0 || o.MFACommand[0] == "" {
-			return configurationError("mfa_token_provider", "the mfa_token_provider command is empty")
+			return core.NewConfigurationError("mfa_token_provider", "the mfa_token_provider command is empty")
 		}
 		if ar.SerialNumber == nil {
-			return configurationError(pre+"SerialNumber", "%sSerialNumber must be set when mfa_token_provider is given", pre)
+			return core.NewConfigurationError(pre+"SerialNumber", "%sSerialNumber must be set when mfa_token_provider is given", pre)
 		}
 	} else if o.mfaOptionsSet {
-		return configurationError("mfa_token_provider_kwargs", "mfa_token_provider_kwargs is given without an mfa_token_provider command")
+		return core.NewConfigurationError("mfa_token_provider_kwargs", "mfa_token_provider_kwargs is given without an mfa_token_provider command")
 	}
 	if ar.SerialNumber == nil {
 		if ar.TokenCode != nil {
-			return configurationError(pre+"SerialNumber", "%sTokenCode is set without %sSerialNumber", pre, pre)
+			return core.NewConfigurationError(pre+"SerialNumber", "%sTokenCode is set without %sSerialNumber", pre, pre)
 		}
 		return nil
 	}
@@ -190,7 +197,7 @@ func (p *STSProvider) configureMFA(o *STSOptions) error {
 		p.staticToken = *ar.TokenCode
 		return nil
 	default:
-		return configurationError(pre+"SerialNumber",
+		return core.NewConfigurationError(pre+"SerialNumber",
 			"%sSerialNumber needs a token source: an mfa_token_provider or %sTokenCode", pre, pre)
 	}
 	p.ignoredToken = ar.TokenCode != nil
@@ -200,7 +207,7 @@ func (p *STSProvider) configureMFA(o *STSOptions) error {
 // resolveClientSettings fills the defaults: endpoint and region from the
 // environment as botocore does, gobrs's own timeouts (see
 // defaultSTSConnectTimeout).
-func resolveClientSettings(c *STSClientConfig) clientSettings {
+func resolveClientSettings(c *ClientConfig) clientSettings {
 	s := clientSettings{
 		region:   c.RegionName,
 		endpoint: c.EndpointURL,
@@ -231,7 +238,7 @@ func resolveClientSettings(c *STSClientConfig) clientSettings {
 	}
 	r := c.Config.Retries
 	if s.connect == 0 && s.read == 0 && r.MaxAttempts == nil && r.TotalMaxAttempts == nil {
-		s.callTimeout = DefaultSTSCallTimeout
+		s.callTimeout = DefaultCallTimeout
 	}
 	if s.connect == 0 {
 		s.connect = defaultSTSConnectTimeout
@@ -249,8 +256,8 @@ func resolveClientSettings(c *STSClientConfig) clientSettings {
 }
 
 // assumeRoleInput builds the request template.
-func assumeRoleInput(ar *AssumeRoleParams) sts.AssumeRoleInput {
-	in := sts.AssumeRoleInput{
+func assumeRoleInput(ar *AssumeRoleParams) awssts.AssumeRoleInput {
+	in := awssts.AssumeRoleInput{
 		RoleArn:           aws.String(ar.RoleArn),
 		RoleSessionName:   aws.String(ar.sessionName()),
 		Policy:            ar.Policy,
@@ -289,14 +296,13 @@ func digestParams(ar *AssumeRoleParams) [32]byte {
 // ReceiveOptions implements OptionsReceiver: the provider uses the
 // session's clock, logger and windows (a shared credential is handed out
 // only while it is not yet inside the session's advisory window).
-func (p *STSProvider) ReceiveOptions(o Options) {
+func (p *Provider) ReceiveOptions(o core.Options) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.opts = o
-	p.opts.fillNil()
 }
 
-func (p *STSProvider) options() Options {
+func (p *Provider) options() core.Options {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ignoredToken && !p.warned {
@@ -313,7 +319,7 @@ var defaultAWSConfig = sync.OnceValues(func() (aws.Config, error) {
 })
 
 // stsClient returns the provider's client, resolving a lazy region.
-func (p *STSProvider) stsClient() (*stsClient, error) {
+func (p *Provider) stsClient() (*stsClient, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.client != nil {
@@ -335,15 +341,15 @@ func (p *STSProvider) stsClient() (*stsClient, error) {
 
 // sourceCredentials resolves the credentials that sign the STS calls:
 // explicit keys, else the host's hook, else the default chain.
-func (p *STSProvider) sourceCredentials(ctx context.Context) (aws.Credentials, error) {
+func (p *Provider) sourceCredentials(ctx context.Context) (aws.Credentials, error) {
 	if p.explicit != nil {
 		return *p.explicit, nil
 	}
 	if p.sourceHook != nil {
 		m, err := p.sourceHook(ctx)
 		if err != nil {
-			if KindOf(err) == KindUnknown {
-				err = &Error{Kind: KindCredential, Param: "source_credentials", Err: err, Message: "the source credentials provider failed"}
+			if core.KindOf(err) == core.KindUnknown {
+				err = &core.Error{Kind: core.KindCredential, Param: "source_credentials", Err: err, Message: "the source credentials provider failed"}
 			}
 			return aws.Credentials{}, err
 		}
@@ -352,8 +358,8 @@ func (p *STSProvider) sourceCredentials(ctx context.Context) (aws.Credentials, e
 				if k == "token" && m[k] == "" {
 					continue // the token is optional
 				}
-				if err := checkField(k, m[k]); err != nil {
-					e := err.(*Error)
+				if err := core.ValidateField(k, m[k]); err != nil {
+					e := err.(*core.Error)
 					e.Param, e.Message = "source_credentials."+k, "source credentials: "+e.Message
 					return aws.Credentials{}, e
 				}
@@ -370,7 +376,7 @@ func (p *STSProvider) sourceCredentials(ctx context.Context) (aws.Credentials, e
 		c, err = cfg.Credentials.Retrieve(ctx)
 	}
 	if err != nil {
-		return aws.Credentials{}, &Error{Kind: KindCredential, Param: "source_credentials", Err: err,
+		return aws.Credentials{}, &core.Error{Kind: core.KindCredential, Param: "source_credentials", Err: err,
 			Message: "no source credentials for AssumeRole: the AWS SDK default chain found none"}
 	}
 	return c, nil
@@ -378,21 +384,21 @@ func (p *STSProvider) sourceCredentials(ctx context.Context) (aws.Credentials, e
 
 // Retrieve calls AssumeRole (or reuses the shared result of an identical
 // call) and returns the assumed-role credentials.
-func (p *STSProvider) Retrieve(ctx context.Context) (Credentials, error) {
+func (p *Provider) Retrieve(ctx context.Context) (core.Credentials, error) {
 	opts := p.options()
 	client, err := p.stsClient()
 	if err != nil {
-		return Credentials{}, err
+		return core.Credentials{}, err
 	}
 	src, err := p.sourceCredentials(ctx)
 	if err != nil {
-		return Credentials{}, err
+		return core.Credentials{}, err
 	}
 	switch {
 	case p.mfa != nil:
 		code, err := p.mfa(ctx)
 		if err != nil {
-			return Credentials{}, err
+			return core.Credentials{}, err
 		}
 		return p.assumeRole(ctx, client, src, code)
 	case p.staticToken != "":
@@ -406,11 +412,11 @@ func (p *STSProvider) Retrieve(ctx context.Context) (Credentials, error) {
 	// Shared credentials are fresh for this session when they are not in
 	// its advisory window, and are not the very ones it is asking to
 	// replace (a forced refresh, or windows that differ slightly).
-	fresh := func(c Credentials, lifetime time.Duration) bool {
+	fresh := func(c core.Credentials, lifetime time.Duration) bool {
 		adv, _ := opts.Windows(lifetime)
 		return c.AccessKeyID != last && opts.Clock.Now().Before(c.Expires.Add(-adv))
 	}
-	c, err := e.get(ctx, opts.Clock, fresh, func(ctx context.Context) (Credentials, error) {
+	c, err := e.get(ctx, opts.Clock, fresh, func(ctx context.Context) (core.Credentials, error) {
 		return p.assumeRole(ctx, client, src, "")
 	})
 	if err == nil {
@@ -422,7 +428,7 @@ func (p *STSProvider) Retrieve(ctx context.Context) (Credentials, error) {
 }
 
 // assumeRole makes one AssumeRole call signed with src.
-func (p *STSProvider) assumeRole(ctx context.Context, client *stsClient, src aws.Credentials, code string) (Credentials, error) {
+func (p *Provider) assumeRole(ctx context.Context, client *stsClient, src aws.Credentials, code string) (core.Credentials, error) {
 	in := p.input
 	if code != "" {
 		in.TokenCode = aws.String(code)
@@ -434,24 +440,24 @@ func (p *STSProvider) assumeRole(ctx context.Context, client *stsClient, src aws
 	}
 	out, err := client.api.AssumeRole(ctx, &in, signWith(src))
 	if err != nil {
-		return Credentials{}, stsError("AssumeRole", client, err)
+		return core.Credentials{}, stsError("AssumeRole", client, err)
 	}
 	if out.Credentials == nil {
-		return Credentials{}, credentialError("Credentials", nil, "the AssumeRole response holds no Credentials")
+		return core.Credentials{}, core.NewCredentialError("Credentials", nil, "the AssumeRole response holds no Credentials")
 	}
 	c := out.Credentials
-	return Credentials{AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretAccessKey),
+	return core.Credentials{AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretAccessKey),
 		SessionToken: aws.ToString(c.SessionToken), Expires: aws.ToTime(c.Expiration).UTC()}, nil
 }
 
 // Identity implements Identifier: GetCallerIdentity signed with the
 // assumed credentials, as {"UserId", "Account", "Arn"}.
-func (p *STSProvider) Identity(ctx context.Context, creds Credentials) (map[string]any, error) {
+func (p *Provider) Identity(ctx context.Context, creds core.Credentials) (map[string]any, error) {
 	client, err := p.stsClient()
 	if err != nil {
 		return nil, err
 	}
-	out, err := client.api.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{},
+	out, err := client.api.GetCallerIdentity(ctx, &awssts.GetCallerIdentityInput{},
 		signWith(aws.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey, SessionToken: creds.SessionToken}))
 	if err != nil {
 		return nil, stsError("GetCallerIdentity", client, err)
@@ -460,8 +466,8 @@ func (p *STSProvider) Identity(ctx context.Context, creds Credentials) (map[stri
 }
 
 // signWith makes one call sign with c.
-func signWith(c aws.Credentials) func(*sts.Options) {
-	return func(o *sts.Options) { o.Credentials = staticCredentials(c) }
+func signWith(c aws.Credentials) func(*awssts.Options) {
+	return func(o *awssts.Options) { o.Credentials = staticCredentials(c) }
 }
 
 // staticCredentials is an aws.CredentialsProvider returning fixed values.
@@ -496,20 +502,20 @@ func stsError(op string, c *stsClient, err error) error {
 	switch {
 	case errors.As(err, &api):
 		details["error_message"] = api.ErrorMessage()
-		return &Error{Kind: KindRequest, StatusCode: status, Code: api.ErrorCode(), Err: api, Details: details,
+		return &core.Error{Kind: core.KindRequest, StatusCode: status, Code: api.ErrorCode(), Err: api, Details: details,
 			Message: fmt.Sprintf("STS %s failed (HTTP %d)", op, status)}
 	case status >= 300:
-		return &Error{Kind: KindRequest, StatusCode: status, Err: err, Details: details, Message: fmt.Sprintf("STS %s failed (HTTP %d)", op, status)}
+		return &core.Error{Kind: core.KindRequest, StatusCode: status, Err: err, Details: details, Message: fmt.Sprintf("STS %s failed (HTTP %d)", op, status)}
 	case isConnectionError(err):
 		details["connection"] = connectionFailure(err)
 		details["endpoint"] = c.endpoint
-		return &Error{Kind: KindConnection, Err: err, Details: details, Message: fmt.Sprintf("STS %s could not get an answer from %s", op, c.endpoint)}
+		return &core.Error{Kind: core.KindConnection, Err: err, Details: details, Message: fmt.Sprintf("STS %s could not get an answer from %s", op, c.endpoint)}
 	}
 	var de *smithy.DeserializationError
 	if errors.As(err, &de) {
-		return &Error{Kind: KindCredential, StatusCode: status, Err: err, Message: fmt.Sprintf("STS %s returned a response that cannot be read", op)}
+		return &core.Error{Kind: core.KindCredential, StatusCode: status, Err: err, Message: fmt.Sprintf("STS %s returned a response that cannot be read", op)}
 	}
-	return &Error{Kind: KindCredential, Err: err, Message: fmt.Sprintf("STS %s failed", op)}
+	return &core.Error{Kind: core.KindCredential, Err: err, Message: fmt.Sprintf("STS %s failed", op)}
 }
 
 // connectionFailure names a failure to get an answer as botocore sorts

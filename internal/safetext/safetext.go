@@ -1,8 +1,15 @@
-package core
+// Package safetext renders text a user or a service supplied for error
+// messages and log lines: quoted, with control characters spelled out, cut
+// to a bounded length, and without file paths the caller did not choose to
+// show. It is shared by core, the method packages and capi.
+package safetext
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"unicode/utf8"
 )
 
 // isControl reports whether r is a control character: C0 (NUL included),
@@ -36,5 +43,32 @@ func Quote(s string) string {
 	return `"` + EscapeControls(s) + `"`
 }
 
-// Cut is cut for the C layer: s as valid UTF-8, cut to n characters.
-func Cut(s string, n int) string { return cut(s, n) }
+// Mask renders a secret for a String method: "****", or `""` when it is
+// empty (so that a missing secret still shows).
+func Mask(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return "****"
+}
+
+// Cut shortens a user-supplied, non-secret value to n runes of valid
+// UTF-8 for an error message.
+func Cut(s string, n int) string {
+	s = strings.ToValidUTF8(s, "?")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "..."
+}
+
+// UnwrapPathError drops the path from an *os.PathError, so that an error
+// wrapping it does not show a path the message already names (or, for a
+// value that may not be a path at all, must not show).
+func UnwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
