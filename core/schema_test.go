@@ -14,8 +14,8 @@ import (
 type schemaSample struct {
 	Name  *string        `json:"name"`
 	Flag  *bool          `json:"flag,nonull"`
-	Wait  *core.Seconds       `json:"wait"`
-	Count *core.Whole         `json:"count"`
+	Wait  *core.Seconds  `json:"wait"`
+	Count *core.Whole    `json:"count"`
 	Inner *schemaInner   `json:"inner"`
 	Items []schemaInner  `json:"items"`
 	Tags  []string       `json:"tags"`
