@@ -197,28 +197,6 @@ func NoUnknownKeys(raw map[string]json.RawMessage, known ...string) error {
 	return nil
 }
 
-// DecodeMembers decodes the members of the JSON object obj named in fields
-// into their targets, in sorted key order. Names match exactly
-// (case-sensitive); JSON null leaves a target untouched, as Python's None.
-// Errors name param.key (the key alone when param is empty). With strict,
-// a member not in fields is a validation error; otherwise it is left for
-// the caller.
-func DecodeMembers(param string, obj map[string]json.RawMessage, fields map[string]any, strict bool) error {
-	for _, k := range sortedKeys(obj) {
-		target, ok := fields[k]
-		switch {
-		case !ok && strict:
-			return unknownKey(param, k, sortedKeys(fields))
-		case !ok || string(obj[k]) == "null":
-			continue
-		}
-		if err := DecodeJSON(member(param, k), obj[k], target); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // member names key k inside param.
 func member(param, k string) string {
 	if param == "" {

@@ -28,15 +28,16 @@ import (
 //     unless the tag says ",nonull";
 //   - a value of the wrong JSON type is a validation error whose Details
 //     hold "wrong_type": true;
-//   - struct fields, and slices of structs, are decoded by the same rules,
+//   - struct fields and the items of slices are decoded by the same rules,
 //     with errors naming "param.key" and "param[i]";
+//   - an integer field takes a whole number (see Whole) within its size;
 //   - a field whose pointer has a DecodeParam method (Seconds, Whole)
 //     decodes itself, knowing its parameter's name.
 //
 // Errors name param (the key alone when param is empty) and never echo a
 // string value.
 func DecodeStrict(param string, raw []byte, v any) error {
-	obj, err := objectMembers(param, raw)
+	obj, err := Members(param, raw)
 	if err != nil {
 		return err
 	}
@@ -145,7 +146,7 @@ func decodeValue(param string, raw []byte, fv reflect.Value) error {
 	switch {
 	case reflect.PointerTo(t).Implements(paramDecoderType):
 		return fv.Addr().Interface().(ParamDecoder).DecodeParam(param, raw)
-	case t.Kind() == reflect.Pointer && (isSchemaType(t.Elem())):
+	case t.Kind() == reflect.Pointer:
 		nv := reflect.New(t.Elem())
 		if err := decodeValue(param, raw, nv.Elem()); err != nil {
 			return err
@@ -153,12 +154,12 @@ func decodeValue(param string, raw []byte, fv reflect.Value) error {
 		fv.Set(nv)
 		return nil
 	case t.Kind() == reflect.Struct:
-		obj, err := objectMembers(param, raw)
+		obj, err := Members(param, raw)
 		if err != nil {
 			return err
 		}
 		return decodeStruct(param, obj, fv)
-	case t.Kind() == reflect.Slice && isSchemaType(t.Elem()):
+	case t.Kind() == reflect.Slice:
 		var list []json.RawMessage
 		if err := DecodeJSON(param, raw, &list); err != nil {
 			return err
@@ -171,21 +172,27 @@ func decodeValue(param string, raw []byte, fv reflect.Value) error {
 		}
 		fv.Set(out)
 		return nil
+	case fv.CanInt():
+		// a whole number of the field's size
+		var w Whole
+		if err := w.DecodeParam(param, raw); err != nil {
+			return err
+		}
+		bits := t.Bits()
+		if err := w.Check(param, -1<<(bits-1), 1<<(bits-1)-1); err != nil {
+			return err
+		}
+		fv.SetInt(int64(w))
+		return nil
 	}
 	return DecodeJSON(param, raw, fv.Addr().Interface())
 }
 
-// isSchemaType reports whether values of t are decoded by the schema rules
-// (a config struct or a ParamDecoder) rather than by the JSON package.
-func isSchemaType(t reflect.Type) bool {
-	return t.Kind() == reflect.Struct || reflect.PointerTo(t).Implements(paramDecoderType)
-}
-
 func isNull(raw []byte) bool { return string(bytes.TrimSpace(raw)) == "null" }
 
-// objectMembers decodes a JSON object (or null: no members) into its raw
-// members; anything else is a validation error naming param.
-func objectMembers(param string, raw []byte) (map[string]json.RawMessage, error) {
+// Members decodes a JSON object (or null: no members) into its raw
+// members; anything else is a wrong-type validation error naming param.
+func Members(param string, raw []byte) (map[string]json.RawMessage, error) {
 	if v := bytes.TrimSpace(raw); len(v) > 0 && v[0] != '{' && string(v) != "null" {
 		return nil, wrongType(NewValidationError(param, "", "%s must be an object, not a JSON %s", param, jsonTypeOf(v[0])))
 	}
