@@ -65,7 +65,7 @@ type commonConfig struct {
 	DeferRefresh      *bool    `json:"defer_refresh"`
 	AdvisoryTimeout   *Seconds `json:"advisory_timeout"`
 	MandatoryTimeout  *Seconds `json:"mandatory_timeout"`
-	BackgroundRefresh *bool    `json:"background_refresh,nonull"`
+	BackgroundRefresh *bool    `json:"background_refresh" schema:"nonull"`
 	RefreshTimeout    *Seconds `json:"refresh_timeout"`
 }
 

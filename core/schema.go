@@ -25,7 +25,7 @@ import (
 //     case-sensitive); any other member is a validation error listing the
 //     known keys;
 //   - JSON null leaves a field as it is (Python's None: "not given"),
-//     unless the tag says ",nonull";
+//     unless the field is tagged schema:"nonull";
 //   - a value of the wrong JSON type is a validation error whose Details
 //     hold "wrong_type": true;
 //   - struct fields and the items of slices are decoded by the same rules,
@@ -74,11 +74,11 @@ func schemaFields(t reflect.Type) []schemaField {
 	var fields []schemaField
 	for i := range t.NumField() {
 		tag, ok := t.Field(i).Tag.Lookup("json")
-		name, opts, _ := strings.Cut(tag, ",")
+		name, _, _ := strings.Cut(tag, ",")
 		if !ok || name == "-" || name == "" {
 			continue
 		}
-		fields = append(fields, schemaField{name: name, index: i, nonull: strings.Contains(","+opts+",", ",nonull,")})
+		fields = append(fields, schemaField{name: name, index: i, nonull: t.Field(i).Tag.Get("schema") == "nonull"})
 	}
 	fieldCache.Store(t, fields)
 	return fields

@@ -13,7 +13,7 @@ import (
 // schemaSample exercises every kind of field core.DecodeStrict handles.
 type schemaSample struct {
 	Name  *string        `json:"name"`
-	Flag  *bool          `json:"flag,nonull"`
+	Flag  *bool          `json:"flag" schema:"nonull"`
 	Wait  *core.Seconds  `json:"wait"`
 	Count *core.Whole    `json:"count"`
 	Inner *schemaInner   `json:"inner"`

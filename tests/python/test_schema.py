@@ -11,8 +11,7 @@ from typing import Any, Dict
 
 import pytest
 
-from gobrs import IOTX509RefreshableSession, RefreshableSession
-from gobrs import _lib
+from gobrs import IOTX509RefreshableSession, RefreshableSession, _lib
 from gobrs.exceptions import BRSTypeError, BRSValidationError, BRSWarning
 from test_iot import ROLE_ALIAS, THING, IoTServer, iot  # noqa: F401 - iot is a fixture
 
