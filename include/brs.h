@@ -317,8 +317,11 @@ BRS_API const char *brs_errstr(int status);
  *   method "iot": "endpoint", "role_alias", "certificate", "private_key",
  *     "thing_name", "ca", "verify_peer", "timeout", "duration_seconds",
  *     "pkcs11". See README.md.
- *   Unknown keys and wrong types are BRS_EVALIDATION naming the key
- *   (err->param); the message of an unknown key lists the known ones. A
+ *   Keys match exactly (case-sensitive) at every level; null means "not
+ *   given" (except for background_refresh). Unknown keys and wrong types
+ *   are BRS_EVALIDATION naming the key (err->param); the message of an
+ *   unknown key lists the known ones. What the library does otherwise than
+ *   asked (an IoT data endpoint rewritten) is told by brs_warnings(). A
  *   key given twice in one object is BRS_EVALIDATION naming it (JSON
  *   parsers differ on which one wins; the library picks none). NULL or bytes
  *   that are not UTF-8 are BRS_EVALIDATION with param "config_json"; an

@@ -2,6 +2,7 @@ package iot
 
 import (
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 
@@ -16,13 +17,8 @@ func configJSON(t *testing.T, extra map[string]any) []byte {
 		"method": "iot", "endpoint": "127.0.0.1:9", "role_alias": testRoleAlias,
 		"certificate": "/nonexistent/cert.pem", "private_key": "/nonexistent/key.pem",
 	}
-	for k, v := range extra {
-		if v == nil {
-			delete(m, k)
-		} else {
-			m[k] = v
-		}
-	}
+	maps.Copy(m, extra)
+	maps.DeleteFunc(m, func(_ string, v any) bool { return v == nil })
 	b, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)

@@ -13,33 +13,17 @@ import pytest
 
 from gobrs import IOTX509RefreshableSession, RefreshableSession, _lib
 from gobrs.exceptions import BRSTypeError, BRSValidationError, BRSWarning
-from test_iot import ROLE_ALIAS, THING, IoTServer, iot  # noqa: F401 - iot is a fixture
+from test_iot import ROLE_ALIAS, IoTServer, _kwargs, iot  # noqa: F401 - iot is a fixture
 
 REGION = "us-east-1"
 DATA_ENDPOINT = "a1b2c3-ats.iot.eu-west-1.amazonaws.com"
 
 
+_CREDS = {"access_key": "ASIASCHEMATEST000001", "secret_key": "SCHEMASECRET", "token": "SCHEMATOKEN"}
+
+
 def _getter() -> Dict[str, Any]:
-    return {
-        "access_key": "ASIASCHEMATEST000001",
-        "secret_key": "SCHEMASECRET",
-        "token": "SCHEMATOKEN",
-        "expiry_time": datetime.now(timezone.utc) + timedelta(hours=1),
-    }
-
-
-def _iot(server: IoTServer, **extra: Any) -> Dict[str, Any]:
-    kwargs: Dict[str, Any] = dict(
-        endpoint=server.endpoint,
-        role_alias=ROLE_ALIAS,
-        certificate=server.cert,
-        private_key=server.key,
-        ca=server.ca.pem,
-        thing_name=THING,
-        region_name=REGION,
-    )
-    kwargs.update(extra)
-    return kwargs
+    return dict(_CREDS, expiry_time=datetime.now(timezone.utc) + timedelta(hours=1))
 
 
 # -- warnings decided by Go ------------------------------------------------------
@@ -47,7 +31,7 @@ def _iot(server: IoTServer, **extra: Any) -> Dict[str, Any]:
 
 @pytest.mark.parametrize("through", ["factory", "class"])
 def test_go_warning_points_at_the_users_line(iot: IoTServer, through: str) -> None:  # noqa: F811
-    kwargs = _iot(iot, endpoint=DATA_ENDPOINT)
+    kwargs = _kwargs(iot, endpoint=DATA_ENDPOINT)
     with pytest.warns(BRSWarning) as record:
         if through == "factory":
             session = RefreshableSession(method="iot", **kwargs)
@@ -92,7 +76,7 @@ def test_go_warnings_are_read_from_the_library(iot: IoTServer) -> None:  # noqa:
 def test_no_warning_without_cause(iot: IoTServer) -> None:  # noqa: F811
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        IOTX509RefreshableSession(**_iot(iot)).close()
+        IOTX509RefreshableSession(**_kwargs(iot)).close()
 
 
 # -- strictness ------------------------------------------------------------------
@@ -101,7 +85,7 @@ def test_no_warning_without_cause(iot: IoTServer) -> None:  # noqa: F811
 @pytest.mark.parametrize("key", ["PKCS11_LIB", "Pkcs11_Lib", "USER_PIN", "pkcs11_lib "])
 def test_pkcs11_keys_are_case_sensitive(iot: IoTServer, key: str) -> None:  # noqa: F811
     with pytest.raises(BRSValidationError) as info:
-        IOTX509RefreshableSession(**_iot(iot, private_key=None, pkcs11={"pkcs11_lib": "/x.so", key: "/x.so"}))
+        IOTX509RefreshableSession(**_kwargs(iot, private_key=None, pkcs11={"pkcs11_lib": "/x.so", key: "/x.so"}))
     assert info.value.param == f"pkcs11.{key}"
     assert "unknown key" in info.value.message
     assert iot.calls == 0
@@ -137,15 +121,15 @@ def test_wrong_json_types_are_type_errors(kwargs: Dict[str, Any], param: str) ->
 )
 def test_iot_wrong_types_are_type_errors(iot: IoTServer, extra: Dict[str, Any], param: str) -> None:  # noqa: F811
     with pytest.raises(BRSTypeError) as info:
-        IOTX509RefreshableSession(**_iot(iot, **extra))
+        IOTX509RefreshableSession(**_kwargs(iot, **extra))
     assert info.value.param == param
     assert iot.calls == 0
 
 
 def test_iot_ranges_are_go_s(iot: IoTServer) -> None:  # noqa: F811
     # a whole number is a whole number however it is spelled, as in C
-    IOTX509RefreshableSession(**_iot(iot, duration_seconds=900.0)).close()
+    IOTX509RefreshableSession(**_kwargs(iot, duration_seconds=900.0)).close()
     with pytest.raises(BRSValidationError) as info:
-        IOTX509RefreshableSession(**_iot(iot, duration_seconds=899))
+        IOTX509RefreshableSession(**_kwargs(iot, duration_seconds=899))
     assert info.value.param == "duration_seconds"
     assert not isinstance(info.value, TypeError)
