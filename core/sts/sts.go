@@ -57,7 +57,15 @@ func init() {
 		}
 		o.SourceCredentials = hooks.SourceCredentials
 		o.MFAToken = hooks.MFAToken
-		return NewProvider(o)
+		p, err := NewProvider(o)
+		if err != nil {
+			return nil, err
+		}
+		if p.ignoredToken && hooks.Warn != nil {
+			hooks.Warn(core.Warning{Param: "assume_role_kwargs.TokenCode", Message: "'TokenCode' provided in " +
+				"'assume_role_kwargs' will be ignored and overridden by 'mfa_token_provider' on each refresh."})
+		}
+		return p, nil
 	})
 }
 

@@ -564,12 +564,6 @@ class STSRefreshableSession(
                 "'mfa_token_provider' is not set and 'SerialNumber' or 'TokenCode' is missing!",
                 param="SerialNumber/TokenCode",
             )
-        if mfa_token_provider is not None and token is not None:
-            BRSWarning.warn(
-                "'TokenCode' provided in 'assume_role_kwargs' will be ignored and overridden by "
-                "'mfa_token_provider' on each refresh.",
-                stacklevel=2,
-            )
         botocore_session = kwargs.get("botocore_session")
         super().__init__(**kwargs)
 
@@ -591,9 +585,13 @@ class STSRefreshableSession(
             resolved = self._session.get_credentials()
         source = _Source(static, kwargs.get("profile_name"), resolved)
 
-        # MFA: a callable, the TokenCode read at each refresh, or a command
+        # MFA: a callable, the TokenCode read at each refresh, or a command.
+        # A TokenCode beside a provider goes to Go, which warns that it is
+        # ignored; without one it is read at each refresh (_mfa_from_config).
         config: Dict[str, Any] = {
-            "assume_role_kwargs": {k: v for k, v in self.assume_role_kwargs.items() if k != "TokenCode"},
+            "assume_role_kwargs": {
+                k: v for k, v in self.assume_role_kwargs.items() if k != "TokenCode" or mfa_token_provider is not None
+            },
             "sts_client_kwargs": _client_kwargs(self.sts_client_kwargs, self.region_name),
         }
         mfa: Optional[Callable[[], str]] = None

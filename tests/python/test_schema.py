@@ -133,3 +133,25 @@ def test_iot_ranges_are_go_s(iot: IoTServer) -> None:  # noqa: F811
         IOTX509RefreshableSession(**_kwargs(iot, duration_seconds=899))
     assert info.value.param == "duration_seconds"
     assert not isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize("provider", [lambda: "654321", ["echo", "654321"]], ids=["callable", "command"])
+def test_ignored_token_code_is_a_go_warning(provider: Any) -> None:
+    from gobrs import STSRefreshableSession
+
+    with pytest.warns(BRSWarning, match="'TokenCode' provided in 'assume_role_kwargs' will be ignored") as record:
+        session = STSRefreshableSession(
+            assume_role_kwargs={
+                "RoleArn": "arn:aws:iam::123456789012:role/schema",
+                "SerialNumber": "arn:aws:iam::123456789012:mfa/schema",
+                "TokenCode": "123456",
+            },
+            sts_client_kwargs={"endpoint_url": "http://127.0.0.1:9"},
+            mfa_token_provider=provider,
+            region_name=REGION,
+            aws_access_key_id="AKIDSCHEMA",
+            aws_secret_access_key="schema-secret",
+        )
+    session.close()  # deferred: nothing was asked of the endpoint
+    assert len(record) == 1 and record[0].filename == __file__
+    assert "123456" not in str(record[0].message)
