@@ -161,7 +161,7 @@ check-pyversion: $(VENV)/.deps
 	$(VENV)/bin/vermin --no-tips --violations --eval-annotations -t=$(PYMIN)- python/gobrs examples/python tests/python bench
 
 # MOTO_PYTHON: a python with moto[server], for the Go and C tests that run
-# STS against a local moto server (core/sts_moto_test.go, tests/c/test_sts.c).
+# STS against a local moto server (core/sts/moto_test.go, tests/c/test_sts.c).
 test-go: prereqs $(VENV)/.deps
 	$(GO) vet ./...
 	MOTO_PYTHON=$(abspath $(PY)) $(GO) test -race -count=1 ./...

@@ -159,6 +159,10 @@ func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*
 	build, ok := methods[method]
 	if !ok {
 		shown := safetext.Cut(method, 64)
+		if len(methods) == 0 {
+			return nil, NewValidationError("method", shown, "method %s is not registered: no method is (import the method packages, "+
+				"as github.com/gobrs/gobrs/core/custom, for their side effect)", safetext.Quote(shown))
+		}
 		return nil, NewValidationError("method", shown, "method %s is not one of %s", safetext.Quote(shown), strings.Join(Methods(), ", "))
 	}
 	if err := common.validate(); err != nil {

@@ -171,20 +171,3 @@ func ParseExpiry(s string) (time.Time, error) {
 	return time.Time{}, &Error{Kind: KindCredential, Param: "expiry_time", Value: shown, Details: map[string]any{"reason": "unparsable"},
 		Message: fmt.Sprintf("expiry_time %s is not an ISO 8601 or RFC 1123 timestamp", safetext.Quote(shown))}
 }
-
-// CredentialsFromMap builds Credentials from the custom getter's result keys
-// access_key, secret_key, token and expiry_time, as boto3-refresh-session's
-// custom method defines them, and validates them at now.
-func CredentialsFromMap(m map[string]string, now time.Time) (Credentials, error) {
-	for _, k := range [...]string{"access_key", "secret_key", "token", "expiry_time"} {
-		if _, ok := m[k]; !ok {
-			return Credentials{}, NewCredentialError(k, nil, "credentials are missing %s", k)
-		}
-	}
-	exp, err := ParseExpiry(m["expiry_time"])
-	if err != nil {
-		return Credentials{}, err
-	}
-	c := Credentials{AccessKeyID: m["access_key"], SecretAccessKey: m["secret_key"], SessionToken: m["token"], Expires: exp}
-	return c, c.Validate(now)
-}

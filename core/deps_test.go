@@ -36,7 +36,7 @@ func TestCoreLinksNoMethod(t *testing.T) {
 	deps := goList(t, ".")
 	for _, d := range deps {
 		// of gobrs itself, only core and the helpers it needs
-		if strings.HasPrefix(d, mod) && d != mod+"core" && d != mod+"internal/safetext" {
+		if strings.HasPrefix(d, mod) && !slices.Contains([]string{"core", "internal/safetext", "internal/singleflight"}, d[len(mod):]) {
 			t.Errorf("core links %s", d)
 		}
 	}
@@ -54,5 +54,18 @@ func TestCoreLinksNoMethod(t *testing.T) {
 		if !slices.Contains(all, d) {
 			t.Errorf("core/sts and core/iot do not link %s: the check above proves nothing for it", d)
 		}
+	}
+}
+
+// TestNewSessionFromJSONWithoutMethods: a program that imports no method
+// package is told to import one, not offered an empty list.
+func TestNewSessionFromJSONWithoutMethods(t *testing.T) {
+	saved := methods
+	methods = map[string]MethodBuilder{}
+	defer func() { methods = saved }()
+	_, err := NewSessionFromJSON([]byte(`{}`), Hooks{})
+	e := assertKind(t, err, KindValidation, "method")
+	if !strings.Contains(e.Message, `method "custom" is not registered`) || !strings.Contains(e.Message, "core/custom") {
+		t.Fatalf("error %q does not say to import a method package", err)
 	}
 }

@@ -84,24 +84,24 @@ func newTestSession(t *testing.T, p Provider, clock Clock, optFns ...func(*Optio
 	return s
 }
 
-// joined returns how many callers wait on the refresh in flight.
+// joinedForTest returns how many callers wait on the refresh in flight.
 func (s *Session) joinedForTest() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.call == nil {
-		return 0
+	if f := s.flights.InFlight(); f != nil {
+		return f.Joined()
 	}
-	return s.call.joined
+	return 0
 }
 
 // settleForTest waits for the refresh in flight, if any (one an advisory
 // read started without waiting), to finish.
 func (s *Session) settleForTest() {
 	s.mu.Lock()
-	f := s.call
+	f := s.flights.InFlight()
 	s.mu.Unlock()
 	if f != nil {
-		<-f.done
+		<-f.Done()
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/gobrs/gobrs/internal/singleflight"
 )
 
 // Provider returns one set of temporary credentials per call. A Session
@@ -124,13 +125,9 @@ type entry struct {
 	retryAt     time.Time // no advisory refresh before this, after a failed one
 }
 
-// flight is one refresh in progress; every caller that needs it waits on done.
-type flight struct {
-	done   chan struct{}
-	e      *entry
-	err    error
-	joined int // callers that waited on it (guarded by Session.mu)
-}
+// flight is one refresh in progress; every caller that needs it waits on
+// it and gets the new entry or the refresh's error.
+type flight = singleflight.Flight[*entry]
 
 // Session wraps a Provider with botocore's refresh contract (advisory and
 // mandatory windows), single flight and optional background refresh. It is
@@ -147,8 +144,8 @@ type Session struct {
 	cur atomic.Pointer[entry] // written under mu; read without it on the fast path
 
 	onRefresh atomic.Pointer[func(Credentials, time.Time)]
-	notifyMu  sync.Mutex // one OnRefresh listener call at a time
-	call      *flight
+	notifyMu  sync.Mutex                 // one OnRefresh listener call at a time
+	flights   singleflight.Group[*entry] // guarded by mu
 	closed    bool
 	stats     Stats
 	warnings  []Warning // set by NewSessionFromJSON, then read only
@@ -276,7 +273,7 @@ func (s *Session) Lookup(ctx context.Context) (Credentials, time.Time, error) {
 		// every caller until it lands, goes on at once with the current
 		// credentials. A failure is logged and tolerated (retried after
 		// RetryMin); the mandatory window makes callers wait.
-		if s.call == nil && !now.Before(e.retryAt) {
+		if s.flights.InFlight() == nil && !now.Before(e.retryAt) {
 			s.startLocked()
 		}
 		due := s.dueLocked(e, now)
@@ -369,7 +366,7 @@ const PendingRecheck = 100 * time.Millisecond
 func (s *Session) dueLocked(e *entry, now time.Time) time.Time {
 	due := e.retryAt
 	switch {
-	case s.call != nil:
+	case s.flights.InFlight() != nil:
 		due = now.Add(PendingRecheck)
 	case !now.Before(e.retryAt):
 		return now
@@ -389,15 +386,15 @@ func (s *Session) await(ctx context.Context, f *flight) (*entry, error) {
 	var timeout <-chan time.Time
 	if d := s.opts.RefreshTimeout; d > 0 {
 		select { // no timer when the refresh is done already
-		case <-f.done:
-			return f.e, f.err
+		case <-f.Done():
+			return f.Result()
 		default:
 		}
 		timeout = s.opts.Clock.After(d)
 	}
 	select {
-	case <-f.done:
-		return f.e, f.err
+	case <-f.Done():
+		return f.Result()
 	case <-ctx.Done():
 		return nil, &Error{Kind: KindCredential, Err: ctx.Err(), Message: "gave up waiting for a credential refresh"}
 	case <-timeout:
@@ -409,8 +406,7 @@ func (s *Session) await(ctx context.Context, f *flight) (*entry, error) {
 
 // startLocked starts a refresh; s.mu must be held and the session open.
 func (s *Session) startLocked() *flight {
-	f := &flight{done: make(chan struct{})}
-	s.call = f
+	f := s.flights.Begin()
 	s.wg.Add(1)
 	go s.run(f)
 	return f
@@ -420,12 +416,7 @@ func (s *Session) startLocked() *flight {
 // and counts the caller among its waiters; s.mu must be held and the
 // session open.
 func (s *Session) joinLocked() *flight {
-	f := s.call
-	if f == nil {
-		f = s.startLocked()
-	}
-	f.joined++
-	return f
+	return s.flights.Join(s.startLocked)
 }
 
 // run performs one refresh for flight f. The failure is logged (outside
@@ -439,24 +430,23 @@ func (s *Session) run(f *flight) {
 	}
 	s.mu.Lock()
 	s.stats.Fetches++
-	s.call = nil
+	s.flights.End(f)
 	if err != nil {
 		s.stats.Failures++
-		f.err = err
 		if e := s.cur.Load(); e != nil {
 			e.retryAt = now.Add(s.opts.RetryMin)
 		}
 		s.mu.Unlock()
 		s.opts.Logger.Warn("gobrs: credential refresh failed", "kind", KindOf(err).String(), "error", err.Error())
-		close(f.done)
+		f.Finish(nil, err)
 		return
 	}
-	f.e = s.newEntry(creds, now)
+	e := s.newEntry(creds, now)
 	published := !s.closed
 	if published {
-		s.cur.Store(f.e)
+		s.cur.Store(e)
 		if s.opts.Published != nil {
-			s.opts.Published(f.e.creds, f.e.advisoryAt)
+			s.opts.Published(e.creds, e.advisoryAt)
 		}
 		select {
 		case s.updated <- struct{}{}:
@@ -464,9 +454,9 @@ func (s *Session) run(f *flight) {
 		}
 	}
 	s.mu.Unlock()
-	close(f.done)
+	f.Finish(e, nil)
 	if published {
-		s.notify(f.e)
+		s.notify(e)
 	}
 }
 
@@ -506,13 +496,10 @@ func (s *Session) notify(e *entry) {
 }
 
 // fetch calls the provider once, turning a panic into a credential error.
-func (s *Session) fetch() (creds Credentials, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &Error{Kind: KindCredential, Message: fmt.Sprintf("the credential provider panicked: %T", r)}
-		}
-	}()
-	creds, err = s.provider.Retrieve(s.ctx)
+func (s *Session) fetch() (Credentials, error) {
+	creds, err := singleflight.Call(func() (Credentials, error) { return s.provider.Retrieve(s.ctx) }, func(r any) error {
+		return &Error{Kind: KindCredential, Message: fmt.Sprintf("the credential provider panicked: %T", r)}
+	})
 	if err != nil && KindOf(err) == KindUnknown {
 		err = &Error{Kind: KindCredential, Err: err, Message: "the credential provider failed"}
 	}
@@ -581,7 +568,7 @@ func (s *Session) background() {
 			failures = 0
 			continue
 		}
-		f := s.call
+		f := s.flights.InFlight()
 		if f == nil {
 			f = s.startLocked()
 		}
@@ -589,9 +576,9 @@ func (s *Session) background() {
 		select {
 		case <-s.ctx.Done():
 			return
-		case <-f.done:
+		case <-f.Done():
 		}
-		if f.err != nil {
+		if _, err := f.Result(); err != nil {
 			failures++
 		} else {
 			failures = 0

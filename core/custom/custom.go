@@ -7,6 +7,7 @@ package custom
 
 import (
 	"context"
+	"time"
 
 	"github.com/gobrs/gobrs/core"
 	json "github.com/goccy/go-json"
@@ -31,7 +32,7 @@ func init() {
 type Func func(ctx context.Context) (map[string]string, error)
 
 // Provider adapts a Func into a core.Provider. The result is checked by
-// core.CredentialsFromMap: missing or empty keys, an unparseable expiry and
+// CredentialsFromMap: missing or empty keys, an unparseable expiry and
 // an already expired result are credential errors naming the field.
 type Provider struct {
 	Func  Func
@@ -60,5 +61,22 @@ func (p *Provider) Retrieve(ctx context.Context) (core.Credentials, error) {
 	if clock == nil {
 		clock = core.SystemClock{}
 	}
-	return core.CredentialsFromMap(m, clock.Now())
+	return CredentialsFromMap(m, clock.Now())
+}
+
+// CredentialsFromMap builds core.Credentials from the custom getter's result keys
+// access_key, secret_key, token and expiry_time, as boto3-refresh-session's
+// custom method defines them, and validates them at now.
+func CredentialsFromMap(m map[string]string, now time.Time) (core.Credentials, error) {
+	for _, k := range [...]string{"access_key", "secret_key", "token", "expiry_time"} {
+		if _, ok := m[k]; !ok {
+			return core.Credentials{}, core.NewCredentialError(k, nil, "credentials are missing %s", k)
+		}
+	}
+	exp, err := core.ParseExpiry(m["expiry_time"])
+	if err != nil {
+		return core.Credentials{}, err
+	}
+	c := core.Credentials{AccessKeyID: m["access_key"], SecretAccessKey: m["secret_key"], SessionToken: m["token"], Expires: exp}
+	return c, c.Validate(now)
 }

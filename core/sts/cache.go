@@ -26,6 +26,7 @@ import (
 	"github.com/elastic/go-freelru"
 	"github.com/gobrs/gobrs/core"
 	"github.com/gobrs/gobrs/internal/safetext"
+	"github.com/gobrs/gobrs/internal/singleflight"
 )
 
 // The bounds of the two process-wide caches the sts method keeps.
@@ -247,15 +248,8 @@ func (r plainHTTPResolver) ResolveEndpoint(ctx context.Context, p awssts.Endpoin
 type sharedCreds struct {
 	mu       sync.Mutex
 	creds    core.Credentials
-	lifetime time.Duration // Expires minus the time they were received
-	call     *sharedCall
-}
-
-// sharedCall is one AssumeRole call in flight for a sharedCreds.
-type sharedCall struct {
-	done  chan struct{}
-	creds core.Credentials
-	err   error
+	lifetime time.Duration                        // Expires minus the time they were received
+	calls    singleflight.Group[core.Credentials] // guarded by mu
 }
 
 // assumeKey digests everything that makes two AssumeRole calls equal:
@@ -287,41 +281,36 @@ func (e *sharedCreds) get(ctx context.Context, clock core.Clock, fresh func(core
 		e.mu.Unlock()
 		return c, nil
 	}
-	call := e.call
-	if call == nil {
-		call = &sharedCall{done: make(chan struct{})}
-		e.call = call
+	call := e.calls.Join(func() *singleflight.Flight[core.Credentials] {
+		call := e.calls.Begin()
 		go e.run(context.WithoutCancel(ctx), call, clock, fetch)
-	}
+		return call
+	})
 	e.mu.Unlock()
 	select {
-	case <-call.done:
-		return call.creds, call.err
+	case <-call.Done():
+		return call.Result()
 	case <-ctx.Done():
 		return core.Credentials{}, &core.Error{Kind: core.KindCredential, Err: ctx.Err(), Message: "gave up waiting for a shared AssumeRole call"}
 	}
 }
 
-func (e *sharedCreds) run(ctx context.Context, call *sharedCall, clock core.Clock, fetch func(context.Context) (core.Credentials, error)) {
-	defer close(call.done)
-	defer func() {
-		if r := recover(); r != nil {
-			call.err = &core.Error{Kind: core.KindCredential, Message: fmt.Sprintf("the AssumeRole call panicked: %T", r)}
-			e.mu.Lock()
-			e.call = nil
-			e.mu.Unlock()
-		}
-	}()
-	creds, err := fetch(ctx)
+// run makes the AssumeRole call of flight call and keeps its credentials
+// when they are valid.
+func (e *sharedCreds) run(ctx context.Context, call *singleflight.Flight[core.Credentials], clock core.Clock,
+	fetch func(context.Context) (core.Credentials, error)) {
+	creds, err := singleflight.Call(func() (core.Credentials, error) { return fetch(ctx) }, func(r any) error {
+		return &core.Error{Kind: core.KindCredential, Message: fmt.Sprintf("the AssumeRole call panicked: %T", r)}
+	})
 	now := clock.Now()
 	if err == nil {
 		err = creds.Validate(now)
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.call = nil
-	call.creds, call.err = creds, err
+	e.calls.End(call)
 	if err == nil {
 		e.creds, e.lifetime = creds, creds.Expires.Sub(now)
 	}
+	e.mu.Unlock()
+	call.Finish(creds, err)
 }

@@ -92,6 +92,11 @@ type Server struct {
 	TLS    *tls.Config
 	ca     *testutil.CA
 	device testutil.Device // the IoT client certificate
+	// sessionName is the RoleSessionName of the sessions on this server,
+	// one per server: the sts method shares assumed-role credentials
+	// process-wide by endpoint and request, and a server may get the port
+	// of one closed before it.
+	sessionName string
 
 	mu   sync.Mutex
 	mode Mode
@@ -103,12 +108,16 @@ type Server struct {
 	stalled sync.WaitGroup
 }
 
+// servers counts the Servers made, to name their sessions.
+var servers atomic.Int64
+
 // NewServer starts a Server for proto ("sts", "sts-tls" or "iot") that
 // hands out credentials expiring an hour after clock's now, and stops it
 // when the test ends.
 func NewServer(t *testing.T, proto string, clock core.Clock) *Server {
 	t.Helper()
-	f := &Server{t: t, proto: proto, clock: clock, stop: make(chan struct{})}
+	f := &Server{t: t, proto: proto, clock: clock, stop: make(chan struct{}),
+		sessionName: fmt.Sprintf("faults-%s-%d", proto, servers.Add(1))}
 	switch proto {
 	case "sts":
 	case "sts-tls", "iot":
@@ -312,7 +321,7 @@ func (f *Server) Config() []byte {
 		}
 		client["endpoint_url"] = scheme + "://" + f.Addr
 		cfg = map[string]any{"method": "sts", "sts_client_kwargs": client,
-			"assume_role_kwargs": map[string]any{"RoleArn": roleArn, "RoleSessionName": "faults-" + f.proto}}
+			"assume_role_kwargs": map[string]any{"RoleArn": roleArn, "RoleSessionName": f.sessionName}}
 	}
 	b, err := json.Marshal(cfg)
 	if err != nil {
