@@ -312,8 +312,11 @@ BRS_API const char *brs_errstr(int status);
  *                        a thread reading this same session, say).
  *   method "sts": "assume_role_kwargs" (object, AssumeRole parameters in
  *     their AWS names: RoleArn, RoleSessionName, ...), "sts_client_kwargs"
- *     (object), "mfa_token_provider" (command: string or array of strings),
- *     "mfa_token_provider_kwargs" (object). See README.md.
+ *     (object; with "botocore_config": true, options of a botocore Config
+ *     in its "config" that the STS client does not honour are named by
+ *     brs_warnings() instead of refused), "mfa_token_provider" (command:
+ *     string or array of strings), "mfa_token_provider_kwargs" (object).
+ *     See README.md.
  *   method "iot": "endpoint", "role_alias", "certificate", "private_key",
  *     "thing_name", "ca", "verify_peer", "timeout", "duration_seconds",
  *     "pkcs11". See README.md.

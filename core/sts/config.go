@@ -473,22 +473,28 @@ type methodConfig struct {
 
 // parseSTSConfig turns the sts method's JSON keys into Options.
 func parseSTSConfig(raw map[string]json.RawMessage) (Options, error) {
+	return decodeSTSConfig(raw, nil)
+}
+
+// decodeSTSConfig is parseSTSConfig telling warn (when not nil) what is
+// done otherwise than asked.
+func decodeSTSConfig(raw map[string]json.RawMessage, warn func(core.Warning)) (Options, error) {
 	var c methodConfig
 	if err := core.DecodeObject("", raw, &c); err != nil {
 		return Options{}, err
 	}
-	return c.options()
+	return c.options(warn)
 }
 
 // options checks what joins keys and returns the Options.
-func (c *methodConfig) options() (Options, error) {
+func (c *methodConfig) options(warn func(core.Warning)) (Options, error) {
 	var o Options
 	if c.AssumeRole == nil {
 		return o, core.NewValidationError("assume_role_kwargs", "", "assume_role_kwargs is required (it holds at least RoleArn)")
 	}
 	o.AssumeRole = c.AssumeRole.AssumeRoleParams
 	if c.Client != nil {
-		cc, err := c.Client.config()
+		cc, err := c.Client.config(warn)
 		if err != nil {
 			return o, err
 		}
@@ -521,17 +527,29 @@ func (a *assumeRoleJSON) DecodeParam(param string, raw []byte) error {
 // clientJSON is sts_client_kwargs: the keyword arguments of boto3's
 // client("sts", ...) that gobrs takes.
 type clientJSON struct {
-	ServiceName     string              `json:"service_name"`
-	APIVersion      string              `json:"api_version"`
-	RegionName      string              `json:"region_name"`
-	EndpointURL     string              `json:"endpoint_url"`
-	UseSSL          *bool               `json:"use_ssl"`
-	Verify          *verifyJSON         `json:"verify"`
-	AccessKeyID     string              `json:"aws_access_key_id"`
-	SecretAccessKey string              `json:"aws_secret_access_key"`
-	SessionToken    string              `json:"aws_session_token"`
-	AccountID       string              `json:"aws_account_id"`
-	Config          *botocoreConfigJSON `json:"config"`
+	ServiceName     string         `json:"service_name"`
+	APIVersion      string         `json:"api_version"`
+	RegionName      string         `json:"region_name"`
+	EndpointURL     string         `json:"endpoint_url"`
+	UseSSL          *bool          `json:"use_ssl"`
+	Verify          *verifyJSON    `json:"verify"`
+	AccessKeyID     string         `json:"aws_access_key_id"`
+	SecretAccessKey string         `json:"aws_secret_access_key"`
+	SessionToken    string         `json:"aws_session_token"`
+	AccountID       string         `json:"aws_account_id"`
+	Config          *configMembers `json:"config"`
+	BotocoreConfig  bool           `json:"botocore_config"`
+}
+
+// configMembers is sts_client_kwargs.config before it is read (see
+// clientJSON.readConfig).
+type configMembers map[string]json.RawMessage
+
+// DecodeParam keeps the members of the config object.
+func (m *configMembers) DecodeParam(param string, raw []byte) error {
+	obj, err := core.Members(param, raw)
+	*m = obj
+	return err
 }
 
 // verifyJSON is botocore's verify: a boolean or the path of a CA bundle.
@@ -576,10 +594,47 @@ type retriesJSON struct {
 	Mode             string      `json:"mode"`
 }
 
+// readConfig decodes sts_client_kwargs.config into b. With
+// botocore_config true (a host that made the config from a botocore Config,
+// as Python does; botocore has vetted the names), an option the STS client
+// does not honour, or a signature_version other than v4, is accepted, left
+// without effect and named in one warning; otherwise every key must be
+// one of b's.
+func (j *clientJSON) readConfig(b *botocoreConfigJSON, warn func(core.Warning)) error {
+	const param = "sts_client_kwargs.config"
+	members := map[string]json.RawMessage(*j.Config)
+	if j.BotocoreConfig {
+		known := core.KnownKeys(b)
+		honoured := map[string]json.RawMessage{}
+		var ignored []string
+		for _, k := range slices.Sorted(maps.Keys(members)) {
+			v := members[k]
+			if k == "signature_version" {
+				if s := strings.TrimSpace(string(v)); s != `"v4"` && s != `"sigv4"` {
+					ignored = append(ignored, k)
+					continue
+				}
+				v = json.RawMessage(`"v4"`)
+			}
+			if slices.Contains(known, k) {
+				honoured[k] = v
+			} else {
+				ignored = append(ignored, safetext.Cut(k, 64))
+			}
+		}
+		members = honoured
+		if len(ignored) > 0 && warn != nil {
+			warn(core.Warning{Param: param, Message: "these botocore Config options of sts_client_kwargs have no effect " +
+				"on gobrs's STS client: " + strings.Join(ignored, ", ") + " (see docs/compat.md)"})
+		}
+	}
+	return core.DecodeObject(param, members, b)
+}
+
 // config checks the keys that have no ClientConfig field and the JSON
 // spellings (seconds, whole numbers), and returns the ClientConfig (whose
 // Validate checks the rest).
-func (j *clientJSON) config() (ClientConfig, error) {
+func (j *clientJSON) config(warn func(core.Warning)) (ClientConfig, error) {
 	const param = "sts_client_kwargs"
 	c := ClientConfig{RegionName: j.RegionName, EndpointURL: j.EndpointURL, UseSSL: j.UseSSL,
 		AccessKeyID: j.AccessKeyID, SecretAccessKey: j.SecretAccessKey, SessionToken: j.SessionToken, AccountID: j.AccountID}
@@ -592,9 +647,12 @@ func (j *clientJSON) config() (ClientConfig, error) {
 	if j.Verify != nil {
 		c.Verify, c.CABundle = j.Verify.verify, j.Verify.caBundle
 	}
-	b := j.Config
-	if b == nil {
+	if j.Config == nil {
 		return c, nil
+	}
+	b := &botocoreConfigJSON{}
+	if err := j.readConfig(b, warn); err != nil {
+		return c, err
 	}
 	c.Config = Config{Proxies: b.Proxies, UserAgentExtra: b.UserAgentExtra, UserAgentAppID: b.UserAgentAppID,
 		UseFIPSEndpoint: b.UseFIPSEndpoint, UseDualStackEndpoint: b.UseDualStackEndpoint}

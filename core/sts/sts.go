@@ -51,7 +51,7 @@ const DefaultCallTimeout = 30 * time.Second
 
 func init() {
 	core.RegisterMethod("sts", func(raw map[string]json.RawMessage, hooks core.Hooks) (core.Provider, error) {
-		o, err := parseSTSConfig(raw)
+		o, err := decodeSTSConfig(raw, hooks.Warn)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package sts
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/gobrs/gobrs/core"
@@ -44,4 +45,41 @@ func TestIgnoredTokenCodeIsAWarning(t *testing.T) {
 			assertNoSTSSecret(t, w[0].Message, "564738")
 		})
 	}
+}
+
+// sts_client_kwargs.config made from a botocore Config (botocore_config):
+// the options the client does not honour are named in one warning; without
+// botocore_config they are refused, as before.
+func TestBotocoreConfigOptionsWithoutEffect(t *testing.T) {
+	config := map[string]any{"tcp_keepalive": true, "connect_timeout": 5, "signature_version": "sigv4",
+		"parameter_validation": false}
+	s, err := core.NewSessionFromJSON(stsConfig("http://127.0.0.1:9", nil,
+		map[string]any{"config": config, "botocore_config": true}, nil), core.Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	w := s.Warnings()
+	if len(w) != 1 || w[0].Param != "sts_client_kwargs.config" ||
+		!strings.Contains(w[0].Message, "no effect on gobrs's STS client: parameter_validation, tcp_keepalive (see docs/compat.md)") {
+		t.Fatalf("Warnings() = %+v", w)
+	}
+	for _, sig := range []any{"s3v4", true, nil} {
+		s, err := core.NewSessionFromJSON(stsConfig("http://127.0.0.1:9", nil,
+			map[string]any{"config": map[string]any{"signature_version": sig}, "botocore_config": true}, nil), core.Hooks{})
+		if err != nil {
+			t.Fatalf("signature_version %v: %v", sig, err)
+		}
+		if w := s.Warnings(); len(w) != 1 || !strings.Contains(w[0].Message, "signature_version") {
+			t.Errorf("signature_version %v: Warnings() = %+v", sig, w)
+		}
+		s.Close()
+	}
+	// an honoured option is still checked
+	_, err = core.NewSessionFromJSON(stsConfig("http://127.0.0.1:9", nil,
+		map[string]any{"config": map[string]any{"connect_timeout": "5"}, "botocore_config": true}, nil), core.Hooks{})
+	wantErr(t, err, core.KindValidation, "sts_client_kwargs.config.connect_timeout")
+	_, err = core.NewSessionFromJSON(stsConfig("http://127.0.0.1:9", nil,
+		map[string]any{"config": map[string]any{"tcp_keepalive": true}}, nil), core.Hooks{})
+	wantErr(t, err, core.KindValidation, "sts_client_kwargs.config.tcp_keepalive")
 }

@@ -258,18 +258,15 @@ class STSClientConfig(_Config):
 
 # -- the Go config ------------------------------------------------------------
 
-#: The botocore Config options the Go STS client honours; region_name is
-#: honoured as the client's region. The others are accepted, named in a
-#: BRSWarning and left without effect (docs/compat.md).
-_CONFIG_OPTIONS = (
-    "retries", "connect_timeout", "read_timeout", "proxies", "user_agent_extra", "user_agent_appid",
-    "max_pool_connections", "use_fips_endpoint", "use_dualstack_endpoint", "signature_version",
-)  # fmt: skip
-
 
 def _client_config(config: Any) -> Tuple[Dict[str, Any], Optional[str]]:
-    """The options of a botocore Config (or dict) that the Go STS client
-    honours, as JSON, and the Config's region_name."""
+    """The options of a botocore Config (or a dict of them) as JSON, and the
+    Config's region_name.
+
+    Which options botocore's Config has is botocore's (checked here); which
+    of them gobrs's STS client honours is the Go core's: it reads those and
+    names the others in one warning (``botocore_config``, include/brs.h).
+    """
 
     if isinstance(config, Mapping):
         options = dict(config)
@@ -290,27 +287,16 @@ def _client_config(config: Any) -> Tuple[Dict[str, Any], Optional[str]]:
             )
         options = dict(provided)
     region = options.pop("region_name", None)
-    if options.get("signature_version") in ("v4", "sigv4"):
-        options["signature_version"] = "v4"
-    elif "signature_version" in options:
-        options["signature_version"] = None  # UNSIGNED, s3v4, ...: named below
-    ignored = sorted(
-        k for k, v in options.items() if k not in _CONFIG_OPTIONS or v is None and k == "signature_version"
-    )
-    if ignored:
-        BRSWarning.warn(
-            "these botocore Config options of sts_client_kwargs have no effect on gobrs's STS client: "
-            + ", ".join(ignored)
-            + " (see docs/compat.md)",
-            stacklevel=5,
-        )
-    return {k: v for k, v in options.items() if k in _CONFIG_OPTIONS and v is not None}, region
+    # a value JSON cannot carry (botocore.UNSIGNED, ...) is sent as true:
+    # the Go core names such an option, or refuses it where it needs a value
+    return {k: v if _json_value(v) else True for k, v in options.items()}, region
 
 
 def _client_kwargs(client: STSClientConfig, region: Optional[str]) -> Dict[str, Any]:
     out: Dict[str, Any] = dict(client)  # a _Config holds no None values
     if "config" in out:
         out["config"], config_region = _client_config(out["config"])
+        out["botocore_config"] = True
         # botocore's order: the client's region_name, the Config's, the session's
         if "region_name" not in out and config_region:
             out["region_name"] = config_region

@@ -155,3 +155,22 @@ def test_ignored_token_code_is_a_go_warning(provider: Any) -> None:
     session.close()  # deferred: nothing was asked of the endpoint
     assert len(record) == 1 and record[0].filename == __file__
     assert "123456" not in str(record[0].message)
+
+
+def test_botocore_config_options_without_effect_are_a_go_warning() -> None:
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    from gobrs import STSRefreshableSession
+
+    config = Config(tcp_keepalive=True, connect_timeout=5, signature_version=UNSIGNED)
+    with pytest.warns(BRSWarning, match="no effect on gobrs's STS client: signature_version, tcp_keepalive") as record:
+        session = STSRefreshableSession(
+            assume_role_kwargs={"RoleArn": "arn:aws:iam::123456789012:role/schema"},
+            sts_client_kwargs={"endpoint_url": "http://127.0.0.1:9", "config": config},
+            region_name=REGION,
+            aws_access_key_id="AKIDSCHEMA",
+            aws_secret_access_key="schema-secret",
+        )
+    session.close()
+    assert len(record) == 1 and record[0].filename == __file__
