@@ -3,7 +3,6 @@ package core_test
 import (
 	"errors"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,15 +109,17 @@ func TestKnownKeys(t *testing.T) {
 // The common keys are case-sensitive too, and background_refresh refuses
 // null (Python's None) while the others read it as "the default".
 func TestCommonKeysStrict(t *testing.T) {
-	for _, cfg := range []string{`{"Advisory_Timeout":5}`, `{"METHOD":"custom"}`, `{"background_refresh":null}`} {
-		var calls atomic.Int64
-		s, err := core.NewSessionFromJSON([]byte(cfg), countingHooks(&calls))
+	for cfg, param := range map[string]string{
+		`{"Advisory_Timeout":5}`: "Advisory_Timeout", `{"METHOD":"custom"}`: "METHOD", `{"background_refresh":null}`: "background_refresh",
+	} {
+		s, err := core.NewSessionFromJSON([]byte(cfg), core.Hooks{})
 		if err == nil {
 			s.Close()
 			t.Fatalf("%s accepted", cfg)
 		}
-		if core.KindOf(err) != core.KindValidation {
-			t.Fatalf("%s: %v", cfg, err)
+		var e *core.Error
+		if !errors.As(err, &e) || e.Kind != core.KindValidation || e.Param != param {
+			t.Fatalf("%s: %v, want a validation error naming %s", cfg, err, param)
 		}
 	}
 }
