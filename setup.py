@@ -76,7 +76,7 @@ def build_library(target: Path) -> None:
             return
         raise SystemExit(
             "gobrs: building libbrs.so needs the Go toolchain (>= 1.26) on PATH "
-            "and the Go sources (capi/, core/); or set GOBRS_PREBUILT_LIBRARY "
+            "and the Go sources (capi/, core/, internal/); or set GOBRS_PREBUILT_LIBRARY "
             "to an existing libbrs.so"
         )
     cmd = [go, "build", "-buildmode=c-shared", "-trimpath", "-ldflags", GO_LDFLAGS, "-o", str(target), "./capi"]

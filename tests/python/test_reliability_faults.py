@@ -7,7 +7,7 @@ and 0.5 s, so neither is scaled): a refresh failing in the advisory window
 keeps the old credentials; in the mandatory window reads and client calls
 raise the fault's BRSError; once the endpoint heals the next read recovers
 with new credentials and clients sign with them, nothing restarted. The
-Go tests (core/faults_test.go) go through every fault and endpoint kind on
+Go tests (internal/faulttest, run by core/sts and core/iot faults_test.go) go through every fault and endpoint kind on
 a fake clock; this one checks the same contract end to end, the Python
 copy of the credentials included. The faults run side by side, one
 endpoint and session each, so the whole test takes about one lifetime.
