@@ -33,7 +33,7 @@ SONAME      := libbrs.so.$(firstword $(subst ., ,$(VERSION_STR)))
 GO_LDFLAGS  := -s -w -extldflags=-Wl,-soname,$(SONAME)
 
 
-.PHONY: prereqs all lib version venv venv-install install uninstall wheel sdist lint lint-python lint-go lint-c test test-go test-c test-c-asan test-python check-pyversion example-c fuzz fuzz-short demo bench clean soak
+.PHONY: prereqs all lib version venv venv-install install uninstall wheel sdist lint lint-python lint-go lint-c test test-go test-c test-c-asan test-python check-pyversion example-c fuzz fuzz-short demo bench clean soak test-loaded
 
 all: lib
 
@@ -319,6 +319,12 @@ test-c-asan: $(LIB) $(ASAN_LIB) $(VENV)/.deps
 test-python: prereqs venv-install
 	$(PY) -m pytest -q tests/python
 
+# `make test-loaded RUNS=5`: `make test` RUNS times in a row under a CPU
+# burner per core, stopping at the first failure (.ci/test-loaded says how).
+RUNS ?= 5
+test-loaded:
+	RUNS=$(RUNS) MAKE="$(MAKE)" .ci/test-loaded
+
 # `make soak`: the long run of the reliability tests (docs/reliability.md),
 # SOAK_SECONDS (default 600) in all: the churn of sessions left to the
 # garbage collector during background refreshes runs the whole time, while
@@ -380,6 +386,7 @@ lint-c: include/brsver.h
 BENCH_VENV := bench/.venv
 BENCH_PY   := $(BENCH_VENV)/bin/python
 BENCH_C    := $(BUILD)/bench/brs_bench
+BENCH_LOAD := $(BUILD)/bench/serveload
 BENCH_ARGS ?=
 
 $(BENCH_VENV)/.deps: bench/requirements.txt
@@ -392,7 +399,12 @@ $(BENCH_C): bench/c/brs_bench.c include/brs.h $(LIB)
 	@mkdir -p $(BUILD)/bench
 	$(CC) -O2 -Wall -Wextra -Werror -std=c11 -D_GNU_SOURCE -Iinclude -o $@ $< -L$(BUILD) -lbrs -lpthread -Wl,-rpath,'$$ORIGIN/..'
 
-bench: $(BENCH_C) $(BENCH_VENV)/.deps
+# the load client of the serve scenario (bench/serveload, Go)
+$(BENCH_LOAD): bench/serveload/main.go go.mod go.sum
+	@mkdir -p $(BUILD)/bench
+	$(GO) build -o $@ ./bench/serveload
+
+bench: $(BENCH_C) $(BENCH_LOAD) $(BENCH_VENV)/.deps
 	$(BENCH_PY) -m pip install -q --upgrade boto3-refresh-session || echo "bench: PyPI not reachable; using the installed boto3-refresh-session"
 	$(BENCH_PY) -m pip install -q --no-deps --force-reinstall .
 	$(BENCH_PY) -m pip install -q .

@@ -94,6 +94,7 @@ SCENARIO_LIST: Tuple[Scenario, ...] = (
         needs_moto=True,
     ),
     Scenario("fork", "fork.py", (), AB, 3, 1),
+    Scenario("serve", "serve.py", (), AB, 3, 1, needs_moto=True),
     Scenario("c", "brs_bench", (), (C_SIDE,), 3, 1),
 )
 

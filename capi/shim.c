@@ -742,6 +742,25 @@ BRS_API int brs_host_serve(int fd, const char *dir) {
     return brs_forked ? BRS_EFORKED : brsgo_host_serve(fd, (char *)dir);
 }
 
+/* ---- the container-credentials server (core/credserver/http.go) -------- */
+
+BRS_API int brs_serve(brs_session session, const char *options_json, brs_server *out, brs_error *err) {
+    int rc = brs_enter(session, err);
+    if (rc != BRS_OK) return rc;
+    if (out == NULL) return brs_fail(err, BRS_EVALIDATION, "out", "out must not be NULL");
+    return brsgo_serve(session, (char *)options_json, out, err);
+}
+
+BRS_API int brs_serve_info(brs_server server, char **json_out, brs_error *err) {
+    if (json_out != NULL) *json_out = NULL;
+    if (err != NULL) memset(err, 0, sizeof *err);
+    if (brs_forked) return brs_fail(err, BRS_EFORKED, NULL, "%s", BRS_FORK_MESSAGE);
+    if (json_out == NULL) return brs_fail(err, BRS_EVALIDATION, "json_out", "json_out must not be NULL");
+    return brsgo_serve_info(server, json_out, err);
+}
+
+BRS_API int brs_serve_stop(brs_server server) { return brs_forked ? BRS_EFORKED : brsgo_serve_stop(server); }
+
 /* ---- exit ---------------------------------------------------------------- */
 
 /*

@@ -114,6 +114,9 @@ extern "C" {
 /* An open session. 0 is never a valid handle. */
 typedef uint64_t brs_session;
 
+/* A running credentials server (brs_serve). 0 is never a valid handle. */
+typedef uint64_t brs_server;
+
 /*
  * A failure's details. All strings are owned by the struct and released by
  * brs_error_clear(); any of them may be NULL.
@@ -310,6 +313,15 @@ BRS_API const char *brs_errstr(int status);
  *                        and is used once it lands; the way out of a
  *                        callback that never returns (one that waits for
  *                        a thread reading this same session, say).
+ *   method "custom" with callback NULL: "credential_process", a command
+ *     (a string, split as a POSIX shell would quote it but never run by
+ *     one, or an array of strings) that prints credential_process JSON
+ *     Version 1 ({"Version": 1, "AccessKeyId", "SecretAccessKey",
+ *     "SessionToken", "Expiration"}) on its standard output; its standard
+ *     error goes to the process's. It runs at each refresh, at most one
+ *     minute (then killed with its process group); its output is read up
+ *     to 64 KiB and never quoted in errors (BRS_ECREDENTIAL, param
+ *     "credential_process"). With a callback it is BRS_ECONFIGURATION.
  *   method "sts": "assume_role_kwargs" (object, AssumeRole parameters in
  *     their AWS names: RoleArn, RoleSessionName, ...), "sts_client_kwargs"
  *     (object; with "botocore_config": true, options of a botocore Config
@@ -517,7 +529,92 @@ int brs_channel_close(void);
  */
 int brs_host_serve(int fd, const char *dir);
 
-/* Release a string the library returned (brs_whoami, brs_warnings). NULL is a no-op. */
+/*
+ * Serve a session to every process and AWS SDK of this host with the AWS
+ * container-credentials protocol (what `gobrs serve` runs; docs/serve.md):
+ * an HTTP server on a loopback address that answers
+ *
+ *   GET <path>   Authorization: <token>
+ *   200 {"AccessKeyId": ..., "SecretAccessKey": ..., "Token": ...,
+ *        "Expiration": "2026-12-01T06:25:18Z"}       (application/json)
+ *
+ * A process points its SDK at it with AWS_CONTAINER_CREDENTIALS_FULL_URI
+ * (the "url" of brs_serve_info) and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
+ * (its "token_file"). Each request reads the session as brs_credentials()
+ * does (same windows, single flight), so any number of clients cause one
+ * refresh per refresh of the session. Other answers are JSON
+ * {"code": ..., "message": ...}: 401 without a token, 403 with a wrong one
+ * (no hint either way), 404 for another path, 405 for another method, 413
+ * for a body, 429 over the request rate, 431 over the header field count,
+ * 503 when no credentials can be had (a failed refresh in the mandatory
+ * window, a closed session; the message says why, without a secret).
+ *
+ * session: an open session; the server reads it by handle, so closing the
+ *   session makes the server answer 503 until brs_serve_stop().
+ * options_json: NULL or a JSON object, copied during the call. Keys, all
+ *   optional:
+ *   "listen"                  "host:port", default "127.0.0.1:0" (port 0
+ *                             picks a free one). host must be a loopback
+ *                             address (127.0.0.0/8, "[::1]") or
+ *                             "localhost"; anything else is
+ *                             BRS_EVALIDATION with param "listen".
+ *   "path"                    the one path served, default "/credentials"
+ *   "token_file"              where the token (64 hex digits, 256 random
+ *                             bits) is written: a new file, mode 0600,
+ *                             renamed into place. Default: "token" in a new
+ *                             private (0700) temporary directory.
+ *   "env_file"                when set, receives the two lines
+ *                             AWS_CONTAINER_CREDENTIALS_FULL_URI=<url> and
+ *                             AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=<path>
+ *                             (mode 0600, renamed into place) once the
+ *                             server listens.
+ *   "max_connections"         connections open at once, default 128 (more
+ *                             wait to be accepted)
+ *   "max_header_bytes"        default 8192; "max_headers" (fields), default 32
+ *   "max_requests_per_second" all clients together, default 1000 (bursts
+ *                             of twice as many pass); requests without
+ *                             the token are paced apart, at the same rate
+ *   "request_timeout"         seconds a request may wait for a refresh,
+ *                             default 30 (then 503)
+ *   "log_requests"            bool, default false: a debug log line per
+ *                             request (status, refusal reason, client)
+ *   Unknown keys and wrong types are BRS_EVALIDATION naming the key.
+ * out: receives the server's handle on success; untouched on failure.
+ *
+ * The server runs on library threads until brs_serve_stop(). It logs
+ * through brs_set_logger: a warning per failed lookup (5xx), a debug line
+ * per request with "log_requests", never the token or a secret.
+ *
+ * Returns BRS_OK; BRS_ECLOSED for a closed session; BRS_EVALIDATION for bad
+ * options or a NULL out; BRS_ECONFIGURATION when the address cannot be
+ * bound or a file cannot be written (param "listen", "token_file" or
+ * "env_file"); BRS_EFORKED in a forked child.
+ */
+BRS_API int brs_serve(brs_session session, const char *options_json, brs_server *out, brs_error *err);
+
+/*
+ * What a server is: a JSON object in *json_out, {"url": ..., "token_file":
+ * ..., "address": "127.0.0.1:PORT", "served": N, "refused": N, "failed":
+ * N} (the counts of 200 answers, of requests refused before a lookup, and
+ * of 5xx answers). It holds no secret. Free *json_out with brs_free(); it
+ * is NULL on failure. Returns BRS_OK, BRS_ECLOSED for a stopped or unknown
+ * server, BRS_EVALIDATION for a NULL json_out, BRS_EFORKED in a forked
+ * child.
+ */
+BRS_API int brs_serve_info(brs_server server, char **json_out, brs_error *err);
+
+/*
+ * Stop a server: it accepts no new connection, requests in flight get up
+ * to two seconds to finish, then every connection is closed and the token
+ * file (with the directory brs_serve made for it) and the env file are
+ * removed. The session is left open. Call it before the process exits: a
+ * killed process leaves its files behind. Returns BRS_OK, BRS_ECLOSED when
+ * the server was already stopped or unknown (harmless), BRS_ERROR when a
+ * file could not be removed, BRS_EFORKED in a forked child.
+ */
+BRS_API int brs_serve_stop(brs_server server);
+
+/* Release a string the library returned (brs_whoami, brs_warnings, ...). NULL is a no-op. */
 BRS_API void brs_free(void *ptr);
 
 /*

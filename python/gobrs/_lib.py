@@ -340,6 +340,9 @@ def _declare(lib: ctypes.CDLL) -> None:
         "brs_channel_open": (c_int, [c_char_p, POINTER(c_void_p), POINTER(c_void_p), err_p]),
         "brs_channel_close": (c_int, []),
         "brs_host_serve": (c_int, [c_int, c_char_p]),  # called by the helper of gobrs._host
+        "brs_serve": (c_int, [c_uint64, c_char_p, POINTER(c_uint64), err_p]),
+        "brs_serve_info": (c_int, [c_uint64, POINTER(c_void_p), err_p]),
+        "brs_serve_stop": (c_int, [c_uint64]),
     }
     for name, (restype, argtypes) in sigs.items():
         fn = getattr(lib, name)

@@ -272,13 +272,7 @@ class CachedSession(boto3_client_cache.Session):  # type: ignore[misc]  # the ba
             If ``eviction_policy`` is invalid.
         """
 
-        if max_size is None:  # the fast path (see the module's documentation)
-            obj = _hit(self._client_hits, eviction_policy, args, kwargs)
-            if obj is not None:
-                return obj  # type: ignore[no-any-return]
-        made: BaseClient = super().client(*args, eviction_policy=eviction_policy, max_size=max_size, **kwargs)
-        _remember(self._client_hits, self.cache.client, ClientCacheKey, eviction_policy, args, kwargs, made)
-        return made
+        return self._cached("client", self._client_hits, ClientCacheKey, eviction_policy, max_size, args, kwargs)  # type: ignore[no-any-return]
 
     def resource(
         self,
@@ -293,12 +287,30 @@ class CachedSession(boto3_client_cache.Session):  # type: ignore[misc]  # the ba
         ``ResourceCacheError`` and subclasses.
         """
 
+        return self._cached(  # type: ignore[no-any-return]
+            "resource", self._resource_hits, ResourceCacheKey, eviction_policy, max_size, args, kwargs
+        )
+
+    def _cached(
+        self,
+        kind: str,
+        hits: _Table,
+        key_class: type,
+        eviction_policy: Optional[EvictionPolicy],
+        max_size: Optional[int],
+        args: Tuple[Any, ...],
+        kwargs: Dict[str, Any],
+    ) -> Any:
+        """:meth:`client` or :meth:`resource` (``kind``): the fast path's
+        answer from ``hits``, or the base class's, which the fast path then
+        remembers under ``key_class(*args, **kwargs)``."""
+
         if max_size is None:  # the fast path (see the module's documentation)
-            obj = _hit(self._resource_hits, eviction_policy, args, kwargs)
+            obj = _hit(hits, eviction_policy, args, kwargs)
             if obj is not None:
-                return obj  # type: ignore[no-any-return]
-        made: ServiceResource = super().resource(*args, eviction_policy=eviction_policy, max_size=max_size, **kwargs)
-        _remember(self._resource_hits, self.cache.resource, ResourceCacheKey, eviction_policy, args, kwargs, made)
+                return obj
+        made = getattr(super(), kind)(*args, eviction_policy=eviction_policy, max_size=max_size, **kwargs)
+        _remember(hits, getattr(self.cache, kind), key_class, eviction_policy, args, kwargs, made)
         return made
 
     def __copy__(self) -> "CachedSession":

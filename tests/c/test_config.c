@@ -10,25 +10,24 @@ struct bad_config {
     const char *param; /* expected err.param */
 };
 
+/* A config of one key whose value is wrong: refused, naming the key. */
+#define BAD_VALUE(name, key, value) {name, "{\"" key "\": " value "}", BRS_EVALIDATION, key}
+
 static const struct bad_config bad_configs[] = {
     {"malformed JSON", "{\"method\": ", BRS_EVALIDATION, "config"},
     {"not an object", "[1, 2]", BRS_EVALIDATION, "config"},
     {"null", "null", BRS_EVALIDATION, "config"},
-    {"advisory_timeout a string", "{\"advisory_timeout\": \"x\"}", BRS_EVALIDATION,
-     "advisory_timeout"},
-    {"mandatory_timeout a bool", "{\"mandatory_timeout\": true}", BRS_EVALIDATION,
-     "mandatory_timeout"},
-    {"defer_refresh a string", "{\"defer_refresh\": \"no\"}", BRS_EVALIDATION, "defer_refresh"},
-    {"background_refresh a number", "{\"background_refresh\": 1}", BRS_EVALIDATION,
-     "background_refresh"},
+    BAD_VALUE("advisory_timeout a string", "advisory_timeout", "\"x\""),
+    BAD_VALUE("mandatory_timeout a bool", "mandatory_timeout", "true"),
+    BAD_VALUE("defer_refresh a string", "defer_refresh", "\"no\""),
+    BAD_VALUE("background_refresh a number", "background_refresh", "1"),
     {"method a number", "{\"method\": 7}", BRS_EVALIDATION, "method"},
     {"unknown method", "{\"method\": \"kerberos\"}", BRS_EVALIDATION, "method"},
     {"unknown key", "{\"method\": \"custom\", \"region\": \"eu-west-1\"}", BRS_EVALIDATION,
      "region"},
-    {"negative advisory", "{\"advisory_timeout\": -1}", BRS_EVALIDATION, "advisory_timeout"},
-    {"negative mandatory", "{\"mandatory_timeout\": -0.5}", BRS_EVALIDATION,
-     "mandatory_timeout"},
-    {"huge advisory", "{\"advisory_timeout\": 1e300}", BRS_EVALIDATION, "advisory_timeout"},
+    BAD_VALUE("negative advisory", "advisory_timeout", "-1"),
+    BAD_VALUE("negative mandatory", "mandatory_timeout", "-0.5"),
+    BAD_VALUE("huge advisory", "advisory_timeout", "1e300"),
     {"invalid UTF-8", "{\"method\": \"cust\xff\xfeom\"}", BRS_EVALIDATION, "config_json"},
     {"invalid UTF-8 in a key", "{\"\xc3\x28\": 1}", BRS_EVALIDATION, "config_json"},
     /* JSON can carry a NUL as an escape; it never matches a name. */
@@ -93,15 +92,21 @@ static void test_custom_without_callback(void) {
     brs_error_clear(&err);
 }
 
+/* Valid configs, the odd ones too (whitespace of every JSON kind, numbers
+ * with exponents, a NUL that ends the C string before garbage after it),
+ * open a session that reads the getter's credentials. (A duplicated key is
+ * an error: bad_configs above.) */
 static void test_good_configs(void) {
     const char *good[] = {
         "{}",
         "  {\"method\": \"custom\"}  ",
+        " \t\r\n{ \"method\" :\t\"custom\" } \r\n",
         "{\"advisory_timeout\": 0, \"mandatory_timeout\": 0}",
         "{\"advisory_timeout\": 60.5, \"mandatory_timeout\": 60.5, \"defer_refresh\": true}",
+        "{\"advisory_timeout\": 6e1, \"mandatory_timeout\": 0.5e2}",
         "{\"background_refresh\": false}",
-        /* The C string ends at the first NUL: what follows is not read. */
         "{}\0{{{ not read",
+        "{\"defer_refresh\": true}\0\xff\xfe garbage",
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         struct getter g = {.lifetime_ms = 3600 * 1000};
@@ -109,6 +114,11 @@ static void test_good_configs(void) {
         brs_error err = {0};
         CHECK_STATUS(brs_new_session(good[i], getter_cb, &g, &s, &err), BRS_OK, &err);
         CHECK(s != 0);
+        brs_error_clear(&err);
+        struct brs_credentials c = {0};
+        CHECK_STATUS(brs_credentials(s, &c, &err), BRS_OK, &err);
+        CHECK_STR(c.access_key, "TESTAK0000000001");
+        brs_credentials_clear(&c);
         brs_error_clear(&err);
         CHECK_INT(brs_close_session(s), BRS_OK);
     }

@@ -6,6 +6,8 @@
 
 #define READERS 8
 
+/* A reader reads until *stop is set or, with stop NULL, until it has seen
+ * the session closed. */
 struct reader {
     brs_session session;
     atomic_int *stop;
@@ -14,7 +16,7 @@ struct reader {
 
 static void *reader_main(void *arg) {
     struct reader *r = arg;
-    while (!atomic_load(r->stop)) {
+    while (r->stop != NULL ? !atomic_load(r->stop) : r->closed == 0) {
         struct brs_credentials c = {0};
         brs_error err = {0};
         int rc = brs_credentials(r->session, &c, &err);
@@ -36,6 +38,23 @@ static void *reader_main(void *arg) {
     return NULL;
 }
 
+static void start_readers(pthread_t threads[READERS], struct reader readers[READERS], brs_session s,
+                          atomic_int *stop) {
+    for (int i = 0; i < READERS; i++) {
+        readers[i] = (struct reader){.session = s, .stop = stop};
+        CHECK_INT(pthread_create(&threads[i], NULL, reader_main, &readers[i]), 0);
+    }
+}
+
+/* Join the readers; none saw an error or a wrong key. */
+static void join_readers(pthread_t threads[READERS], struct reader readers[READERS]) {
+    for (int i = 0; i < READERS; i++) {
+        pthread_join(threads[i], NULL);
+        CHECK_INT(readers[i].errors, 0);
+        CHECK_INT(readers[i].bad_keys, 0);
+    }
+}
+
 static void test_concurrent_readers(void) {
     /* 2.5 s credentials, windows scaled to 0.625 s / 0.31 s; the getter
      * takes 30 ms, long enough for readers to pile up behind it. */
@@ -47,19 +66,14 @@ static void test_concurrent_readers(void) {
     atomic_int stop = 0;
     pthread_t threads[READERS];
     struct reader readers[READERS];
-    for (int i = 0; i < READERS; i++) {
-        readers[i] = (struct reader){.session = s, .stop = &stop};
-        CHECK_INT(pthread_create(&threads[i], NULL, reader_main, &readers[i]), 0);
-    }
+    start_readers(threads, readers, s, &stop);
     /* Run until the getter has been called four times (three refreshes). */
     CHECK(wait_for_count(&g.done, 4, 60 * 1000) >= 4);
     atomic_store(&stop, 1);
+    join_readers(threads, readers);
     int reads = 0;
     for (int i = 0; i < READERS; i++) {
-        pthread_join(threads[i], NULL);
-        CHECK_INT(readers[i].errors, 0);
         CHECK_INT(readers[i].closed, 0);
-        CHECK_INT(readers[i].bad_keys, 0);
         CHECK(readers[i].reads > 0);
         reads += readers[i].reads;
     }
@@ -122,25 +136,15 @@ static void test_close_races_readers(void) {
     brs_error err = {0};
     CHECK_STATUS(open_session(&g, "\"advisory_timeout\": 1, \"mandatory_timeout\": 0.5", &s, &err),
                  BRS_OK, &err);
-    atomic_int stop = 0;
     pthread_t threads[READERS];
     struct reader readers[READERS];
-    for (int i = 0; i < READERS; i++) {
-        readers[i] = (struct reader){.session = s, .stop = &stop};
-        CHECK_INT(pthread_create(&threads[i], NULL, reader_main, &readers[i]), 0);
-    }
+    start_readers(threads, readers, s, NULL); /* each reads until it sees the close */
     wait_for_count(&g.done, 1, 30 * 1000);
-    sleep_ms(50);
+    sleep_ms(50); /* let the readers get going (not needed for the checks) */
     CHECK_INT(brs_close_session(s), BRS_OK);
     atomic_store(&g.closed, 1);
-    sleep_ms(50);
-    atomic_store(&stop, 1);
-    for (int i = 0; i < READERS; i++) {
-        pthread_join(threads[i], NULL);
-        CHECK_INT(readers[i].errors, 0);
-        CHECK_INT(readers[i].bad_keys, 0);
-        CHECK(readers[i].closed > 0); /* every reader saw the close */
-    }
+    join_readers(threads, readers);
+    for (int i = 0; i < READERS; i++) CHECK(readers[i].closed > 0); /* every reader saw the close */
     CHECK_INT(atomic_load(&g.after_close), 0);
 }
 

@@ -33,6 +33,12 @@ int main() {
     brs_free(json);
     brs_error_clear(&err);
     rc |= brs_close_session(s);
+    brs_server srv = 0;
+    rc |= brs_serve(s, "{}", &srv, &err); /* closed: BRS_ECLOSED, no server */
+    brs_error_clear(&err);
+    rc |= brs_serve_info(srv, &json, &err);
+    brs_error_clear(&err);
+    rc |= brs_serve_stop(srv);
     rc |= brs_set_logger(nullptr, nullptr);
     std::printf("%s %s %d %d\n", brs_version(), brs_errstr(rc), BRS_MAX_CONFIG_BYTES, BRS_REQ_CREDENTIALS);
     return 0;

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-import time
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, List
+from typing import Any, List
 
 import boto3
 import boto3_client_cache
@@ -32,30 +30,16 @@ from gobrs.cache import (
     LRUClientCache,
     ResourceCacheKey,
 )
+from helpers import REGION, fork_run, good, run_threads
 
-REGION = "us-east-1"
 JOIN = 30.0  # seconds; a deadlock guard, not a speed assertion
-
-
-def _creds() -> Dict[str, Any]:
-    expiry = datetime.now(timezone.utc) + timedelta(hours=1)
-    return {"access_key": "AKIACACHE", "secret_key": "s", "token": "t", "expiry_time": expiry}
 
 
 @pytest.fixture
 def session() -> Any:
-    s = RefreshableSession(method="custom", custom_credentials_method=_creds, region_name=REGION)
+    s = RefreshableSession(method="custom", custom_credentials_method=good, region_name=REGION)
     yield s
     s.close()
-
-
-def run_threads(n: int, target: Callable[[int], None]) -> None:
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(JOIN)
-    assert not any(t.is_alive() for t in threads), "threads deadlocked"
 
 
 def test_session_is_a_boto3_client_cache_session(session: Any) -> None:
@@ -200,7 +184,7 @@ def test_many_threads_keep_the_cache_consistent(session: Any) -> None:
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    run_threads(8, worker)
+    assert run_threads(8, worker, JOIN) == [None] * 8
     assert errors == []
     for policy in ("LRU", "LFU"):
         cache = session.cache.client[policy]
@@ -210,14 +194,7 @@ def test_many_threads_keep_the_cache_consistent(session: Any) -> None:
 
 
 def test_concurrent_first_calls_build_once(session: Any) -> None:
-    barrier = threading.Barrier(16)
-    got: List[Any] = [None] * 16
-
-    def worker(i: int) -> None:
-        barrier.wait()
-        got[i] = session.client("sqs")
-
-    run_threads(16, worker)
+    got = run_threads(16, lambda _: session.client("sqs"), JOIN)
     assert all(c is got[0] for c in got)
     assert len(session.cache.client.LRU) == 1
 
@@ -238,34 +215,16 @@ def test_forked_child_starts_empty_and_never_hangs(session: Any) -> None:
     holder = threading.Thread(target=hold)
     holder.start()
     assert holding.wait(JOIN)
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        code = 1
-        try:
-            os.close(r)
-            ok = len(session.cache.client.LRU) == 0
-            c = session.client("s3")
-            ok = ok and c is not s3 and session.client("s3") is c
-            os.write(w, b"ok" if ok else b"bad")
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(w)
-    release.set()
-    holder.join(JOIN)
-    deadline = time.monotonic() + JOIN
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            pytest.fail("forked child hung")
-        time.sleep(0.02)
-    out = os.read(r, 16)
-    os.close(r)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-    assert out == b"ok"
+
+    def child() -> List[bool]:
+        empty = len(session.cache.client.LRU) == 0
+        c = session.client("s3")
+        return [empty, c is not s3, session.client("s3") is c]
+
+    try:
+        out = fork_run(child, JOIN)
+    finally:
+        release.set()
+        holder.join(JOIN)
+    assert out == [True, True, True]  # empty, a new client, cached again
     assert session.client("s3") is s3  # the parent's cache is untouched

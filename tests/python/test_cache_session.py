@@ -5,9 +5,7 @@ credentials of the latest refresh."""
 
 from __future__ import annotations
 
-import threading
 import time
-from typing import Any, List
 
 import boto3_client_cache
 import pytest
@@ -16,31 +14,20 @@ from botocore.config import Config
 
 import gobrs
 import gobrs.cache
-from conftest import record_access_keys
 from gobrs import (
     ClientCacheError,
     ClientCacheKey,
     ClientCacheNotFoundError,
-    RefreshableSession,
     ResourceCacheNotFoundError,
     SessionCache,
 )
+from helpers import custom_session, record_access_keys, run_threads
 
-REGION = "us-east-1"
 S3_CONFIG = Config(s3={"addressing_style": "path"})
 
 
-def make_session(getter: Any, **kwargs: Any) -> Any:
-    return RefreshableSession(
-        method="custom",
-        custom_credentials_method=getter,
-        region_name=REGION,
-        **kwargs,
-    )
-
-
 def test_session_has_a_cache_and_caches_clients(getter) -> None:
-    s = make_session(getter)
+    s = custom_session(getter)
     assert isinstance(s.cache, SessionCache)
     c = s.client("sqs")
     assert isinstance(c, BaseClient)
@@ -56,7 +43,7 @@ def test_session_has_a_cache_and_caches_clients(getter) -> None:
 
 
 def test_cache_errors_are_boto3_client_cache_errors(getter) -> None:
-    s = make_session(getter)
+    s = custom_session(getter)
     for name in (
         "CacheError",
         "ClientCacheError",
@@ -81,7 +68,7 @@ def test_cache_errors_are_boto3_client_cache_errors(getter) -> None:
 
 
 def test_cached_client_signs_with_refreshed_credentials(getter, endpoint) -> None:
-    s = make_session(getter)
+    s = custom_session(getter)
     sts = s.client("sts", endpoint_url=endpoint)
     s3 = s.resource("s3", endpoint_url=endpoint, config=S3_CONFIG)
     sts_keys = record_access_keys(sts)
@@ -107,7 +94,7 @@ def test_cached_client_signs_after_natural_expiry(make_getter, endpoint) -> None
     # 2.5 s credentials: both windows scale down, the set is reused for
     # about 1.9 s and then refreshed on the next request.
     getter = make_getter(lifetimes=[2.5, 3600])
-    s = make_session(getter, advisory_timeout=2, mandatory_timeout=1)
+    s = custom_session(getter, advisory_timeout=2, mandatory_timeout=1)
     c = s.client("sts", endpoint_url=endpoint, eviction_policy="LFU", max_size=4)
     keys = record_access_keys(c)
     c.get_caller_identity()
@@ -120,31 +107,15 @@ def test_cached_client_signs_after_natural_expiry(make_getter, endpoint) -> None
 
 
 def test_concurrent_first_calls_on_a_gobrs_session(getter) -> None:
-    s = make_session(getter)
-    barrier = threading.Barrier(16)
-    got: List[Any] = [None] * 16
-    errors: List[BaseException] = []
-
-    def worker(i: int) -> None:
-        barrier.wait()
-        try:
-            got[i] = s.client("sqs")
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not any(t.is_alive() for t in threads)
-    assert errors == []
+    s = custom_session(getter)
+    got = run_threads(16, lambda _: s.client("sqs"))
+    assert [r for r in got if isinstance(r, BaseException)] == []
     assert all(c is got[0] for c in got)
     assert len(s.cache.client.LRU) == 1
 
 
 def test_close_empties_the_cache(getter) -> None:
-    s = make_session(getter)
+    s = custom_session(getter)
     c = s.client("sqs")
     s.resource("s3")
     s.close()
@@ -154,7 +125,7 @@ def test_close_empties_the_cache(getter) -> None:
 
 
 def test_cache_labels_hide_secrets(getter) -> None:
-    s = make_session(getter)
+    s = custom_session(getter)
     s.client(
         "sts",
         aws_access_key_id="ASIAGOBRSCACHETEST01",

@@ -13,7 +13,6 @@ import boto3.session
 import botocore.credentials
 import pytest
 
-from conftest import custom_session as session
 from gobrs import (
     BRSClosedError,
     BRSCredentialError,
@@ -22,26 +21,8 @@ from gobrs import (
     CustomRefreshableSession,
     RefreshableSession,
 )
-
-REGION = "us-east-1"
-
-
-def fixed(result: Any):
-    def getter() -> Any:
-        return result
-
-    return getter
-
-
-def good(**overrides: Any) -> Dict[str, Any]:
-    creds = {
-        "access_key": "ASIAGOBRSFIXED000001",
-        "secret_key": "SECRETFIXEDVALUE",
-        "token": "TOKENFIXEDVALUE",
-        "expiry_time": datetime.now(timezone.utc) + timedelta(hours=1),
-    }
-    creds.update(overrides)
-    return creds
+from helpers import REGION, fixed, good
+from helpers import custom_session as session
 
 
 def parse_iso(text: str) -> datetime:

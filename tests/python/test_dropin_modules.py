@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import os
 import pkgutil
-import subprocess
-import sys
 import textwrap
 import types
 from datetime import datetime, timedelta, timezone
@@ -25,6 +22,7 @@ import boto3_refresh_session as brs
 import pytest
 
 import gobrs
+from helpers import run_python
 
 REF = "boto3_refresh_session"
 
@@ -267,11 +265,6 @@ sys.modules["boto3_refresh_session"] = gobrs
 """
 
 
-def _run(code: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
-
-
 @pytest.mark.parametrize(
     ("imports", "expected"),
     [
@@ -281,7 +274,7 @@ def _run(code: str) -> subprocess.CompletedProcess:
     ids=["reference", "sys.modules aliasing"],
 )
 def test_a_reference_program_runs_on_gobrs(imports: str, expected: str) -> None:
-    proc = _run(PROGRAM.format(imports=imports))
+    proc = run_python(PROGRAM.format(imports=imports), timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"ran on {expected}"
 
@@ -308,7 +301,7 @@ def test_import_gobrs_as_boto3_refresh_session() -> None:
         print(session.credentials["access_key"])
         """
     )
-    proc = _run(code)
+    proc = run_python(code, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "AKIAAS"
 

@@ -8,11 +8,8 @@ on a sleep.
 
 from __future__ import annotations
 
-import faulthandler
-import json
 import multiprocessing
 import os
-import signal
 import socket
 import stat
 import subprocess
@@ -21,79 +18,24 @@ import textwrap
 import threading
 import time
 import warnings
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 import gobrs._channel
 import gobrs._lib
-from conftest import REGION, record_access_keys
-from gobrs import BRSClosedError, BRSConnectionError, BRSCredentialError, BRSError, RefreshableSession
+from gobrs import BRSClosedError, BRSConnectionError, BRSCredentialError, BRSError
+from helpers import CHILD_TIMEOUT, custom_session, fork_run, record_access_keys, run_python, sts_session
 
-CHILD_TIMEOUT = 30.0
-ROLE = "arn:aws:iam::123456789012:role/demo"
-KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-
-_TEST_PID = os.getpid()
-
-
-def fork_run(child: Callable[[], Any], timeout: float = CHILD_TIMEOUT) -> Any:
-    """Run ``child`` in a forked process; return what it returned (JSON)."""
-
-    r, w = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads
-        pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child
-        os.close(r)
-        if os.getppid() == _TEST_PID:  # (re-arming it in a grandchild deadlocks in faulthandler)
-            faulthandler.dump_traceback_later(timeout - 2, exit=True)  # a hang shows where
-        try:
-            out = ["ok", child()]
-        except BaseException as exc:
-            out = [type(exc).__name__, str(exc)[:500]]
-        try:
-            os.write(w, json.dumps(out, default=str).encode())
-        finally:
-            os._exit(0)
-    os.close(w)
-    deadline = time.monotonic() + timeout
-    while True:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            os.close(r)
-            pytest.fail(f"forked child hung for {timeout} s")
-        time.sleep(0.02)
-    with os.fdopen(r, "rb") as f:
-        data = f.read()
-    assert data, "the child died without reporting"
-    kind, value = json.loads(data)
-    assert kind == "ok", (kind, value)
-    return value
+FORK_ROLE = {"RoleSessionName": "fork"}
 
 
 @pytest.fixture
 def live_session(getter):
-    s = RefreshableSession(method="custom", custom_credentials_method=getter, region_name=REGION)
+    s = custom_session(getter)
     assert s.credentials["access_key"] == getter.access_key(1)
     yield s
     s.close()
-
-
-def sts_session(endpoint: str, **kwargs: Any) -> Any:
-    return RefreshableSession(
-        method="sts",
-        assume_role_kwargs={"RoleArn": ROLE, "RoleSessionName": "fork"},
-        sts_client_kwargs={"endpoint_url": endpoint},
-        region_name=REGION,
-        **KEYS,
-        **kwargs,
-    )
 
 
 # -- 1. a parent's session in its children ------------------------------------
@@ -142,7 +84,7 @@ def test_child_forces_a_refresh_in_the_parent(live_session, getter) -> None:
 
 
 def test_child_whoami_of_an_sts_session(endpoint) -> None:
-    with sts_session(endpoint) as s:
+    with sts_session(endpoint, FORK_ROLE) as s:
         parent_key = s.credentials["access_key"]
 
         def child() -> Any:
@@ -170,7 +112,7 @@ def test_eight_children_cause_one_getter_call_per_refresh(make_getter) -> None:
     # short credentials: refreshes come every ~1.5 s of wall clock, and
     # eight children (plus the parent) read across three of them
     getter = make_getter(lifetime=2.0)
-    with RefreshableSession(method="custom", custom_credentials_method=getter, region_name=REGION) as s:
+    with custom_session(getter) as s:
         s.credentials
         results: list = [None] * 8
         threads = [
@@ -293,12 +235,12 @@ def test_child_creates_sessions_of_its_own(live_session, make_getter, endpoint) 
         out = []
         for _task in range(3):
             own = make_getter()
-            with RefreshableSession(method="custom", custom_credentials_method=own, region_name=REGION) as s:
+            with custom_session(own) as s:
                 s3 = s.client("s3", endpoint_url=endpoint)
                 seen = record_access_keys(s3)
                 s3.list_buckets()
                 out.append([s.credentials["access_key"], seen, own.calls])
-        with sts_session(endpoint, defer_refresh=False) as s:
+        with sts_session(endpoint, FORK_ROLE, defer_refresh=False) as s:
             out.append(["sts", s.whoami()["Arn"]])
         return out
 
@@ -316,7 +258,7 @@ def test_a_child_sessions_getter_failure_reaches_the_caller(live_session) -> Non
         raise Boom("no")
 
     def child() -> Any:
-        s = RefreshableSession(method="custom", custom_credentials_method=bad_getter, region_name=REGION)
+        s = custom_session(bad_getter)
         try:
             s.credentials
         except BRSCredentialError as exc:
@@ -329,7 +271,7 @@ def test_a_child_sessions_getter_failure_reaches_the_caller(live_session) -> Non
 def test_grandchild_reads_a_session_its_parent_created(live_session, make_getter) -> None:
     def child() -> Any:
         own = make_getter()
-        s = RefreshableSession(method="custom", custom_credentials_method=own, region_name=REGION)
+        s = custom_session(own)
         key = s.credentials["access_key"]
         return [key, fork_run(lambda: [s.credentials["access_key"], own.calls]), live_session.credentials["access_key"]]
 
@@ -376,7 +318,7 @@ def test_fork_during_the_first_load_never_blocks(monkeypatch, make_getter) -> No
     assert in_load.wait(30)
 
     def child() -> Any:
-        s = RefreshableSession(method="custom", custom_credentials_method=make_getter(), region_name=REGION)
+        s = custom_session(make_getter())
         return s.credentials["access_key"]
 
     try:
@@ -425,23 +367,16 @@ def test_multiprocessing_fork_process(live_session, getter) -> None:
     assert proc.exitcode == 0
 
 
-def _run_script(code: str, timeout: float = 90, env: Any = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout, env=env
-    )
-
-
 POOL_SCRIPT = """
     import multiprocessing, os
-    from datetime import datetime, timedelta, timezone
     from gobrs import RefreshableSession
+    from helpers import good
 
     CALLS = []
 
     def getter():
         CALLS.append(os.getpid())
-        return {"access_key": "ASIAGOBRSFORKPOOL%03d" % len(CALLS), "secret_key": "s", "token": "t",
-                "expiry_time": datetime.now(timezone.utc) + timedelta(hours=1)}
+        return good(access_key="ASIAGOBRSFORKPOOL%03d" % len(CALLS))
 
     S = RefreshableSession(method="custom", custom_credentials_method=getter, region_name="us-east-1")
 
@@ -457,14 +392,8 @@ POOL_SCRIPT = """
 
 
 def test_multiprocessing_fork_pool_with_a_module_level_session(endpoint, tmp_path) -> None:
-    script = tmp_path / "pool.py"
-    script.write_text(textwrap.dedent(POOL_SCRIPT))
-    proc = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env=dict(os.environ, ENDPOINT=endpoint, GOBRS_CHANNEL_DIR=str(tmp_path / "ch")),
+    proc = run_python(
+        POOL_SCRIPT, path=tmp_path / "pool.py", env={"ENDPOINT": endpoint, "GOBRS_CHANNEL_DIR": str(tmp_path / "ch")}
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split("\n")[:2] == [str([["ASIAGOBRSFORKPOOL001", "123456789012"]] * 4), "True"]
@@ -473,16 +402,14 @@ def test_multiprocessing_fork_pool_with_a_module_level_session(endpoint, tmp_pat
 
 CHILD_OF_FRESH_PARENT = """
     import os, sys, time
-    from datetime import datetime, timedelta, timezone
     import gobrs
-    from gobrs import RefreshableSession
+    from helpers import custom_session, good
 
     def getter():
-        return {"access_key": "ASIAGOBRSFORKCHILD01", "secret_key": "s", "token": "t",
-                "expiry_time": datetime.now(timezone.utc) + timedelta(hours=1)}
+        return good(access_key="ASIAGOBRSFORKCHILD01")
 
     def child():
-        s = RefreshableSession(method="custom", custom_credentials_method=getter, region_name="us-east-1")
+        s = custom_session(getter)
         assert s.credentials["access_key"] == "ASIAGOBRSFORKCHILD01"
         assert not gobrs._lib.forked()  # its own Go runtime
         s.close()
@@ -508,24 +435,18 @@ def test_child_of_a_parent_that_never_loaded_the_library_runs_its_own_runtime() 
     assert child() == 0
     print("parent ok")
     """
-    proc = _run_script(textwrap.dedent(CHILD_OF_FRESH_PARENT).replace("{body}", textwrap.dedent(body)))
+    proc = run_python(textwrap.dedent(CHILD_OF_FRESH_PARENT).replace("{body}", textwrap.dedent(body)))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split("\n")[:2] == ["child 0", "parent ok"]
 
 
-def test_spawn_start_method_works(live_session) -> None:
+def test_spawn_start_method_works(live_session, tmp_path) -> None:
     code = """
     import multiprocessing
-    from datetime import datetime, timedelta, timezone
+    from helpers import custom_session, good
 
     def work(n):
-        from gobrs import RefreshableSession
-        s = RefreshableSession(
-            method="custom",
-            custom_credentials_method=lambda: {
-                "access_key": f"ASIAGOBRSSPAWN{n:06d}", "secret_key": "s", "token": "t",
-                "expiry_time": datetime.now(timezone.utc) + timedelta(hours=1)},
-            region_name="us-east-1")
+        s = custom_session(lambda: good(access_key=f"ASIAGOBRSSPAWN{n:06d}"))
         return s.credentials["access_key"]
 
     if __name__ == "__main__":
@@ -536,14 +457,7 @@ def test_spawn_start_method_works(live_session) -> None:
         with multiprocessing.get_context("spawn").Pool(2) as pool:
             print(pool.map_async(work, [1, 2]).get(timeout=60))
     """
-    import tempfile
-
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(textwrap.dedent(code))
-    try:
-        proc = subprocess.run([sys.executable, f.name], capture_output=True, text=True, timeout=90)
-    finally:
-        os.unlink(f.name)
+    proc = run_python(code, path=tmp_path / "spawn.py")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "['ASIAGOBRSSPAWN000001', 'ASIAGOBRSSPAWN000002']"
 
@@ -577,7 +491,7 @@ def test_a_parent_without_a_channel_gives_a_clear_fork_error(tmp_path) -> None:
     body = """
     import logging
     logging.basicConfig(level=logging.WARNING, format="%(name)s %(message)s")
-    s = RefreshableSession(method="custom", custom_credentials_method=getter, region_name="us-east-1")
+    s = custom_session(getter)
     s.credentials
     pid = os.fork()
     if pid == 0:
@@ -590,9 +504,9 @@ def test_a_parent_without_a_channel_gives_a_clear_fork_error(tmp_path) -> None:
     _, status = os.waitpid(pid, 0)
     print("child", os.waitstatus_to_exitcode(status))
     """
-    proc = _run_script(
+    proc = run_python(
         textwrap.dedent(CHILD_OF_FRESH_PARENT).replace("{body}", textwrap.dedent(body)),
-        env=dict(os.environ, GOBRS_CHANNEL_DIR=str(blocker / "sub")),
+        env={"GOBRS_CHANNEL_DIR": str(blocker / "sub")},
     )
     assert proc.returncode == 0, proc.stderr
     message, status = proc.stdout.strip().split("\n")

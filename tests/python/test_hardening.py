@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 from typing import List, Optional
 
 import pytest
+
+from helpers import run_python
 
 CHURN_SECONDS = float(os.environ.get("GOBRS_CHURN_SECONDS", "60"))
 
@@ -35,15 +36,7 @@ PRELUDE = textwrap.dedent(
 
 
 def run_script(tmp_path: Path, body: str, *, timeout: float, env: Optional[dict] = None) -> subprocess.CompletedProcess:
-    script = tmp_path / "script.py"
-    script.write_text(PRELUDE + textwrap.dedent(body))
-    return subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
+    return run_python(PRELUDE + textwrap.dedent(body), path=tmp_path / "script.py", env=env, timeout=timeout)
 
 
 def test_sessions_left_to_the_collector_during_background_pushes(tmp_path: Path) -> None:

@@ -27,6 +27,8 @@ from typing import Any, Dict, Optional
 
 import pytest
 
+from helpers import python_env, run_python
+
 pytestmark = pytest.mark.timeout(180)
 
 #: seconds any one script may run (its children are bounded inside it)
@@ -39,13 +41,13 @@ from datetime import datetime, timedelta, timezone
 
 import gobrs
 from gobrs import BRSForkError, RefreshableSession
+from helpers import good, in_seconds, reap, signed_access_key
 
 ENDPOINT = os.environ["GOBRS_TEST_ENDPOINT"]
 
 
 def getter(tag="x"):
-    return {"access_key": "ASIAGOBRSPROC" + tag[:7].upper().ljust(7, "0"), "secret_key": "s", "token": "t",
-            "expiry_time": datetime.now(timezone.utc) + timedelta(hours=1)}
+    return good(access_key="ASIAGOBRSPROC" + tag[:7].upper().ljust(7, "0"))
 
 
 def new_session(tag="x"):
@@ -93,16 +95,7 @@ def fork_workers(n, work, deadline_s=60):
     results = []
     deadline = time.monotonic() + deadline_s + 10
     for pid, r in pipes:
-        while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            if time.monotonic() > deadline:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                status = None
-                break
-            time.sleep(0.02)
+        status = reap(pid, deadline)
         data = os.read(r, 1 << 20)
         os.close(r)
         if status is None:
@@ -119,19 +112,9 @@ def run_script(body: str, endpoint: str, tmp_path: Path, extra_env: Optional[Dic
     """Run PRELUDE + body as __main__ in a new interpreter; return the JSON
     it prints last."""
 
-    path = tmp_path / "script.py"
-    path.write_text(textwrap.dedent(PRELUDE) + "\n" + textwrap.dedent(body))
-    env = dict(
-        os.environ, GOBRS_TEST_ENDPOINT=endpoint, PYTHONWARNINGS="ignore::DeprecationWarning", **(extra_env or {})
-    )
-    proc = subprocess.run(
-        [sys.executable, str(path)],
-        capture_output=True,
-        text=True,
-        timeout=SCRIPT_TIMEOUT,
-        env=env,
-        cwd=str(tmp_path),
-    )
+    env = {"GOBRS_TEST_ENDPOINT": endpoint, "PYTHONWARNINGS": "ignore::DeprecationWarning", **(extra_env or {})}
+    code = textwrap.dedent(PRELUDE) + "\n" + textwrap.dedent(body)
+    proc = run_python(code, path=tmp_path / "script.py", env=env, timeout=SCRIPT_TIMEOUT, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     assert lines, proc.stderr[-3000:]
@@ -321,9 +304,8 @@ def test_fork_pool_child_of_a_background_refreshing_parent(endpoint: str, tmp_pa
             return attempt(lambda: new_session(f"bg{i}").credentials["access_key"])
 
         if __name__ == "__main__":
-            parent = RefreshableSession(method="custom", custom_credentials_method=lambda: {
-                "access_key": "ASIAGOBRSPROCBGPAREN", "secret_key": "s", "token": "t",
-                "expiry_time": datetime.now(timezone.utc) + timedelta(seconds=2)},
+            parent = RefreshableSession(method="custom", custom_credentials_method=lambda: good(
+                access_key="ASIAGOBRSPROCBGPAREN", expiry_time=in_seconds(2)),
                 region_name="us-east-1", background_refresh=True, advisory_timeout=1, mandatory_timeout=0.5,
                 defer_refresh=False)
             ctx = multiprocessing.get_context("fork")
@@ -359,8 +341,7 @@ def test_preload_server_workers_share_one_refresh_per_set(endpoint: str, tmp_pat
 
         def short_getter():
             CALLS.append(os.getpid())
-            return {"access_key": "ASIAGOBRSPRELOAD%04d" % len(CALLS), "secret_key": "s", "token": "t",
-                    "expiry_time": datetime.now(timezone.utc) + timedelta(seconds=2)}
+            return good(access_key="ASIAGOBRSPRELOAD%04d" % len(CALLS), expiry_time=in_seconds(2))
 
         master = RefreshableSession(method="custom", custom_credentials_method=short_getter, region_name="us-east-1")
         sts = master.client("sts", endpoint_url=ENDPOINT)
@@ -370,7 +351,7 @@ def test_preload_server_workers_share_one_refresh_per_set(endpoint: str, tmp_pat
             seen = []
 
             def record(request, **_):
-                key = request.headers["Authorization"].decode().split("Credential=")[1].split("/")[0]
+                key = signed_access_key(request)
                 if not seen or seen[-1] != key:
                     seen.append(key)
 
@@ -427,7 +408,7 @@ def test_parent_killed_while_children_read(endpoint: str, tmp_path: Path) -> Non
             """
         )
     )
-    env = dict(os.environ, GOBRS_TEST_ENDPOINT=endpoint, **_channel_env(tmp_path))
+    env = python_env({"GOBRS_TEST_ENDPOINT": endpoint, **_channel_env(tmp_path)})
     proc = subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout is not None
@@ -499,18 +480,14 @@ def test_no_stale_sockets_after_1000_fork_exit_cycles(endpoint: str, tmp_path: P
         [sys.executable, "-c", KILLED_MASTER],
         stdout=subprocess.PIPE,
         text=True,
-        env=dict(os.environ, **_channel_env(tmp_path)),
+        env=python_env(_channel_env(tmp_path)),
     )
     assert killed.stdout is not None and killed.stdout.readline().strip() == "forked"
     killed.kill()
     killed.wait(SCRIPT_TIMEOUT)
     assert len(os.listdir(tmp_path / "channel")) == 1  # stale
-    again = subprocess.run(
-        [sys.executable, "-c", KILLED_MASTER.replace("signal.pause()", "pass")],
-        capture_output=True,
-        text=True,
-        timeout=SCRIPT_TIMEOUT,
-        env=dict(os.environ, **_channel_env(tmp_path)),
+    again = run_python(
+        KILLED_MASTER.replace("signal.pause()", "pass"), env=_channel_env(tmp_path), timeout=SCRIPT_TIMEOUT
     )
     assert again.returncode == 0, again.stderr[-2000:]
     assert os.listdir(tmp_path / "channel") == []
@@ -518,11 +495,10 @@ def test_no_stale_sockets_after_1000_fork_exit_cycles(endpoint: str, tmp_path: P
 
 KILLED_MASTER = """
 import os, signal
-from datetime import datetime, timedelta, timezone
 from gobrs import RefreshableSession
-s = RefreshableSession(method="custom", region_name="us-east-1", custom_credentials_method=lambda: {
-    "access_key": "ASIAGOBRSKILLEDMASTR", "secret_key": "s", "token": "t",
-    "expiry_time": datetime.now(timezone.utc) + timedelta(hours=1)})
+from helpers import good
+s = RefreshableSession(method="custom", region_name="us-east-1",
+                       custom_credentials_method=lambda: good(access_key="ASIAGOBRSKILLEDMASTR"))
 s.credentials
 pid = os.fork()
 if pid == 0:

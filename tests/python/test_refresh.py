@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.config import Config
 
-from conftest import custom_session, record_access_keys
+from helpers import OnceThenRaise, custom_session, record_access_keys, sleep_until, wait_until
 
 S3_CONFIG = Config(s3={"addressing_style": "path"})
 
@@ -23,17 +23,10 @@ def short_session(getter: Any, **kwargs: Any):
     return custom_session(getter, advisory_timeout=2, mandatory_timeout=1, **kwargs)
 
 
-def wait_until(predicate, timeout: float = 15.0, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
-
-
 def test_clients_made_before_a_refresh_sign_with_new_credentials(make_getter, endpoint) -> None:
-    getter = make_getter(lifetimes=[2.5, 2.5, 3600])
+    # the second set lives 8 s (reusable for 6 s): the three calls made with
+    # it never reach its advisory window however slow the machine is
+    getter = make_getter(lifetimes=[2.5, 8, 3600])
     s = short_session(getter)
     sts = s.client("sts", endpoint_url=endpoint)
     s3 = s.client("s3", endpoint_url=endpoint, config=S3_CONFIG)
@@ -43,7 +36,7 @@ def test_clients_made_before_a_refresh_sign_with_new_credentials(make_getter, en
     sts.get_caller_identity()
     s3.list_buckets()
     assert getter.calls == 1
-    time.sleep(2.6)  # the first set has expired
+    sleep_until(getter.issued[0]["expiry_time"])  # the first set has expired
     sts.get_caller_identity()
     s3.list_buckets()
     assert getter.calls == 2
@@ -53,7 +46,7 @@ def test_clients_made_before_a_refresh_sign_with_new_credentials(make_getter, en
     assert late is not sts
     late_keys = record_access_keys(late)
     late.get_caller_identity()
-    time.sleep(2.6)
+    sleep_until(getter.issued[1]["expiry_time"])  # the second set has expired
     sts.get_caller_identity()
     s3.create_bucket(Bucket="gobrs-refresh-bucket")
     late.get_caller_identity()
@@ -72,37 +65,35 @@ def test_resources_sign_with_new_credentials(make_getter, endpoint) -> None:
     s3 = s.resource("s3", endpoint_url=endpoint, config=S3_CONFIG)
     keys = record_access_keys(s3.meta.client)
     bucket = s3.create_bucket(Bucket="gobrs-resource-refresh")
-    time.sleep(2.6)
+    sleep_until(getter.issued[0]["expiry_time"])
     bucket.put_object(Key="a", Body=b"1")
     assert keys == [getter.access_key(1), getter.access_key(2)]
 
 
-def test_advisory_window_failure_keeps_the_current_credentials(endpoint) -> None:
-    from datetime import datetime, timedelta, timezone
+def test_advisory_window_failure_keeps_the_current_credentials(endpoint, caplog) -> None:
+    caplog.set_level("WARNING", logger="gobrs")
+    getter = OnceThenRaise(RuntimeError("source unavailable"), lifetime=16)
 
-    calls = []
-
-    def getter():
-        calls.append(1)
-        if len(calls) == 1:
-            return {
-                "access_key": "ASIAGOBRSADVISORY001",
-                "secret_key": "SECRETADVISORY",
-                "token": "TOKENADVISORY",
-                "expiry_time": datetime.now(timezone.utc) + timedelta(seconds=6),
-            }
-        raise RuntimeError("source unavailable")
-
-    # 6 s life: advisory window 1.5 s before expiry, mandatory 0.15 s before
-    s = custom_session(getter, advisory_timeout=10, mandatory_timeout=1)
+    # 16 s life: the advisory window is its last 4 s; the mandatory window
+    # opens at expiry
+    s = custom_session(getter, advisory_timeout=4, mandatory_timeout=0)
     sts = s.client("sts", endpoint_url=endpoint)
     keys = record_access_keys(sts)
     sts.get_caller_identity()
-    time.sleep(4.8)  # inside the advisory window, before the mandatory one
-    sts.get_caller_identity()  # refresh fails, old credentials still used
-    assert len(calls) >= 2
-    assert keys == ["ASIAGOBRSADVISORY001"] * 2
-    time.sleep(1.5)  # now expired: the failure is raised
+    # read until a read inside the advisory window has started the refresh
+    # (reads there never wait for it) and the refresh has failed ...
+    first = getter.first["access_key"]
+    assert wait_until(
+        lambda: (
+            s.credentials["access_key"] == first and getter.calls >= 2 and "credential refresh failed" in caplog.text
+        ),
+        timeout=60,
+    )
+    # ... after which the old credentials are still used
+    sts.get_caller_identity()
+    assert keys == [first] * 2
+    # once they have expired, the failure is raised
+    sleep_until(getter.first["expiry_time"])
     with pytest.raises(RuntimeError, match="source unavailable"):
         sts.get_caller_identity()
 
@@ -152,30 +143,17 @@ def test_background_refresh_failure_is_logged_and_raised_to_the_next_waiting_rea
     """A background refresh that fails is logged without secrets; the read
     that must wait (credentials expired) gets the getter's own exception."""
 
-    from datetime import datetime, timedelta, timezone
-
     caplog.set_level("WARNING", logger="gobrs")
-    calls = []
 
     class VaultSealed(Exception):
         pass
 
-    def getter():
-        calls.append(1)
-        if len(calls) == 1:
-            return {
-                "access_key": "ASIAGOBRSBACKGROUND1",
-                "secret_key": "SECRETBACKGROUNDFAIL",
-                "token": "TOKENBACKGROUNDFAIL",
-                "expiry_time": datetime.now(timezone.utc) + timedelta(seconds=2),
-            }
-        raise VaultSealed("sealed")
-
+    getter = OnceThenRaise(VaultSealed("sealed"), lifetime=2)
     s = short_session(getter, background_refresh=True)
-    assert s.credentials["access_key"] == "ASIAGOBRSBACKGROUND1"
-    assert wait_until(lambda: len(calls) >= 2), "no background refresh"
+    assert s.credentials["access_key"] == getter.first["access_key"]
+    assert wait_until(lambda: getter.calls >= 2), "no background refresh"
     assert wait_until(lambda: "credential refresh failed" in caplog.text)
-    assert "SECRETBACKGROUNDFAIL" not in caplog.text and "TOKENBACKGROUNDFAIL" not in caplog.text
+    assert getter.first["secret_key"] not in caplog.text and getter.first["token"] not in caplog.text
 
     def raises_sealed() -> bool:
         try:
@@ -191,7 +169,7 @@ def test_background_refresh_failure_is_logged_and_raised_to_the_next_waiting_rea
 def test_advisory_refresh_does_not_block_the_caller_that_starts_it(make_getter) -> None:
     # docs/compat.md: botocore's refreshing caller waits for its advisory
     # refresh; gobrs starts it and returns the current credentials at once.
-    getter = make_getter(lifetimes=[4.0, 3600.0])
+    getter = make_getter(lifetimes=[8.0, 3600.0])
     entered, release = threading.Event(), threading.Event()
 
     def gated(**kwargs: Any) -> Any:
@@ -200,17 +178,25 @@ def test_advisory_refresh_does_not_block_the_caller_that_starts_it(make_getter) 
             release.wait(60)
         return getter(**kwargs)
 
-    # 4 s credentials, advisory window 1 s (opens after 3 s), mandatory at expiry
-    s = custom_session(gated, advisory_timeout=1, mandatory_timeout=0)
+    # 8 s credentials, advisory window 2 s (opens after 6 s), mandatory at expiry
+    s = custom_session(gated, advisory_timeout=2, mandatory_timeout=0)
     first = s.credentials["access_key"]
-    time.sleep(3.1)
     got: list = []
-    reader = threading.Thread(target=lambda: got.append(s.credentials["access_key"]))
+
+    def reader_main() -> None:
+        # reads until one of them, inside the advisory window, has started
+        # the refresh (which stays held)
+        while not entered.is_set():
+            got.append(s.credentials["access_key"])
+            time.sleep(0.05)  # pacing only
+
+    reader = threading.Thread(target=reader_main)
     reader.start()
-    reader.join(30)  # the refresh is held until after this: a reader that waited for it is still there
+    reader.join(60)  # the refresh is held until after this: a reader that waited for it is still there
     try:
-        assert got == [first], "the caller in the advisory window waited for the refresh"
-        assert entered.wait(10), "no refresh was started"
+        assert entered.is_set(), "no refresh was started"
+        assert not reader.is_alive(), "the caller in the advisory window waited for the refresh"
+        assert set(got) == {first}
     finally:
         release.set()
         reader.join()

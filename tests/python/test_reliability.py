@@ -18,17 +18,17 @@ from typing import Any, Callable, Dict, List
 
 import pytest
 
-from conftest import custom_session as custom
 from gobrs import (
     BRSCredentialError,
     BRSError,
     BRSValidationError,
     RefreshableSession,
 )
+from helpers import REGION, ROLE, good
+from helpers import custom_session as custom
 
 pytestmark = pytest.mark.timeout(60)
 
-REGION = "us-east-1"
 MEGABYTE = "M" * (1 << 20)
 #: the longest error text any bad input may produce
 MAX_ERROR_TEXT = 1024
@@ -39,17 +39,6 @@ class _Opaque:
 
     def __repr__(self) -> str:
         return "<opaque>"
-
-
-def good(**overrides: Any) -> Dict[str, Any]:
-    creds: Dict[str, Any] = {
-        "access_key": "ASIAGOBRSRELIAB00001",
-        "secret_key": "RELSECRETVALUE",
-        "token": "RELTOKENVALUE",
-        "expiry_time": datetime.now(timezone.utc) + timedelta(hours=1),
-    }
-    creds.update(overrides)
-    return creds
 
 
 class Counting:
@@ -111,7 +100,7 @@ def test_defer_refresh_anything_but_false_defers(value: Any) -> None:
 def test_mandatory_equal_to_advisory_is_fine() -> None:
     getter = Counting()
     s = custom(getter, advisory_timeout=5, mandatory_timeout=5)
-    assert s.credentials["access_key"] == "ASIAGOBRSRELIAB00001"
+    assert s.credentials["access_key"] == "ASIAGOBRSFIXED000001"
 
 
 # -- constructor parameters: the custom method ----------------------------------
@@ -315,7 +304,7 @@ def test_getter_reading_its_own_session_does_not_hang() -> None:
         return good()
 
     holder["session"] = s = custom(getter)
-    assert s.credentials["access_key"] == "ASIAGOBRSRELIAB00001"
+    assert s.credentials["access_key"] == "ASIAGOBRSFIXED000001"
     assert len(inner) == 1 and "deadlock" in str(inner[0])
 
 
@@ -341,7 +330,7 @@ def test_getter_using_another_session_works() -> None:
         return good(access_key=other.credentials["access_key"] + "X")
 
     s = custom(getter)
-    assert s.credentials["access_key"] == "ASIAGOBRSRELIAB00001X"
+    assert s.credentials["access_key"] == "ASIAGOBRSFIXED000001X"
 
 
 def test_getter_that_blocks_does_not_block_other_sessions() -> None:
@@ -356,7 +345,7 @@ def test_getter_that_blocks_does_not_block_other_sessions() -> None:
     reader.start()
     try:
         # another session answers while the first one's getter is stuck
-        assert custom(Counting()).credentials["access_key"] == "ASIAGOBRSRELIAB00001"
+        assert custom(Counting()).credentials["access_key"] == "ASIAGOBRSFIXED000001"
     finally:
         release.set()
         reader.join(30)
@@ -367,7 +356,6 @@ def test_getter_that_blocks_does_not_block_other_sessions() -> None:
 
 from gobrs import BRSConfigurationError, IOTX509RefreshableSession, STSRefreshableSession  # noqa: E402
 
-ROLE = "arn:aws:iam::123456789012:role/demo"
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
 WRONG_FOR_STR: List[Any] = [1, 1.5, True, [], {}, ["x"], b"x", _Opaque(), float("nan"), MEGABYTE]
 WRONG_FOR_LIST: List[Any] = ["x", 1, True, {}, b"x", _Opaque(), [1], [_Opaque()], [MEGABYTE]]

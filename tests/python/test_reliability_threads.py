@@ -19,8 +19,8 @@ from typing import Any, Dict, List, Tuple
 import pytest
 from botocore.config import Config
 
-from conftest import _CREDENTIAL_RE
 from gobrs import RefreshableSession
+from helpers import signed_access_key
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -76,9 +76,7 @@ def test_32_threads_across_expiries(endpoint: str) -> None:
     signed: Dict[int, List[str]] = {}
 
     def before_send(request: Any, **_: Any) -> None:
-        auth = request.headers.get("Authorization", b"")
-        match = _CREDENTIAL_RE.search(auth.decode() if isinstance(auth, bytes) else auth)
-        signed.setdefault(threading.get_ident(), []).append(match.group(1) if match else "")
+        signed.setdefault(threading.get_ident(), []).append(signed_access_key(request))
 
     client.meta.events.register("before-send.sts.*", before_send)
     read: List[List[str]] = [[] for _ in range(THREADS)]

@@ -8,7 +8,6 @@ import functools
 import json
 import stat
 import sys
-import threading
 import uuid
 from pathlib import Path
 from typing import Any, Dict, List
@@ -18,7 +17,6 @@ import botocore.session
 import pytest
 from botocore.config import Config
 
-from conftest import REGION, record_access_keys
 from gobrs import (
     AssumeRoleConfig,
     BRSConfigurationError,
@@ -31,9 +29,8 @@ from gobrs import (
     STSRefreshableSession,
 )
 from gobrs.testing import free_port
+from helpers import KEYS, REGION, ROLE, record_access_keys, run_threads, sts_session
 
-ROLE = "arn:aws:iam::123456789012:role/demo"
-KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
 
 
@@ -41,14 +38,6 @@ def name() -> str:
     """A role session name of its own, so tests never share credentials."""
 
     return "py-" + uuid.uuid4().hex[:12]
-
-
-def sts_session(endpoint: str, assume: Dict[str, Any], **kwargs: Any) -> STSRefreshableSession:
-    kwargs.setdefault("region_name", REGION)
-    for key, value in KEYS.items():
-        kwargs.setdefault(key, value)
-    kwargs.setdefault("sts_client_kwargs", {"endpoint_url": endpoint})
-    return STSRefreshableSession(assume_role_kwargs={"RoleArn": ROLE, **assume}, **kwargs)
 
 
 def script(tmp_path: Path, body: str) -> str:
@@ -116,16 +105,7 @@ def test_no_boto3_sts_client_is_built(endpoint: str, monkeypatch: pytest.MonkeyP
 def test_sessions_share_one_assume_role(endpoint: str) -> None:
     rsn = name()
     sessions = [sts_session(endpoint, {"RoleSessionName": rsn}) for _ in range(8)]
-    keys: List[str] = [""] * len(sessions)
-
-    def read(i: int) -> None:
-        keys[i] = sessions[i].credentials["access_key"]
-
-    threads = [threading.Thread(target=read, args=(i,)) for i in range(len(sessions))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    keys = run_threads(len(sessions), lambda i: sessions[i].credentials["access_key"])
     # moto issues a new access key per AssumeRole call: one key, one call
     assert len(set(keys)) == 1 and keys[0]
     other = sts_session(endpoint, {"RoleSessionName": name()})

@@ -5,29 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, List
 
-from conftest import custom_session
-
-
-def run_threads(n: int, target) -> List[Any]:
-    barrier = threading.Barrier(n)
-    results: List[Any] = [None] * n
-
-    def worker(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = target()
-        except BaseException as exc:  # collected and checked by the test
-            results[i] = exc
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-        assert not t.is_alive(), "a reader thread hung"
-    return results
+from helpers import custom_session, run_threads
 
 
 def test_sixteen_threads_across_an_expiry_make_one_getter_call(make_getter) -> None:
@@ -37,7 +16,7 @@ def test_sixteen_threads_across_an_expiry_make_one_getter_call(make_getter) -> N
     assert creds.get_frozen_credentials().access_key == getter.access_key(1)
     assert getter.calls == 1
     time.sleep(1.1)  # the first set has expired
-    results = run_threads(16, creds.get_frozen_credentials)
+    results = run_threads(16, lambda _: creds.get_frozen_credentials())
     assert getter.calls == 2
     assert [r.access_key for r in results] == [getter.access_key(2)] * 16
 
@@ -45,7 +24,7 @@ def test_sixteen_threads_across_an_expiry_make_one_getter_call(make_getter) -> N
 def test_sixteen_threads_at_first_use_make_one_getter_call(make_getter) -> None:
     getter = make_getter(delay=0.2)
     s = custom_session(getter)
-    results = run_threads(16, lambda: s.credentials["access_key"])
+    results = run_threads(16, lambda _: s.credentials["access_key"])
     assert results == [getter.access_key(1)] * 16
     assert getter.calls == 1
 
@@ -56,7 +35,7 @@ def test_getter_never_overlaps_itself(make_getter) -> None:
     creds = s.get_credentials()
     stop = time.monotonic() + 2.0
 
-    def reader() -> int:
+    def reader(_: int) -> int:
         n = 0
         while time.monotonic() < stop:
             creds.get_frozen_credentials()
