@@ -179,6 +179,25 @@ func brsgo_whoami(h C.brs_session, jsonOut **C.char, errOut *C.brs_error) (statu
 	return C.BRS_OK
 }
 
+//export brsgo_warnings
+func brsgo_warnings(h C.brs_session, jsonOut **C.char, errOut *C.brs_error) (status C.int) {
+	defer recoverTo("brs_warnings", &status, errOut)
+	s, err := lookup(h)
+	if err != nil {
+		return fail(errOut, err)
+	}
+	warnings := s.Warnings()
+	if warnings == nil {
+		warnings = []core.Warning{}
+	}
+	b, err := json.Marshal(warnings)
+	if err != nil {
+		return fail(errOut, &core.Error{Kind: core.KindUnknown, Err: err, Message: "cannot encode the warnings as JSON"})
+	}
+	*jsonOut = C.CString(string(b))
+	return C.BRS_OK
+}
+
 //export brsgo_close_session
 func brsgo_close_session(h C.brs_session) (status C.int) {
 	defer recoverTo("brs_close_session", &status, nil)

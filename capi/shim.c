@@ -642,6 +642,14 @@ BRS_API int brs_whoami(brs_session session, char **json_out, brs_error *err) {
     return rc;
 }
 
+BRS_API int brs_warnings(brs_session session, char **json_out, brs_error *err) {
+    if (json_out != NULL) *json_out = NULL;
+    int rc = brs_enter(session, err);
+    if (rc != BRS_OK) return rc;
+    if (json_out == NULL) return brs_fail(err, BRS_EVALIDATION, "json_out", "json_out must not be NULL");
+    return brsgo_warnings(session, json_out, err); /* never waits: no wait tracking */
+}
+
 BRS_API int brs_close_session(brs_session session) {
     int rc = brs_enter(session, NULL);
     if (rc != BRS_OK) return rc;

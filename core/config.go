@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
 	"sort"
 	"strings"
-	"time"
+	"sync"
 
 	stdjson "encoding/json"
 
@@ -28,6 +27,10 @@ type Hooks struct {
 	SourceCredentials func(ctx context.Context) (map[string]string, error)
 	// MFAToken returns an MFA token code for the sts method.
 	MFAToken func(ctx context.Context) (string, error)
+	// Warn receives what a method's config decoding does otherwise than
+	// asked (see Warning). NewSessionFromJSON also keeps every warning in
+	// the Session (Session.Warnings).
+	Warn func(Warning)
 }
 
 // MethodBuilder builds a method's Provider from the method's JSON keys
@@ -55,13 +58,44 @@ func Methods() []string {
 	return names
 }
 
-// commonConfig holds the keys every method accepts.
+// commonConfig is the JSON config's keys that every method accepts; its
+// methods hold their rules.
 type commonConfig struct {
-	DeferRefresh      *bool
-	AdvisoryTimeout   *float64
-	MandatoryTimeout  *float64
-	BackgroundRefresh *bool
-	RefreshTimeout    *float64
+	Method            *string  `json:"method"`
+	DeferRefresh      *bool    `json:"defer_refresh"`
+	AdvisoryTimeout   *Seconds `json:"advisory_timeout"`
+	MandatoryTimeout  *Seconds `json:"mandatory_timeout"`
+	BackgroundRefresh *bool    `json:"background_refresh" schema:"nonull"`
+	RefreshTimeout    *Seconds `json:"refresh_timeout"`
+}
+
+// maxWindowSeconds bounds advisory_timeout, mandatory_timeout and
+// refresh_timeout.
+const maxWindowSeconds = 1e7
+
+// validate checks the ranges: the windows from 0, refresh_timeout from
+// 0.001, all to maxWindowSeconds.
+func (c *commonConfig) validate() error {
+	for _, t := range []struct {
+		name string
+		v    *Seconds
+	}{{"advisory_timeout", c.AdvisoryTimeout}, {"mandatory_timeout", c.MandatoryTimeout}} {
+		if t.v != nil && !t.v.In(0, maxWindowSeconds) {
+			return NewValidationError(t.name, t.v.String(), "%s must be between 0 and 10000000 seconds", t.name)
+		}
+	}
+	if t := c.RefreshTimeout; t != nil && !t.In(0.001, maxWindowSeconds) {
+		return NewValidationError("refresh_timeout", t.String(), "refresh_timeout must be between 0.001 and 10000000 seconds, or null for none")
+	}
+	return nil
+}
+
+// method returns the method the config names ("custom" by default).
+func (c *commonConfig) method() string {
+	if c.Method == nil {
+		return "custom"
+	}
+	return *c.Method
 }
 
 // apply sets the options the config names. A mandatory_timeout beyond the
@@ -76,13 +110,13 @@ func (c *commonConfig) apply(o *Options) {
 		o.BackgroundRefresh = *c.BackgroundRefresh
 	}
 	if c.AdvisoryTimeout != nil {
-		o.AdvisoryTimeout = time.Duration(*c.AdvisoryTimeout * float64(time.Second))
+		o.AdvisoryTimeout = c.AdvisoryTimeout.Duration()
 	}
 	if c.MandatoryTimeout != nil {
-		o.MandatoryTimeout = time.Duration(*c.MandatoryTimeout * float64(time.Second))
+		o.MandatoryTimeout = c.MandatoryTimeout.Duration()
 	}
 	if c.RefreshTimeout != nil {
-		o.RefreshTimeout = time.Duration(*c.RefreshTimeout * float64(time.Second))
+		o.RefreshTimeout = c.RefreshTimeout.Duration()
 	}
 	if (c.AdvisoryTimeout != nil || c.MandatoryTimeout != nil) && o.MandatoryTimeout > o.AdvisoryTimeout {
 		o.MandatoryTimeout = o.AdvisoryTimeout
@@ -109,16 +143,19 @@ func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*
 	if err := noDuplicateKeys(config); err != nil {
 		return nil, err
 	}
-	method := "custom"
+	// the common keys are decoded here; the rest are the method's
 	var common commonConfig
-	fields := map[string]any{
-		"method": &method, "defer_refresh": &common.DeferRefresh, "advisory_timeout": &common.AdvisoryTimeout,
-		"mandatory_timeout": &common.MandatoryTimeout, "background_refresh": &common.BackgroundRefresh,
-		"refresh_timeout": &common.RefreshTimeout,
+	own := map[string]json.RawMessage{}
+	for _, k := range commonConfigKeys() {
+		if v, ok := raw[k]; ok {
+			own[k] = v
+			delete(raw, k)
+		}
 	}
-	if err := DecodeMembers("", raw, fields, false); err != nil {
+	if err := DecodeObject("", own, &common); err != nil {
 		return nil, err
 	}
+	method := common.method()
 	build, ok := methods[method]
 	if !ok {
 		shown := safetext.Cut(method, 64)
@@ -128,19 +165,16 @@ func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*
 		}
 		return nil, NewValidationError("method", shown, "method %s is not one of %s", safetext.Quote(shown), strings.Join(Methods(), ", "))
 	}
-	for k := range fields {
-		delete(raw, k)
+	if err := common.validate(); err != nil {
+		return nil, err
 	}
-	for _, t := range []struct {
-		name string
-		v    *float64
-	}{{"advisory_timeout", common.AdvisoryTimeout}, {"mandatory_timeout", common.MandatoryTimeout}} {
-		if t.v != nil && !(*t.v >= 0 && *t.v <= 1e7) { // NaN fails too
-			return nil, NewValidationError(t.name, fmt.Sprint(*t.v), "%s must be between 0 and 10000000 seconds", t.name)
+	var warnings []Warning
+	warn := hooks.Warn
+	hooks.Warn = func(w Warning) {
+		warnings = append(warnings, w)
+		if warn != nil {
+			warn(w)
 		}
-	}
-	if t := common.RefreshTimeout; t != nil && !(*t >= 0.001 && *t <= 1e7) {
-		return nil, NewValidationError("refresh_timeout", fmt.Sprint(*t), "refresh_timeout must be between 0.001 and 10000000 seconds, or null for none")
 	}
 	provider, err := build(raw, hooks)
 	if err != nil {
@@ -153,6 +187,7 @@ func NewSessionFromJSON(config []byte, hooks Hooks, optFns ...func(*Options)) (*
 		}
 		return nil, err
 	}
+	s.warnings = warnings
 	return s, nil
 }
 
@@ -167,28 +202,6 @@ func NoUnknownKeys(raw map[string]json.RawMessage, known ...string) error {
 	return nil
 }
 
-// DecodeMembers decodes the members of the JSON object obj named in fields
-// into their targets, in sorted key order. Names match exactly
-// (case-sensitive); JSON null leaves a target untouched, as Python's None.
-// Errors name param.key (the key alone when param is empty). With strict,
-// a member not in fields is a validation error; otherwise it is left for
-// the caller.
-func DecodeMembers(param string, obj map[string]json.RawMessage, fields map[string]any, strict bool) error {
-	for _, k := range sortedKeys(obj) {
-		target, ok := fields[k]
-		switch {
-		case !ok && strict:
-			return unknownKey(param, k, sortedKeys(fields))
-		case !ok || string(obj[k]) == "null":
-			continue
-		}
-		if err := DecodeJSON(member(param, k), obj[k], target); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // member names key k inside param.
 func member(param, k string) string {
 	if param == "" {
@@ -197,8 +210,14 @@ func member(param, k string) string {
 	return param + "." + k
 }
 
-// commonKeys are the top-level keys every method accepts (commonConfig and
-// "method").
+// commonConfigKeys returns the top-level keys every method accepts
+// (commonConfig's). Computed at first use, not at init: reflection that
+// deep in the runtime's init trips memcheck (make test-c).
+var commonConfigKeys = sync.OnceValue(func() []string { return KnownKeys(&commonConfig{}) })
+
+// commonKeys are those an unknown-key error lists: refresh_timeout,
+// gobrs's own addition, has never been listed there (the C ABI's message
+// is pinned by tests/c/test_promises.c).
 var commonKeys = []string{"advisory_timeout", "background_refresh", "defer_refresh", "mandatory_timeout", "method"}
 
 // unknownKey is the error for key k, not one of known, in param. At the top
@@ -327,7 +346,7 @@ func jsonError(param string, err error) error {
 		if want == "a number" && strings.HasPrefix(te.Value, "number") {
 			return NewValidationError(name, "", "%s is out of range", name)
 		}
-		return NewValidationError(name, "", "%s must be %s, not a JSON %s", name, want, te.Value)
+		return wrongType(NewValidationError(name, "", "%s must be %s, not a JSON %s", name, want, te.Value))
 	}
 	msg := "malformed JSON"
 	if err != nil {

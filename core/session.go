@@ -148,6 +148,7 @@ type Session struct {
 	flights   singleflight.Group[*entry] // guarded by mu
 	closed    bool
 	stats     Stats
+	warnings  []Warning // set by NewSessionFromJSON, then read only
 }
 
 // Stats counts what a Session has done.
@@ -216,6 +217,10 @@ func NewSession(provider Provider, optFns ...func(*Options)) (*Session, error) {
 
 // Options returns the options the session runs with.
 func (s *Session) Options() Options { return s.opts }
+
+// Warnings returns what the session does otherwise than its JSON config
+// asked (NewSessionFromJSON), in the order decided; nil when nothing.
+func (s *Session) Warnings() []Warning { return s.warnings }
 
 // Stats returns a snapshot of the session's counters.
 func (s *Session) Stats() Stats {

@@ -263,8 +263,9 @@ typedef void (*brs_log_fn)(void *user_data, int level, const char *message);
  *       work, waiting for T as any caller would, unless T's own callbacks
  *       are at that moment waiting on S, directly or through other
  *       sessions: then BRS_ERROR (the library tracks who waits on whom).
- *   brs_on_refresh on any session, brs_set_logger, brs_result_set (on the
- *   getter's own result), brs_version, brs_errstr, brs_free, *_clear
+ *   brs_on_refresh and brs_warnings on any session, brs_set_logger,
+ *   brs_result_set (on the getter's own result), brs_version, brs_errstr,
+ *   brs_free, *_clear
  *       always work; they never wait for a callback.
  *
  * A log line that belongs to no session (one about a config, say) runs
@@ -323,13 +324,19 @@ BRS_API const char *brs_errstr(int status);
  *     "credential_process"). With a callback it is BRS_ECONFIGURATION.
  *   method "sts": "assume_role_kwargs" (object, AssumeRole parameters in
  *     their AWS names: RoleArn, RoleSessionName, ...), "sts_client_kwargs"
- *     (object), "mfa_token_provider" (command: string or array of strings),
- *     "mfa_token_provider_kwargs" (object). See README.md.
+ *     (object; with "botocore_config": true, options of a botocore Config
+ *     in its "config" that the STS client does not honour are named by
+ *     brs_warnings() instead of refused), "mfa_token_provider" (command:
+ *     string or array of strings), "mfa_token_provider_kwargs" (object).
+ *     See README.md.
  *   method "iot": "endpoint", "role_alias", "certificate", "private_key",
  *     "thing_name", "ca", "verify_peer", "timeout", "duration_seconds",
  *     "pkcs11". See README.md.
- *   Unknown keys and wrong types are BRS_EVALIDATION naming the key
- *   (err->param); the message of an unknown key lists the known ones. A
+ *   Keys match exactly (case-sensitive) at every level; null means "not
+ *   given" (except for background_refresh). Unknown keys and wrong types
+ *   are BRS_EVALIDATION naming the key (err->param); the message of an
+ *   unknown key lists the known ones. What the library does otherwise than
+ *   asked (an IoT data endpoint rewritten) is told by brs_warnings(). A
  *   key given twice in one object is BRS_EVALIDATION naming it (JSON
  *   parsers differ on which one wins; the library picks none). NULL or bytes
  *   that are not UTF-8 are BRS_EVALIDATION with param "config_json"; an
@@ -398,6 +405,20 @@ BRS_API int brs_refresh(brs_session session, struct brs_credentials *out, brs_er
  * is BRS_EVALIDATION with param "json_out" (for an open handle).
  */
 BRS_API int brs_whoami(brs_session session, char **json_out, brs_error *err);
+
+/*
+ * What the session does otherwise than its config asked, decided when it
+ * was opened (for instance an IoT data endpoint rewritten to the
+ * credentials endpoint): a JSON array in *json_out, empty ("[]") when
+ * nothing, of objects {"param": "...", "message": "..."} with, when a
+ * value was used instead of the one given, "value": "...". Messages never
+ * hold a secret; tell the user (Python raises each as a BRSWarning). The
+ * answer is the same at every call, until the session is closed. Free
+ * *json_out with brs_free(). *json_out is NULL on failure; a NULL json_out
+ * is BRS_EVALIDATION with param "json_out" (for an open handle). Never
+ * waits and never calls the callback.
+ */
+BRS_API int brs_warnings(brs_session session, char **json_out, brs_error *err);
 
 /*
  * Close a session: stop background refresh, wait for a refresh in flight
@@ -593,7 +614,7 @@ BRS_API int brs_serve_info(brs_server server, char **json_out, brs_error *err);
  */
 BRS_API int brs_serve_stop(brs_server server);
 
-/* Release a string the library returned (brs_whoami). NULL is a no-op. */
+/* Release a string the library returned (brs_whoami, brs_warnings, ...). NULL is a no-op. */
 BRS_API void brs_free(void *ptr);
 
 /*

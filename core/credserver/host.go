@@ -32,7 +32,8 @@ const (
 // "answer": {...}} or {"reply": 5, "error": "text"} answers a callback.
 //
 // Host to client: first {"path": ..., "token": ..., "pid": ...}, the
-// Server that serves the hosted sessions; then {"id": 1, "session": 7} or
+// Server that serves the hosted sessions; then {"id": 1, "session": 7,
+// "warnings": [...]} (warnings only when there are some) or
 // {"id": 1, "error": {...}} for a command, and {"call": 5, "session": 7,
 // "request": 1} to have the client run a session's callback.
 type hostMsg struct {
@@ -44,6 +45,8 @@ type hostMsg struct {
 	Reply   uint64            `json:"reply,omitempty"`
 	Answer  map[string]string `json:"answer,omitempty"`
 	Error   json.RawMessage   `json:"error,omitempty"`
+	// Warnings answer "new": core.Session.Warnings of the new session.
+	Warnings []core.Warning `json:"warnings,omitempty"`
 }
 
 // hello is the host's first line.
@@ -178,7 +181,7 @@ func (h *host) open(m hostMsg) hostMsg {
 		return hostMsg{Error: wireError(err)}
 	}
 	h.sessions.Store(id, s)
-	return hostMsg{Session: id}
+	return hostMsg{Session: id, Warnings: s.Warnings()}
 }
 
 func (h *host) close(id uint64) hostMsg {

@@ -110,6 +110,21 @@ type HTTPOptions struct {
 	Clock core.Clock
 }
 
+// httpOptionsJSON is brs_serve's options_json: one field per key, decoded
+// by core.DecodeStrict (names match exactly, nulls are "not given").
+type httpOptionsJSON struct {
+	Listen            string        `json:"listen"`
+	Path              string        `json:"path"`
+	TokenFile         string        `json:"token_file"`
+	EnvFile           string        `json:"env_file"`
+	MaxConnections    int           `json:"max_connections"`
+	MaxHeaderBytes    int           `json:"max_header_bytes"`
+	MaxHeaders        int           `json:"max_headers"`
+	RequestsPerSecond float64       `json:"max_requests_per_second"`
+	RequestTimeout    *core.Seconds `json:"request_timeout"`
+	LogRequests       bool          `json:"log_requests"`
+}
+
 // ParseHTTPOptions decodes brs_serve's options JSON (listen, path,
 // token_file, env_file, max_connections, max_header_bytes, max_headers,
 // max_requests_per_second, request_timeout in seconds, log_requests)
@@ -117,29 +132,26 @@ type HTTPOptions struct {
 // unknown keys and wrong types are KindValidation errors naming the key.
 // Empty input means the defaults.
 func ParseHTTPOptions(raw []byte) (HTTPOptions, error) {
-	var o HTTPOptions
-	if len(strings.TrimSpace(string(raw))) == 0 {
-		return o, nil
+	text := strings.TrimSpace(string(raw))
+	if len(text) == 0 {
+		return HTTPOptions{}, nil
 	}
-	obj := map[string]json.RawMessage{}
-	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+	if text == "null" {
 		return HTTPOptions{}, &core.Error{Kind: core.KindValidation, Param: "options", Message: "options must be a JSON object"}
 	}
-	var timeout *float64
-	fields := map[string]any{
-		"listen": &o.Listen, "path": &o.Path, "token_file": &o.TokenFile, "env_file": &o.EnvFile,
-		"max_connections": &o.MaxConnections, "max_header_bytes": &o.MaxHeaderBytes, "max_headers": &o.MaxHeaders,
-		"max_requests_per_second": &o.RequestsPerSecond, "request_timeout": &timeout, "log_requests": &o.LogRequests,
-	}
-	if err := core.DecodeMembers("options", obj, fields, true); err != nil {
+	var j httpOptionsJSON
+	if err := core.DecodeStrict("options", raw, &j); err != nil {
 		return HTTPOptions{}, err
 	}
-	if t := timeout; t != nil {
-		if !(*t > 0 && *t <= 3600) {
-			return HTTPOptions{}, &core.Error{Kind: core.KindValidation, Param: "request_timeout", Value: fmt.Sprint(*t),
+	o := HTTPOptions{Listen: j.Listen, Path: j.Path, TokenFile: j.TokenFile, EnvFile: j.EnvFile,
+		MaxConnections: j.MaxConnections, MaxHeaderBytes: j.MaxHeaderBytes, MaxHeaders: j.MaxHeaders,
+		RequestsPerSecond: j.RequestsPerSecond, LogRequests: j.LogRequests}
+	if t := j.RequestTimeout; t != nil {
+		if !t.In(math.SmallestNonzeroFloat64, 3600) {
+			return HTTPOptions{}, &core.Error{Kind: core.KindValidation, Param: "request_timeout", Value: t.String(),
 				Message: "request_timeout must be more than 0 and at most 3600 seconds"}
 		}
-		o.RequestTimeout = time.Duration(*t * float64(time.Second))
+		o.RequestTimeout = t.Duration()
 	}
 	return o, nil
 }

@@ -597,34 +597,41 @@ func parsePrivateKey(data []byte, pub crypto.PublicKey) (crypto.Signer, error) {
 	return signer, nil
 }
 
-// iotConfig is the JSON config of method "iot" (decoded member by member
-// with DecodeMembers, which names the keys).
-type iotConfig struct {
-	Endpoint        *string
-	RoleAlias       *string
-	Certificate     *string
-	ThingName       string
-	PrivateKey      *string
-	PKCS11          *pkcs11JSON
-	CA              *string
-	VerifyPeer      *bool
-	Timeout         *float64
-	DurationSeconds *float64
+// config is the JSON config of method "iot" (include/brs.h,
+// docs/iot.md): one field per key, decoded by core.DecodeObject (exact
+// keys, nulls are "not given"). Its options method holds the rules.
+// certificate, private_key and ca are PEM when they hold "-----BEGIN",
+// else file paths.
+type config struct {
+	Endpoint        *string       `json:"endpoint"`
+	RoleAlias       *string       `json:"role_alias"`
+	Certificate     *string       `json:"certificate"`
+	ThingName       string        `json:"thing_name"`
+	PrivateKey      *string       `json:"private_key"`
+	PKCS11          *pkcs11Config `json:"pkcs11"`
+	CA              *string       `json:"ca"`
+	VerifyPeer      *bool         `json:"verify_peer"`
+	Timeout         *core.Seconds `json:"timeout"`
+	DurationSeconds *core.Whole   `json:"duration_seconds"`
 }
 
-// pkcs11JSON is the "pkcs11" object of the config (null leaves a field
-// empty).
-type pkcs11JSON struct {
-	Lib             string   `json:"pkcs11_lib"`
-	UserPIN         string   `json:"user_pin"`
-	SlotID          *float64 `json:"slot_id"`
-	TokenLabel      string   `json:"token_label"`
-	PrivateKeyLabel string   `json:"private_key_label"`
+// pkcs11Config is the "pkcs11" object of the config. Its keys are exact
+// too: {"PKCS11_LIB": ...} is an unknown key.
+type pkcs11Config struct {
+	Lib             string      `json:"pkcs11_lib"`
+	UserPIN         string      `json:"user_pin"`
+	SlotID          *core.Whole `json:"slot_id"`
+	TokenLabel      string      `json:"token_label"`
+	PrivateKeyLabel string      `json:"private_key_label"`
 }
 
 func init() {
-	core.RegisterMethod("iot", func(raw map[string]json.RawMessage, _ core.Hooks) (core.Provider, error) {
-		opts, err := iotOptionsFromJSON(raw)
+	core.RegisterMethod("iot", func(raw map[string]json.RawMessage, hooks core.Hooks) (core.Provider, error) {
+		var c config
+		if err := core.DecodeObject("", raw, &c); err != nil {
+			return nil, err
+		}
+		opts, err := c.options(hooks.Warn)
 		if err != nil {
 			return nil, err
 		}
@@ -632,19 +639,10 @@ func init() {
 	})
 }
 
-// iotOptionsFromJSON reads the keys of method "iot" (see include/brs.h
-// and docs/iot.md). certificate, private_key and ca are PEM when they start
-// with "-----BEGIN", else file paths. Errors name the key.
-func iotOptionsFromJSON(raw map[string]json.RawMessage) (Options, error) {
-	var c iotConfig
-	err := core.DecodeMembers("", raw, map[string]any{
-		"endpoint": &c.Endpoint, "role_alias": &c.RoleAlias, "certificate": &c.Certificate,
-		"thing_name": &c.ThingName, "private_key": &c.PrivateKey, "pkcs11": &c.PKCS11, "ca": &c.CA,
-		"verify_peer": &c.VerifyPeer, "timeout": &c.Timeout, "duration_seconds": &c.DurationSeconds,
-	}, true)
-	if err != nil {
-		return Options{}, err
-	}
+// options checks the config and turns it into Options. A data endpoint is
+// rewritten to the credentials endpoint and reported to warn (when not
+// nil). Errors name the key.
+func (c *config) options(warn func(core.Warning)) (Options, error) {
 	for _, req := range [...]struct {
 		name string
 		v    *string
@@ -653,7 +651,16 @@ func iotOptionsFromJSON(raw map[string]json.RawMessage) (Options, error) {
 			return Options{}, core.NewValidationError(req.name, "", "%s is required for method iot", req.name)
 		}
 	}
-	opts := Options{Endpoint: *c.Endpoint, RoleAlias: *c.RoleAlias, ThingName: c.ThingName, Certificate: pemFromConfig(*c.Certificate)}
+	endpoint, rewritten, err := parseIoTEndpoint(*c.Endpoint)
+	if err != nil {
+		return Options{}, err
+	}
+	if rewritten && warn != nil {
+		warn(core.Warning{Param: "endpoint", Value: endpoint, Message: fmt.Sprintf("The 'endpoint' parameter you provided "+
+			"represents the data endpoint for IoT not the credentials endpoint! The endpoint you provided was "+
+			"therefore modified from '%s' -> '%s'", maskEndpoint(*c.Endpoint), maskEndpoint(endpoint))})
+	}
+	opts := Options{Endpoint: endpoint, RoleAlias: *c.RoleAlias, ThingName: c.ThingName, Certificate: pemFromConfig(*c.Certificate)}
 	for _, s := range [...]struct {
 		name string
 		v    *string
@@ -671,14 +678,14 @@ func iotOptionsFromJSON(raw map[string]json.RawMessage) (Options, error) {
 		opts.InsecureSkipVerify = !*c.VerifyPeer
 	}
 	if t := c.Timeout; t != nil {
-		if !(*t > 0) || *t > maxIoTTimeout.Seconds() {
-			return Options{}, core.NewValidationError("timeout", fmt.Sprint(*t), "timeout must be more than 0 and at most %g seconds", maxIoTTimeout.Seconds())
+		if !t.In(math.SmallestNonzeroFloat64, maxIoTTimeout.Seconds()) {
+			return Options{}, core.NewValidationError("timeout", t.String(), "timeout must be more than 0 and at most %g seconds", maxIoTTimeout.Seconds())
 		}
-		opts.Timeout = time.Duration(*t * float64(time.Second))
+		opts.Timeout = t.Duration()
 	}
 	if d := c.DurationSeconds; d != nil {
-		if *d != math.Trunc(*d) || *d < MinDuration || *d > MaxDuration {
-			return Options{}, core.NewValidationError("duration_seconds", fmt.Sprint(*d),
+		if *d < MinDuration || *d > MaxDuration {
+			return Options{}, core.NewValidationError("duration_seconds", fmt.Sprint(int64(*d)),
 				"duration_seconds must be a whole number between %d and %d", MinDuration, MaxDuration)
 		}
 		opts.DurationSeconds = int(*d)
@@ -686,8 +693,8 @@ func iotOptionsFromJSON(raw map[string]json.RawMessage) (Options, error) {
 	if p := c.PKCS11; p != nil {
 		o := PKCS11Options{Lib: p.Lib, UserPIN: p.UserPIN, TokenLabel: p.TokenLabel, PrivateKeyLabel: p.PrivateKeyLabel}
 		if s := p.SlotID; s != nil {
-			if *s != math.Trunc(*s) || *s < 0 || *s > math.MaxUint32 {
-				return Options{}, core.NewValidationError("pkcs11.slot_id", fmt.Sprint(*s), "pkcs11.slot_id must be a whole number >= 0")
+			if *s < 0 || *s > math.MaxUint32 {
+				return Options{}, core.NewValidationError("pkcs11.slot_id", fmt.Sprint(int64(*s)), "pkcs11.slot_id must be a whole number >= 0")
 			}
 			id := uint(*s)
 			o.SlotID = &id

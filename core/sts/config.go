@@ -1,7 +1,6 @@
 package sts
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"maps"
@@ -30,38 +29,38 @@ const (
 )
 
 // AssumeRoleParams are the AssumeRole request parameters, in their AWS
-// names (the keys of assume_role_kwargs). Optional parameters are nil or
+// names (the keys of assume_role_kwargs, decoded by core.DecodeStrict). Optional parameters are nil or
 // empty when unset; an explicitly empty string is refused, as AWS does.
 type AssumeRoleParams struct {
 	// RoleArn is the role to assume (required, 20-2048 characters).
-	RoleArn string
+	RoleArn string `json:"RoleArn"`
 	// RoleSessionName names the role session (2-64 of [\w+=,.@-]);
 	// DefaultRoleSessionName when nil.
-	RoleSessionName *string
+	RoleSessionName *string `json:"RoleSessionName"`
 	// PolicyArns are managed session policies (at most 10).
-	PolicyArns []PolicyArn
+	PolicyArns []PolicyArn `json:"PolicyArns"`
 	// Policy is an inline session policy in JSON (1-2048 characters).
-	Policy *string
+	Policy *string `json:"Policy"`
 	// DurationSeconds is the session lifetime, 900-43200 seconds.
-	DurationSeconds *int32
+	DurationSeconds *int32 `json:"DurationSeconds"`
 	// ExternalId is the external id the role's trust policy asks for
 	// (2-1224 of [\w+=,.@:/-]).
-	ExternalId *string
+	ExternalId *string `json:"ExternalId"`
 	// SerialNumber is the MFA device's serial number or ARN (9-256 of
 	// [\w+=/:,.@-]). Setting it requires a token source.
-	SerialNumber *string
+	SerialNumber *string `json:"SerialNumber"`
 	// TokenCode is a static MFA code (6 digits). A token provider, when
 	// there is one, wins over it.
-	TokenCode *string
+	TokenCode *string `json:"TokenCode"`
 	// Tags are session tags (at most 50).
-	Tags []Tag
+	Tags []Tag `json:"Tags"`
 	// TransitiveTagKeys are the tag keys passed on to chained roles (at
 	// most 50).
-	TransitiveTagKeys []string
+	TransitiveTagKeys []string `json:"TransitiveTagKeys"`
 	// SourceIdentity is the source identity (2-64 of [\w+=,.@-]).
-	SourceIdentity *string
+	SourceIdentity *string `json:"SourceIdentity"`
 	// ProvidedContexts are trusted context assertions (at most 5).
-	ProvidedContexts []ProvidedContext
+	ProvidedContexts []ProvidedContext `json:"ProvidedContexts"`
 }
 
 // PolicyArn is one managed session policy: {"arn": "..."} in JSON, as in
@@ -462,260 +461,268 @@ func checkURL(param, v string, schemes ...string) error {
 
 // ---- JSON ----------------------------------------------------------------
 
-// decodeFields decodes the JSON object raw field by field into the targets
-// named in fields (see DecodeMembers); unknown keys are refused.
-func decodeFields(param string, raw []byte, fields map[string]any) error {
-	obj, err := decodeObject(param, raw)
-	if err != nil {
-		return err
-	}
-	return core.DecodeMembers(param, obj, fields, true)
+// methodConfig is the JSON config of method "sts" (include/brs.h, docs/sts.md):
+// one field per key, decoded by core.DecodeObject (exact keys, nulls are
+// "not given"); options holds the rules that join keys.
+type methodConfig struct {
+	AssumeRole *assumeRoleJSON `json:"assume_role_kwargs"`
+	Client     *clientJSON     `json:"sts_client_kwargs"`
+	MFACommand *mfaCommandJSON `json:"mfa_token_provider"`
+	MFAOptions *mfaOptionsJSON `json:"mfa_token_provider_kwargs"`
 }
 
-// decodeObject decodes a JSON object (or null) into its raw members.
-func decodeObject(param string, raw []byte) (map[string]json.RawMessage, error) {
-	if v := bytes.TrimSpace(raw); len(v) > 0 && v[0] != '{' && string(v) != "null" {
-		return nil, core.NewValidationError(param, "", "%s must be an object, not a JSON %s", param, jsonKind(v[0]))
-	}
-	var obj map[string]json.RawMessage
-	if err := core.DecodeJSON(param, raw, &obj); err != nil {
-		return nil, err
-	}
-	return obj, nil
+// parseSTSConfig turns the sts method's JSON keys into Options.
+func parseSTSConfig(raw map[string]json.RawMessage) (Options, error) {
+	return decodeSTSConfig(raw, nil)
 }
 
-// jsonKind names the JSON type a value starting with c has.
-func jsonKind(c byte) string {
-	switch {
-	case c == '"':
-		return "string"
-	case c == '[':
-		return "array"
-	case c == 't' || c == 'f':
-		return "boolean"
-	default:
-		return "number"
+// decodeSTSConfig is parseSTSConfig telling warn (when not nil) what is
+// done otherwise than asked.
+func decodeSTSConfig(raw map[string]json.RawMessage, warn func(core.Warning)) (Options, error) {
+	var c methodConfig
+	if err := core.DecodeObject("", raw, &c); err != nil {
+		return Options{}, err
 	}
+	return c.options(warn)
 }
 
-// decodeList decodes the JSON array raw (nothing when raw is nil) onto
-// *dst, each element with item(param[i], element, &value).
-func decodeList[T any](param string, raw []byte, dst *[]T, item func(param string, raw []byte, v *T) error) error {
-	if raw == nil {
-		return nil
+// options checks what joins keys and returns the Options.
+func (c *methodConfig) options(warn func(core.Warning)) (Options, error) {
+	var o Options
+	if c.AssumeRole == nil {
+		return o, core.NewValidationError("assume_role_kwargs", "", "assume_role_kwargs is required (it holds at least RoleArn)")
 	}
-	var list []json.RawMessage
-	if err := core.DecodeJSON(param, raw, &list); err != nil {
-		return err
-	}
-	for i, r := range list {
-		var v T
-		if err := item(fmt.Sprintf("%s[%d]", param, i), r, &v); err != nil {
-			return err
+	o.AssumeRole = c.AssumeRole.AssumeRoleParams
+	if c.Client != nil {
+		cc, err := c.Client.config(warn)
+		if err != nil {
+			return o, err
 		}
-		*dst = append(*dst, v)
+		o.Client = cc
 	}
-	return nil
+	if c.MFACommand != nil {
+		o.MFACommand = c.MFACommand.argv
+	}
+	if c.MFAOptions != nil {
+		o.MFACommandOptions, o.mfaOptionsSet = c.MFAOptions.options, c.MFAOptions.set
+	}
+	return o, nil
 }
 
-// jsonInt converts a JSON number to an int in [lo, hi], naming param.
-func jsonInt(param string, f float64, lo, hi int64) (int64, error) {
-	if f != math.Trunc(f) || math.IsInf(f, 0) || math.IsNaN(f) {
-		return 0, core.NewValidationError(param, fmt.Sprint(f), "%s must be a whole number, not %v", param, f)
-	}
-	if f < float64(lo) || f > float64(hi) {
-		return 0, core.NewValidationError(param, fmt.Sprint(f), "%s must be between %d and %d, not %v", param, lo, hi, f)
-	}
-	return int64(f), nil
-}
+// assumeRoleJSON is assume_role_kwargs. A key or a value that botocore
+// itself refuses (unknown, of the wrong type) is marked so
+// (refusedByBotocore); the limits are AssumeRoleParams.Validate's.
+type assumeRoleJSON struct{ AssumeRoleParams }
 
-// jsonSeconds converts a JSON number of seconds to a positive duration.
-func jsonSeconds(param string, f float64) (time.Duration, error) {
-	if !(f > 0) || f > maxTimeoutSeconds {
-		return 0, core.NewValidationError(param, fmt.Sprint(f), "%s must be more than 0 and at most %d seconds, not %v", param, maxTimeoutSeconds, f)
-	}
-	return time.Duration(f * float64(time.Second)), nil
-}
-
-// decodeAssumeRole reads assume_role_kwargs.
-func decodeAssumeRole(raw []byte, p *AssumeRoleParams) error {
-	err := decodeAssumeRoleFields(raw, p)
+// DecodeParam decodes assume_role_kwargs strictly.
+func (a *assumeRoleJSON) DecodeParam(param string, raw []byte) error {
+	err := core.DecodeStrict(param, raw, &a.AssumeRoleParams)
 	var e *core.Error
-	if errors.As(err, &e) && e.Kind == core.KindValidation && e.Details == nil {
-		// an unknown key or a value of the wrong type: botocore's own
-		// validation refuses those before any request
+	if errors.As(err, &e) && e.Kind == core.KindValidation && (e.Details == nil || core.IsWrongType(e)) {
 		refusedByBotocore(e)
 	}
 	return err
 }
 
-// decodeAssumeRoleFields decodes assume_role_kwargs into p; the ranges are
-// checked by AssumeRoleParams.Validate.
-func decodeAssumeRoleFields(raw []byte, p *AssumeRoleParams) error {
-	const param = "assume_role_kwargs"
-	var (
-		dur                            *float64
-		policyArns, tags, ctxs, tagKey json.RawMessage
-	)
-	err := decodeFields(param, raw, map[string]any{
-		"RoleArn": &p.RoleArn, "RoleSessionName": &p.RoleSessionName, "PolicyArns": &policyArns,
-		"Policy": &p.Policy, "DurationSeconds": &dur, "ExternalId": &p.ExternalId,
-		"SerialNumber": &p.SerialNumber, "TokenCode": &p.TokenCode, "Tags": &tags,
-		"TransitiveTagKeys": &tagKey, "SourceIdentity": &p.SourceIdentity, "ProvidedContexts": &ctxs,
-	})
-	if err != nil {
-		return err
-	}
-	if dur != nil {
-		d, err := jsonInt(param+".DurationSeconds", *dur, math.MinInt32, math.MaxInt32)
-		if err != nil {
-			return err
-		}
-		d32 := int32(d)
-		p.DurationSeconds = &d32
-	}
-	if err := decodeList(param+".PolicyArns", policyArns, &p.PolicyArns, func(ip string, r []byte, a *PolicyArn) error {
-		return decodeFields(ip, r, map[string]any{"arn": &a.Arn})
-	}); err != nil {
-		return err
-	}
-	if err := decodeList(param+".Tags", tags, &p.Tags, func(ip string, r []byte, t *Tag) error {
-		return decodeFields(ip, r, map[string]any{"Key": &t.Key, "Value": &t.Value})
-	}); err != nil {
-		return err
-	}
-	if err := decodeList(param+".TransitiveTagKeys", tagKey, &p.TransitiveTagKeys, func(ip string, r []byte, k *string) error {
-		return core.DecodeJSON(ip, r, k)
-	}); err != nil {
-		return err
-	}
-	return decodeList(param+".ProvidedContexts", ctxs, &p.ProvidedContexts, func(ip string, r []byte, c *ProvidedContext) error {
-		return decodeFields(ip, r, map[string]any{"ProviderArn": &c.ProviderArn, "ContextAssertion": &c.ContextAssertion})
-	})
+// clientJSON is sts_client_kwargs: the keyword arguments of boto3's
+// client("sts", ...) that gobrs takes.
+type clientJSON struct {
+	ServiceName     string         `json:"service_name"`
+	APIVersion      string         `json:"api_version"`
+	RegionName      string         `json:"region_name"`
+	EndpointURL     string         `json:"endpoint_url"`
+	UseSSL          *bool          `json:"use_ssl"`
+	Verify          *verifyJSON    `json:"verify"`
+	AccessKeyID     string         `json:"aws_access_key_id"`
+	SecretAccessKey string         `json:"aws_secret_access_key"`
+	SessionToken    string         `json:"aws_session_token"`
+	AccountID       string         `json:"aws_account_id"`
+	Config          *configMembers `json:"config"`
+	BotocoreConfig  bool           `json:"botocore_config"`
 }
 
-// decodeClientConfig reads sts_client_kwargs.
-func decodeClientConfig(raw []byte, c *ClientConfig) error {
-	const param = "sts_client_kwargs"
-	var (
-		verify, cfg             json.RawMessage
-		serviceName, apiVersion string
-	)
-	err := decodeFields(param, raw, map[string]any{
-		"region_name": &c.RegionName, "endpoint_url": &c.EndpointURL, "use_ssl": &c.UseSSL, "verify": &verify,
-		"aws_access_key_id": &c.AccessKeyID, "aws_secret_access_key": &c.SecretAccessKey,
-		"aws_session_token": &c.SessionToken, "aws_account_id": &c.AccountID, "config": &cfg,
-		"service_name": &serviceName, "api_version": &apiVersion,
-	})
-	if err != nil {
-		return err
-	}
-	if serviceName != "" && serviceName != "sts" {
-		return core.NewValidationError(param+".service_name", safetext.Cut(serviceName, 64), `%s.service_name must be "sts"`, param)
-	}
-	if apiVersion != "" && apiVersion != "2011-06-15" {
-		return core.NewValidationError(param+".api_version", safetext.Cut(apiVersion, 64), `%s.api_version must be "2011-06-15", the only STS API version`, param)
-	}
-	if verify != nil {
-		var b bool
-		var s string
-		if core.DecodeJSON(param+".verify", verify, &b) == nil {
-			c.Verify = &b
-		} else if core.DecodeJSON(param+".verify", verify, &s) == nil && s != "" {
-			c.CABundle = s
-		} else {
-			return core.NewValidationError(param+".verify", "", "%s.verify must be a boolean or the path of a CA bundle", param)
-		}
-	}
-	if cfg == nil {
-		return nil
-	}
-	var (
-		retries                  json.RawMessage
-		connectTimeout, readTime *float64
-		pool                     *float64
-		signature                string
-	)
-	if err := decodeFields(param+".config", cfg, map[string]any{
-		"retries": &retries, "connect_timeout": &connectTimeout, "read_timeout": &readTime, "proxies": &c.Config.Proxies,
-		"user_agent_extra": &c.Config.UserAgentExtra, "user_agent_appid": &c.Config.UserAgentAppID,
-		"max_pool_connections": &pool, "use_fips_endpoint": &c.Config.UseFIPSEndpoint,
-		"use_dualstack_endpoint": &c.Config.UseDualStackEndpoint, "signature_version": &signature,
-	}); err != nil {
-		return err
-	}
-	if signature != "" && signature != "v4" {
-		return core.NewValidationError(param+".config.signature_version", safetext.Cut(signature, 32), `%s.config.signature_version must be "v4", the signature STS takes`, param)
-	}
-	if pool != nil {
-		n, err := jsonInt(param+".config.max_pool_connections", *pool, 1, 10000)
-		if err != nil {
-			return err
-		}
-		c.Config.MaxPoolConnections = int(n)
-	}
-	for _, t := range []struct {
-		name string
-		v    *float64
-		d    *time.Duration
-	}{{"connect_timeout", connectTimeout, &c.Config.ConnectTimeout}, {"read_timeout", readTime, &c.Config.ReadTimeout}} {
-		if t.v == nil {
-			continue
-		}
-		d, err := jsonSeconds(param+".config."+t.name, *t.v)
-		if err != nil {
-			return err
-		}
-		*t.d = d
-	}
-	if retries == nil {
-		return nil
-	}
-	var maxAttempts, totalMax *float64
-	r := &c.Config.Retries
-	if err := decodeFields(param+".config.retries", retries, map[string]any{
-		"max_attempts": &maxAttempts, "total_max_attempts": &totalMax, "mode": &r.Mode,
-	}); err != nil {
-		return err
-	}
-	if maxAttempts != nil {
-		n, err := jsonInt(param+".config.retries.max_attempts", *maxAttempts, 0, maxRetryAttempts-1)
-		if err != nil {
-			return err
-		}
-		v := int(n)
-		r.MaxAttempts = &v
-	}
-	if totalMax != nil {
-		n, err := jsonInt(param+".config.retries.total_max_attempts", *totalMax, 1, maxRetryAttempts)
-		if err != nil {
-			return err
-		}
-		v := int(n)
-		r.TotalMaxAttempts = &v
+// configMembers is sts_client_kwargs.config before it is read (see
+// clientJSON.readConfig).
+type configMembers map[string]json.RawMessage
+
+// DecodeParam keeps the members of the config object.
+func (m *configMembers) DecodeParam(param string, raw []byte) error {
+	obj, err := core.Members(param, raw)
+	*m = obj
+	return err
+}
+
+// verifyJSON is botocore's verify: a boolean or the path of a CA bundle.
+type verifyJSON struct {
+	verify   *bool
+	caBundle string
+}
+
+// DecodeParam decodes verify.
+func (v *verifyJSON) DecodeParam(param string, raw []byte) error {
+	var b bool
+	var s string
+	if core.DecodeJSON(param, raw, &b) == nil {
+		v.verify = &b
+	} else if core.DecodeJSON(param, raw, &s) == nil && s != "" {
+		v.caBundle = s
+	} else {
+		return core.NewValidationError(param, "", "%s must be a boolean or the path of a CA bundle", param)
 	}
 	return nil
 }
 
-// decodeMFACommand reads mfa_token_provider: a command string (split
-// shell-like, without a shell) or an array of strings.
-func decodeMFACommand(raw []byte) ([]string, error) {
-	const param = "mfa_token_provider"
-	var (
-		s    string
-		argv []string
-	)
-	if err := core.DecodeJSON(param, raw, &s); err == nil {
-		if argv, err = splitCommand(s); err != nil {
-			return nil, err
+// botocoreConfigJSON is the part of botocore's Config the STS client
+// honours (sts_client_kwargs.config).
+type botocoreConfigJSON struct {
+	Retries              *retriesJSON      `json:"retries"`
+	ConnectTimeout       *core.Seconds     `json:"connect_timeout"`
+	ReadTimeout          *core.Seconds     `json:"read_timeout"`
+	Proxies              map[string]string `json:"proxies"`
+	UserAgentExtra       string            `json:"user_agent_extra"`
+	UserAgentAppID       string            `json:"user_agent_appid"`
+	MaxPoolConnections   *core.Whole       `json:"max_pool_connections"`
+	UseFIPSEndpoint      bool              `json:"use_fips_endpoint"`
+	UseDualStackEndpoint bool              `json:"use_dualstack_endpoint"`
+	SignatureVersion     string            `json:"signature_version"`
+}
+
+// retriesJSON is botocore's retries dict.
+type retriesJSON struct {
+	MaxAttempts      *core.Whole `json:"max_attempts"`
+	TotalMaxAttempts *core.Whole `json:"total_max_attempts"`
+	Mode             string      `json:"mode"`
+}
+
+// readConfig decodes sts_client_kwargs.config into b. With
+// botocore_config true (a host that made the config from a botocore Config,
+// as Python does; botocore has vetted the names), an option the STS client
+// does not honour, or a signature_version other than v4, is accepted, left
+// without effect and named in one warning; otherwise every key must be
+// one of b's.
+func (j *clientJSON) readConfig(b *botocoreConfigJSON, warn func(core.Warning)) error {
+	const param = "sts_client_kwargs.config"
+	members := map[string]json.RawMessage(*j.Config)
+	if j.BotocoreConfig {
+		known := core.KnownKeys(b)
+		honoured := map[string]json.RawMessage{}
+		var ignored []string
+		for _, k := range slices.Sorted(maps.Keys(members)) {
+			v := members[k]
+			if k == "signature_version" {
+				if s := strings.TrimSpace(string(v)); s != `"v4"` && s != `"sigv4"` {
+					ignored = append(ignored, k)
+					continue
+				}
+				v = json.RawMessage(`"v4"`)
+			}
+			if slices.Contains(known, k) {
+				honoured[k] = v
+			} else {
+				ignored = append(ignored, safetext.Cut(k, 64))
+			}
 		}
-	} else if err := core.DecodeJSON(param, raw, &argv); err != nil {
-		return nil, core.NewValidationError(param, "", "%s must be a command string or an array of strings", param)
+		members = honoured
+		if len(ignored) > 0 && warn != nil {
+			warn(core.Warning{Param: param, Message: "these botocore Config options of sts_client_kwargs have no effect " +
+				"on gobrs's STS client: " + strings.Join(ignored, ", ") + " (see docs/compat.md)"})
+		}
 	}
-	if argv == nil {
-		argv = []string{} // given but empty: not "no command"
+	return core.DecodeObject(param, members, b)
+}
+
+// config checks the keys that have no ClientConfig field and the JSON
+// spellings (seconds, whole numbers), and returns the ClientConfig (whose
+// Validate checks the rest).
+func (j *clientJSON) config(warn func(core.Warning)) (ClientConfig, error) {
+	const param = "sts_client_kwargs"
+	c := ClientConfig{RegionName: j.RegionName, EndpointURL: j.EndpointURL, UseSSL: j.UseSSL,
+		AccessKeyID: j.AccessKeyID, SecretAccessKey: j.SecretAccessKey, SessionToken: j.SessionToken, AccountID: j.AccountID}
+	if j.ServiceName != "" && j.ServiceName != "sts" {
+		return c, core.NewValidationError(param+".service_name", safetext.Cut(j.ServiceName, 64), `%s.service_name must be "sts"`, param)
 	}
-	return argv, nil
+	if j.APIVersion != "" && j.APIVersion != "2011-06-15" {
+		return c, core.NewValidationError(param+".api_version", safetext.Cut(j.APIVersion, 64), `%s.api_version must be "2011-06-15", the only STS API version`, param)
+	}
+	if j.Verify != nil {
+		c.Verify, c.CABundle = j.Verify.verify, j.Verify.caBundle
+	}
+	if j.Config == nil {
+		return c, nil
+	}
+	b := &botocoreConfigJSON{}
+	if err := j.readConfig(b, warn); err != nil {
+		return c, err
+	}
+	c.Config = Config{Proxies: b.Proxies, UserAgentExtra: b.UserAgentExtra, UserAgentAppID: b.UserAgentAppID,
+		UseFIPSEndpoint: b.UseFIPSEndpoint, UseDualStackEndpoint: b.UseDualStackEndpoint}
+	if b.SignatureVersion != "" && b.SignatureVersion != "v4" {
+		return c, core.NewValidationError(param+".config.signature_version", safetext.Cut(b.SignatureVersion, 32), `%s.config.signature_version must be "v4", the signature STS takes`, param)
+	}
+	if n := b.MaxPoolConnections; n != nil {
+		if err := n.Check(param+".config.max_pool_connections", 1, 10000); err != nil {
+			return c, err
+		}
+		c.Config.MaxPoolConnections = int(*n)
+	}
+	for _, t := range []struct {
+		name string
+		v    *core.Seconds
+		d    *time.Duration
+	}{{"connect_timeout", b.ConnectTimeout, &c.Config.ConnectTimeout}, {"read_timeout", b.ReadTimeout, &c.Config.ReadTimeout}} {
+		if t.v == nil {
+			continue
+		}
+		if !t.v.In(math.SmallestNonzeroFloat64, maxTimeoutSeconds) {
+			return c, core.NewValidationError(param+".config."+t.name, t.v.String(), "%s.config.%s must be more than 0 and at most %d seconds, not %v",
+				param, t.name, maxTimeoutSeconds, float64(*t.v))
+		}
+		*t.d = t.v.Duration()
+	}
+	if r := b.Retries; r != nil {
+		c.Config.Retries.Mode = r.Mode
+		for _, a := range []struct {
+			name   string
+			v      *core.Whole
+			lo, hi int64
+			dst    **int
+		}{
+			{"max_attempts", r.MaxAttempts, 0, maxRetryAttempts - 1, &c.Config.Retries.MaxAttempts},
+			{"total_max_attempts", r.TotalMaxAttempts, 1, maxRetryAttempts, &c.Config.Retries.TotalMaxAttempts},
+		} {
+			if a.v == nil {
+				continue
+			}
+			if err := a.v.Check(param+".config.retries."+a.name, a.lo, a.hi); err != nil {
+				return c, err
+			}
+			n := int(*a.v)
+			*a.dst = &n
+		}
+	}
+	return c, nil
+}
+
+// mfaCommandJSON is mfa_token_provider: a command string (split
+// shell-like, without a shell) or an array of strings.
+type mfaCommandJSON struct{ argv []string }
+
+// DecodeParam decodes the command.
+func (m *mfaCommandJSON) DecodeParam(param string, raw []byte) error {
+	var s string
+	if err := core.DecodeJSON(param, raw, &s); err == nil {
+		argv, err := splitCommand(s)
+		if err != nil {
+			return err
+		}
+		m.argv = argv
+	} else if err := core.DecodeJSON(param, raw, &m.argv); err != nil {
+		return core.NewValidationError(param, "", "%s must be a command string or an array of strings", param)
+	}
+	if m.argv == nil {
+		m.argv = []string{} // given but empty: not "no command"
+	}
+	return nil
 }
 
 // mfaKwargsRefused are the subprocess.run arguments refused for security
@@ -737,87 +744,66 @@ var mfaKwargsIgnored = []string{
 	"stdin", "text", "umask", "universal_newlines", "user",
 }
 
-// decodeMFAOptions reads mfa_token_provider_kwargs and reports whether it
-// held any key. It takes the keyword arguments of subprocess.run that
-// boto3-refresh-session takes; a refused or unknown key is a configuration
-// error, as there.
-func decodeMFAOptions(raw []byte, o *MFACommandOptions) (bool, error) {
-	const param = "mfa_token_provider_kwargs"
-	obj, err := decodeObject(param, raw)
+// mfaOptionsJSON is mfa_token_provider_kwargs: the keyword arguments of
+// subprocess.run that boto3-refresh-session takes; a refused or unknown
+// key is a configuration error, as there. The honoured ones are
+// mfaHonoured's.
+type mfaOptionsJSON struct {
+	options MFACommandOptions
+	set     bool // it held a key
+}
+
+// mfaHonoured are the subprocess.run arguments gobrs honours.
+type mfaHonoured struct {
+	Timeout         *core.Seconds     `json:"timeout"`
+	Cwd             string            `json:"cwd"`
+	Env             map[string]string `json:"env"`
+	Input           string            `json:"input"`
+	StartNewSession bool              `json:"start_new_session"`
+}
+
+// DecodeParam decodes mfa_token_provider_kwargs.
+func (m *mfaOptionsJSON) DecodeParam(param string, raw []byte) error {
+	obj, err := core.Members(param, raw)
 	if err != nil {
-		return false, err
+		return err
 	}
-	honoured := map[string]any{"timeout": nil, "cwd": nil, "env": nil, "input": nil, "start_new_session": nil}
+	honoured := map[string]json.RawMessage{}
+	known := core.KnownKeys(&mfaHonoured{})
 	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		v := strings.TrimSpace(string(obj[k]))
 		set := v != "null" && v != "false" && v != "0" && v != `""`
-		switch _, known := honoured[k]; {
+		switch {
 		case mfaKwargsRefused[k] || (mfaKwargsRefusedIfSet[k] && set):
-			return false, core.NewConfigurationError(param+"."+k, "%s.%s is not allowed: the MFA token command runs without a shell and its output is read by gobrs", param, k)
-		case known || mfaKwargsRefusedIfSet[k] || slices.Contains(mfaKwargsIgnored, k):
+			return core.NewConfigurationError(param+"."+k, "%s.%s is not allowed: the MFA token command runs without a shell and its output is read by gobrs", param, k)
+		case slices.Contains(known, k):
+			honoured[k] = obj[k]
+		case mfaKwargsRefusedIfSet[k] || slices.Contains(mfaKwargsIgnored, k):
 		default:
-			return false, core.NewConfigurationError(param+"."+safetext.Cut(k, 64), "%q is not a keyword argument of subprocess.run", safetext.Cut(k, 64))
+			return core.NewConfigurationError(param+"."+safetext.Cut(k, 64), "%q is not a keyword argument of subprocess.run", safetext.Cut(k, 64))
 		}
 	}
-	var (
-		timeout *float64
-		env     map[string]string
-	)
-	if err := core.DecodeMembers(param, obj, map[string]any{"timeout": &timeout, "cwd": &o.Dir, "env": &env, "input": &o.Input,
-		"start_new_session": &o.StartNewSession}, false); err != nil {
-		return false, err
+	var h mfaHonoured
+	if err := core.DecodeObject(param, honoured, &h); err != nil {
+		return err
 	}
-	if timeout != nil {
-		d, err := jsonSeconds(param+".timeout", *timeout)
-		if err != nil {
-			return false, err
+	o := MFACommandOptions{Dir: h.Cwd, Input: h.Input, StartNewSession: h.StartNewSession}
+	if t := h.Timeout; t != nil {
+		if !t.In(math.SmallestNonzeroFloat64, maxTimeoutSeconds) {
+			return core.NewValidationError(param+".timeout", t.String(), "%s.timeout must be more than 0 and at most %d seconds, not %v", param, maxTimeoutSeconds, float64(*t))
 		}
-		o.Timeout = d
+		o.Timeout = t.Duration()
 	}
-	if env != nil {
-		o.Env = make([]string, 0, len(env))
-		for k, v := range env {
+	if h.Env != nil {
+		o.Env = make([]string, 0, len(h.Env))
+		for k, v := range h.Env {
 			if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
-				return false, core.NewValidationError(param+".env", safetext.Cut(k, 64), "%s.env has an invalid entry %s (keys must be non-empty without '=' or NUL, values without NUL)", param, safetext.Quote(safetext.Cut(k, 64)))
+				return core.NewValidationError(param+".env", safetext.Cut(k, 64), "%s.env has an invalid entry %s (keys must be non-empty without '=' or NUL, values without NUL)", param, safetext.Quote(safetext.Cut(k, 64)))
 			}
 			o.Env = append(o.Env, k+"="+v)
 		}
 		sort.Strings(o.Env)
 	}
-	return len(obj) > 0, nil
-}
-
-// parseSTSConfig turns the sts method's JSON keys into Options.
-func parseSTSConfig(raw map[string]json.RawMessage) (Options, error) {
-	var o Options
-	if err := core.NoUnknownKeys(raw, "assume_role_kwargs", "sts_client_kwargs", "mfa_token_provider", "mfa_token_provider_kwargs"); err != nil {
-		return o, err
-	}
-	ar, ok := raw["assume_role_kwargs"]
-	if !ok || string(ar) == "null" {
-		return o, core.NewValidationError("assume_role_kwargs", "", "assume_role_kwargs is required (it holds at least RoleArn)")
-	}
-	if err := decodeAssumeRole(ar, &o.AssumeRole); err != nil {
-		return o, err
-	}
-	if c, ok := raw["sts_client_kwargs"]; ok && string(c) != "null" {
-		if err := decodeClientConfig(c, &o.Client); err != nil {
-			return o, err
-		}
-	}
-	if m, ok := raw["mfa_token_provider"]; ok && string(m) != "null" {
-		argv, err := decodeMFACommand(m)
-		if err != nil {
-			return o, err
-		}
-		o.MFACommand = argv
-	}
-	if k, ok := raw["mfa_token_provider_kwargs"]; ok && string(k) != "null" {
-		set, err := decodeMFAOptions(k, &o.MFACommandOptions)
-		if err != nil {
-			return o, err
-		}
-		o.mfaOptionsSet = set
-	}
-	return o, nil
+	m.options, m.set = o, len(obj) > 0
+	return nil
 }

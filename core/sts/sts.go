@@ -51,13 +51,21 @@ const DefaultCallTimeout = 30 * time.Second
 
 func init() {
 	core.RegisterMethod("sts", func(raw map[string]json.RawMessage, hooks core.Hooks) (core.Provider, error) {
-		o, err := parseSTSConfig(raw)
+		o, err := decodeSTSConfig(raw, hooks.Warn)
 		if err != nil {
 			return nil, err
 		}
 		o.SourceCredentials = hooks.SourceCredentials
 		o.MFAToken = hooks.MFAToken
-		return NewProvider(o)
+		p, err := NewProvider(o)
+		if err != nil {
+			return nil, err
+		}
+		if p.ignoredToken && hooks.Warn != nil {
+			hooks.Warn(core.Warning{Param: "assume_role_kwargs.TokenCode", Message: "'TokenCode' provided in " +
+				"'assume_role_kwargs' will be ignored and overridden by 'mfa_token_provider' on each refresh."})
+		}
+		return p, nil
 	})
 }
 

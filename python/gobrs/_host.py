@@ -213,7 +213,7 @@ class HostedSession:
         The parameter the handler stands for, named in errors.
     """
 
-    __slots__ = ("_host", "_channel", "_handle", "_closed", "_owner", "__weakref__")
+    __slots__ = ("_host", "_channel", "_handle", "_closed", "_owner", "_warnings", "__weakref__")
 
     def __init__(
         self, config: Mapping[str, Any], handler: Optional[_lib.Handler] = None, param: str = "callback"
@@ -238,7 +238,14 @@ class HostedSession:
         self._channel = host.channel
         self._handle = handle
         self._owner = os.getpid()
+        self._warnings: List[Dict[str, str]] = [w for w in answer.get("warnings") or () if isinstance(w, dict)]
         weakref.finalize(self, _close, host, handle, False)
+
+    def warnings(self) -> List[Dict[str, str]]:
+        """What the session does otherwise than its config asked (see
+        :meth:`gobrs._lib.NativeSession.warnings`)."""
+
+        return self._warnings
 
     def listen(self, fn: Callable[[Any, float], Any]) -> None:
         """Refreshes are not pushed: the copy asks the helper at its deadline."""

@@ -69,6 +69,7 @@ from .exceptions import (
     BRSServiceValidationError,
     BRSSSLError,
     BRSTimeoutError,
+    BRSTypeError,
     BRSValidationError,
 )
 
@@ -327,6 +328,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "brs_credentials_into": (c_int, [c_uint64, c_char_p, c_size_t, creds_p, err_p]),
         "brs_refresh": (c_int, [c_uint64, creds_p, err_p]),
         "brs_whoami": (c_int, [c_uint64, POINTER(c_void_p), err_p]),
+        "brs_warnings": (c_int, [c_uint64, POINTER(c_void_p), err_p]),
         "brs_close_session": (c_int, [c_uint64]),
         "brs_close_all": (c_int, [c_int64]),
         "brs_result_set": (c_int, [c_void_p, c_char_p, c_char_p]),
@@ -622,6 +624,8 @@ def _error(
         return cls(message, endpoint_url=details.get("endpoint"), **fields)  # type: ignore[call-arg]
     if rc == EVALIDATION and details.get("botocore") == "ParamValidationError":
         return BRSParamValidationError(message, **fields)
+    if rc == EVALIDATION and details.get("wrong_type") is True:
+        return BRSTypeError(message, **fields)
     if rc == EVALIDATION and details.get("botocore") == "ClientError":
         response = _response(details.get("error_code"), message, details.get("http_status"), None)
         return BRSServiceValidationError(message, response=response, operation_name=details.get("operation"), **fields)
@@ -818,12 +822,20 @@ class NativeSession:
             rc = _interruptibly(lib.brs_whoami, self._handle, byref(out), byref(err))
         if rc != OK:
             _raise_status(lib, rc, err, self._state)
-        try:
-            raw = ctypes.string_at(out.value) if out.value else b"{}"
-        finally:
-            lib.brs_free(out)
-        result = json.loads(raw)
+        result = _take_json(lib, out, b"{}")
         return result if isinstance(result, dict) else {"identity": result}
+
+    def warnings(self) -> List[Dict[str, str]]:
+        """What the session does otherwise than its config asked
+        (``brs_warnings``): ``{"param", "message"[, "value"]}`` each."""
+
+        lib = self._lib
+        out = c_void_p()
+        err = BrsError()
+        rc = lib.brs_warnings(self._handle, byref(out), byref(err))
+        if rc != OK:
+            _raise_status(lib, rc, err, self._state)
+        return [w for w in _take_json(lib, out, b"[]") if isinstance(w, dict)]
 
     def close(self) -> None:
         """Close the library's session, waiting for a refresh in flight.
@@ -838,6 +850,15 @@ class NativeSession:
         self._closed = True
         if self._finalizer.detach() is not None:
             _close_handle(self._lib, self._handle)
+
+
+def _take_json(lib: ctypes.CDLL, out: c_void_p, default: bytes) -> Any:
+    """Decode the JSON text the library returned in ``out``, and free it."""
+
+    try:
+        return json.loads(ctypes.string_at(out.value) if out.value else default)
+    finally:
+        lib.brs_free(out)
 
 
 def _new_session(lib: ctypes.CDLL, data: Sealed, callback: Any, handle: Any, err: Any) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = ["safe_repr", "scrub_locals", "warning_stacklevel"]
 
 import functools
+import os
 import sys
 from typing import Any, Callable, Optional, Set
 
@@ -73,6 +74,23 @@ def _clear_frames(exc: Optional[BaseException], seen: Set[int]) -> None:
 
 #: The code of every scrub_locals wrapper (one code object for all).
 _WRAPPER_CODE = scrub_locals(lambda: None).__code__
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes :func:`warnings.warn`, called by the
+    caller of this function, name the first frame outside gobrs: the
+    user's line, however many gobrs frames (a factory, wrappers) lie
+    between."""
+
+    frame: Optional[Any] = sys._getframe(1)  # the frame stacklevel 1 names
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 def warning_stacklevel(stacklevel: int) -> int:

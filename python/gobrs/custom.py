@@ -58,7 +58,9 @@ def _call_getter(
     return answer
 
 
-class CustomRefreshableSession(BaseRefreshableSession, registry_key="custom"):
+class CustomRefreshableSession(
+    BaseRefreshableSession, registry_key="custom", go_method="custom", refresh_method="custom"
+):
     """A :class:`boto3.session.Session` that automatically refreshes
     temporary credentials returned by a credential getter you write.
 
@@ -73,23 +75,13 @@ class CustomRefreshableSession(BaseRefreshableSession, registry_key="custom"):
         of gobrs's own, never twice at the same time for one session.
     custom_credentials_method_args : Dict[str, Any], optional
         Keyword arguments for ``custom_credentials_method``.
-    defer_refresh : bool = True, optional
-        Fetch the first credentials at first use (True) or now (False, and
-        a failure raises here). Default True.
-    advisory_timeout : int = 900, optional
-        Seconds before expiry at which one caller refreshes while the
-        others keep the current credentials. Default 900.
-    mandatory_timeout : int = 600, optional
-        Seconds before expiry at which every caller waits for a successful
-        refresh. Default 600.
-    background_refresh : bool = False, optional
-        gobrs's extra: renew from a Go thread ahead of the advisory window,
-        so no caller waits for the getter. Default False.
 
     Other Parameters
     ----------------
     **kwargs : Any, optional
-        Keyword arguments of :class:`boto3.session.Session`.
+        The parameters every gobrs session takes (``defer_refresh``,
+        ``advisory_timeout``, ... : :class:`~gobrs.session.BaseRefreshableSession`)
+        and those of :class:`boto3.session.Session`.
 
     Attributes
     ----------
@@ -100,12 +92,6 @@ class CustomRefreshableSession(BaseRefreshableSession, registry_key="custom"):
     -------
     get_identity() -> Identity
         Describes the credential getter.
-    refreshable_credentials() -> TemporaryCredentials
-        Returns the current temporary AWS security credentials.
-    whoami() -> Identity
-        Alias for :meth:`get_identity`.
-    close() -> None
-        Ends the Go session (also done by ``with`` and at exit).
 
     Raises
     ------
@@ -141,17 +127,10 @@ class CustomRefreshableSession(BaseRefreshableSession, registry_key="custom"):
     >>> session.client("s3").list_buckets()
     """
 
-    _brs_method = "custom"
-    _refresh_method = "custom"
-
     def __init__(
         self,
         custom_credentials_method: Callable[..., TemporaryCredentials | Dict[str, Any]],
         custom_credentials_method_args: Optional[Dict[str, Any]] = None,
-        defer_refresh: bool = True,
-        advisory_timeout: float = 900,
-        mandatory_timeout: float = 600,
-        background_refresh: bool = False,
         **kwargs: Any,
     ) -> None:
         if not callable(custom_credentials_method):
@@ -169,13 +148,7 @@ class CustomRefreshableSession(BaseRefreshableSession, registry_key="custom"):
                 "of keyword arguments (str keys) for the custom credentials method.",
                 param="custom_credentials_method_args",
             )
-        super().__init__(
-            defer_refresh=defer_refresh,
-            advisory_timeout=advisory_timeout,
-            mandatory_timeout=mandatory_timeout,
-            background_refresh=background_refresh,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self._custom_get_credentials = custom_credentials_method
         self._custom_get_credentials_args: Dict[str, Any] = (
             custom_credentials_method_args if custom_credentials_method_args is not None else {}

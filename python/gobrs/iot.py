@@ -6,12 +6,10 @@ from __future__ import annotations
 __all__ = ["IOTX509RefreshableSession", "PKCS11"]
 
 import functools
-import math
 import os
-import re
 from typing import Any, Dict, Mapping, Optional, Union
 
-from .exceptions import BRSConfigurationError, BRSValidationError, BRSWarning
+from .exceptions import BRSConfigurationError, BRSValidationError
 from .session import BaseRefreshableSession
 from .utils.typing import PKCS11, Identity, Transport
 
@@ -96,30 +94,16 @@ def _check_pkcs11(pkcs11: Any) -> Dict[str, Any]:
     return out
 
 
-def _normalize_endpoint(endpoint: str) -> str:
-    """Drop an ``https://`` prefix, and rewrite a data endpoint to the
-    credentials endpoint with a warning.
+def _fspaths(pkcs11: Any) -> Any:
+    """``pkcs11`` with path-like values made strings; the Go core checks
+    the rest."""
 
-    Everything else about the endpoint is checked by the Go core.
-    """
-
-    if endpoint[:8].lower() == "https://":
-        # accepted as boto3-refresh-session accepts it; the Go core takes the host
-        endpoint = endpoint[8:].rstrip("/")
-    if ".credentials.iot." in endpoint or "-ats.iot." not in endpoint:
-        return endpoint
-    rewritten = endpoint.replace("-ats.iot.", ".credentials.iot.", 1)
-    masked = (re.sub(r"^[^.-]+", "***", e) for e in (endpoint, rewritten))
-    BRSWarning.warn(
-        "The 'endpoint' parameter you provided represents the data endpoint "
-        "for IoT not the credentials endpoint! The endpoint you provided was "
-        "therefore modified from '{}' -> '{}'".format(*masked),
-        stacklevel=4,
-    )
-    return rewritten
+    if not isinstance(pkcs11, Mapping):
+        return pkcs11
+    return {k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in pkcs11.items()}
 
 
-class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
+class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot", go_method="iot", refresh_method="iot-x509"):
     """A :class:`boto3.session.Session` that automatically refreshes
     temporary credentials returned by the AWS IoT Core credentials provider.
 
@@ -167,23 +151,13 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
     awscrt_log_level : awscrt.io.LogLevel, optional
         Accepted for boto3-refresh-session's sake and has no effect: gobrs
         fetches credentials without the AWS CRT. Default None.
-    defer_refresh : bool = True, optional
-        Fetch the first credentials at first use (True) or now (False, and
-        a failure raises here). Default True.
-    advisory_timeout : int = 900, optional
-        Seconds before expiry at which one caller refreshes while the
-        others keep the current credentials. Default 900.
-    mandatory_timeout : int = 600, optional
-        Seconds before expiry at which every caller waits for a successful
-        refresh. Default 600.
-    background_refresh : bool = False, optional
-        gobrs's extra: renew from a Go thread ahead of the advisory window,
-        so no caller waits. Default False.
 
     Other Parameters
     ----------------
     **kwargs : Any, optional
-        Keyword arguments of :class:`boto3.session.Session`.
+        What :class:`~gobrs.session.BaseRefreshableSession` takes
+        (``defer_refresh``, ``advisory_timeout``, ...) and
+        :class:`boto3.session.Session`'s keyword arguments.
 
     Attributes
     ----------
@@ -204,19 +178,11 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
         the files given as paths), which :meth:`mqtt` connects with.
     pkcs11 : dict | None
         The PKCS#11 key's settings.
-    credentials : TemporaryCredentials
-        The current temporary AWS security credentials.
 
     Methods
     -------
     get_identity() -> Identity
         STS ``GetCallerIdentity`` with the session's credentials.
-    refreshable_credentials() -> TemporaryCredentials
-        Returns the current temporary AWS security credentials.
-    whoami() -> Identity
-        Alias for :meth:`get_identity`.
-    close() -> None
-        Ends the Go session (also done by ``with`` and at exit).
 
     Raises
     ------
@@ -254,9 +220,6 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
     >>> session.client("s3").list_buckets()
     """
 
-    _brs_method = "iot"
-    _refresh_method = "iot-x509"
-
     def __init__(
         self,
         endpoint: str,
@@ -270,76 +233,37 @@ class IOTX509RefreshableSession(BaseRefreshableSession, registry_key="iot"):
         timeout: Optional[float] = 10.0,
         duration_seconds: Optional[int] = None,
         awscrt_log_level: Any = None,
-        defer_refresh: bool = True,
-        advisory_timeout: float = 900,
-        mandatory_timeout: float = 600,
-        background_refresh: bool = False,
         **kwargs: Any,
     ) -> None:
-        for name, value in (("endpoint", endpoint), ("role_alias", role_alias)):
-            if not isinstance(value, str) or not value:
-                raise BRSValidationError(
-                    f"'{name}' must be a non-empty string.", param=name, value=type(value).__name__
-                )
-        if thing_name is not None and not isinstance(thing_name, str):
-            raise BRSValidationError(
-                "'thing_name' must be a string.", param="thing_name", value=type(thing_name).__name__
-            )
-        if not isinstance(verify_peer, bool):
-            raise BRSValidationError(
-                "'verify_peer' must be a bool.", param="verify_peer", value=type(verify_peer).__name__
-            )
-        if timeout is None:
-            timeout = 10.0
-        try:
-            finite = not isinstance(timeout, bool) and isinstance(timeout, (int, float)) and math.isfinite(timeout)
-        except OverflowError:  # an int too large for a float
-            raise BRSValidationError("'timeout' is out of range.", param="timeout") from None
-        if not finite:
-            raise BRSValidationError("'timeout' must be a number of seconds.", param="timeout", value=repr(timeout))
-        if duration_seconds is not None and (
-            isinstance(duration_seconds, bool) or not isinstance(duration_seconds, int)
-        ):
-            raise BRSValidationError(
-                "'duration_seconds' must be an int.",
-                param="duration_seconds",
-                value=type(duration_seconds).__name__,
-            )
+        if isinstance(endpoint, str) and endpoint[:8].lower() == "https://":
+            # accepted as boto3-refresh-session accepts it; the Go core takes the host
+            endpoint = endpoint[8:].rstrip("/")
         config: Dict[str, Any] = {
-            "endpoint": _normalize_endpoint(endpoint),
+            "endpoint": endpoint,
             "role_alias": role_alias,
             "certificate": _pem_or_path("certificate", certificate),
+            "thing_name": thing_name,
+            "private_key": _pem_or_path("private_key", private_key),
+            "ca": _pem_or_path("ca", ca),
+            "pkcs11": _fspaths(pkcs11),
             "verify_peer": verify_peer,
             "timeout": timeout,
+            "duration_seconds": duration_seconds,
         }
-        for name, option in (
-            ("thing_name", thing_name),
-            ("private_key", _pem_or_path("private_key", private_key)),
-            ("ca", _pem_or_path("ca", ca)),
-            ("pkcs11", None if pkcs11 is None else _check_pkcs11(pkcs11)),
-            ("duration_seconds", duration_seconds),
-        ):
-            if option is not None:
-                config[name] = option
-        super().__init__(
-            defer_refresh=defer_refresh,
-            advisory_timeout=advisory_timeout,
-            mandatory_timeout=mandatory_timeout,
-            background_refresh=background_refresh,
-            **kwargs,
-        )
-        self.endpoint: str = config["endpoint"]
+        super().__init__(**kwargs)
+        # the Go core has checked every value: a data endpoint comes back
+        # rewritten (with a BRSWarning)
+        self.endpoint: str = self._start(config).get("endpoint", endpoint)
         self.role_alias: str = role_alias
         self.thing_name: Optional[str] = thing_name
         self.verify_peer: bool = verify_peer
-        self.timeout: float = float(timeout)
+        self.timeout: float = 10.0 if timeout is None else float(timeout)
         self.duration_seconds: Optional[int] = duration_seconds
-        self._start(config)
         # what mqtt() connects with, as boto3-refresh-session keeps them
         self.certificate: Optional[bytes] = _read_bytes("certificate", certificate)
         self.private_key = _read_bytes("private_key", private_key)
         self.ca: Optional[bytes] = _read_bytes("ca", ca)
-        self.pkcs11: Optional[Dict[str, Any]] = None if pkcs11 is None else _check_pkcs11(pkcs11)
+        self.pkcs11: Optional[Dict[str, Any]] = config["pkcs11"]
 
     @property
     def private_key(self) -> Optional[bytes]:

@@ -6,17 +6,16 @@ from __future__ import annotations
 __all__ = ["BaseRefreshableSession", "RefreshableSession"]
 
 import importlib
-import math
+import warnings
 from typing import Any, ClassVar, Dict, List, Mapping, Optional, cast
 
 from . import _lib
-from ._reprs import safe_repr, scrub_locals
+from ._reprs import safe_repr, scrub_locals, user_stacklevel
 from .cache import CachedSession
 from .credentials import GoRefreshableCredentials
 from .exceptions import (
     BRSConfigurationError,
     BRSExpiredCredentialError,
-    BRSTypeError,
     BRSValidationError,
     BRSWarning,
     _show,
@@ -33,28 +32,6 @@ _METHOD_MODULES: Dict[str, str] = {
 }
 
 _registry: Dict[str, type["BaseRefreshableSession"]] = {}
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise BRSValidationError(f"{name!r} must be a bool, not {type(value).__name__}", param=name, value=value)
-    return value
-
-
-def _check_seconds(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BRSTypeError(
-            f"{name!r} must be a finite number of seconds, not {type(value).__name__}", param=name, value=value
-        )
-    try:
-        finite = math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        raise BRSValidationError(f"{name!r} is out of range", param=name) from None
-    if not finite:
-        raise BRSValidationError(f"{name!r} must be a finite number of seconds, not {value!r}", param=name, value=value)
-    if value < 0:
-        raise BRSValidationError(f"{name!r} must not be negative", param=name, value=value)
-    return value
 
 
 class BaseRefreshableSession(CachedSession):
@@ -121,18 +98,22 @@ class BaseRefreshableSession(CachedSession):
     Writing a method's session class (this is how ``custom``, ``sts`` and
     ``iot`` are written):
 
-    1. Subclass with the registry key and the two class attributes::
+    1. Subclass with the three class keywords::
 
-           class FooRefreshableSession(BaseRefreshableSession, registry_key="foo"):
-               _brs_method = "foo"          # the Go method ("method" in the JSON config)
-               _refresh_method = "foo"      # botocore's credentials.method
+           class FooRefreshableSession(
+               BaseRefreshableSession,
+               registry_key="foo",     # the factory's method name
+               go_method="foo",        # the Go method ("method" in the JSON config)
+               refresh_method="foo",   # botocore's credentials.method
+           ):
 
        and add ``"foo": "gobrs.foo"`` to ``_METHOD_MODULES`` so the factory
        can import the module on demand.
-    2. In ``__init__``: validate the method's own parameters (raise
-       :class:`~gobrs.exceptions.BRSValidationError` naming the parameter),
-       call ``super().__init__(defer_refresh=..., advisory_timeout=...,
-       mandatory_timeout=..., background_refresh=..., **boto3_kwargs)``,
+    2. In ``__init__``: check only what is Python's own (callables,
+       Python types that JSON cannot carry; raise
+       :class:`~gobrs.exceptions.BRSValidationError` naming the
+       parameter) -- every value that reaches the JSON config is checked by
+       the method's Go config struct -- call ``super().__init__(**kwargs)``,
        then ``self._start(config, handler, param)``:
 
        - ``config``: the method's JSON keys (without ``method`` and the
@@ -158,8 +139,18 @@ class BaseRefreshableSession(CachedSession):
     #: Every registered method key and its session class.
     registry: ClassVar[Dict[str, type["BaseRefreshableSession"]]] = _registry
 
-    def __init_subclass__(cls, registry_key: Optional[str] = None, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls,
+        registry_key: Optional[str] = None,
+        go_method: Optional[str] = None,
+        refresh_method: Optional[str] = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init_subclass__(**kwargs)
+        if go_method is not None:
+            cls._brs_method = go_method
+        if refresh_method is not None:
+            cls._refresh_method = refresh_method
         if "__init__" in cls.__dict__:  # a failed constructor leaves no secret in frame locals
             cls.__init__ = scrub_locals(cls.__dict__["__init__"])  # type: ignore[method-assign]
         if registry_key is not None:
@@ -183,18 +174,13 @@ class BaseRefreshableSession(CachedSession):
                 stacklevel=3,
             )
             del kwargs["refresh_method"]
-        # as boto3-refresh-session: anything but False defers
+        # as boto3-refresh-session: anything but False defers, None is the
+        # default; the values are checked by the Go core (_start)
         self.defer_refresh: bool = defer_refresh is not False
-        self.advisory_timeout: float = (
-            900 if advisory_timeout is None else _check_seconds("advisory_timeout", advisory_timeout)
-        )
-        self.mandatory_timeout: float = (
-            600 if mandatory_timeout is None else _check_seconds("mandatory_timeout", mandatory_timeout)
-        )
-        self.background_refresh: bool = _check_bool("background_refresh", background_refresh)
-        self.refresh_timeout: Optional[float] = (
-            None if refresh_timeout is None else _check_seconds("refresh_timeout", refresh_timeout)
-        )
+        self.advisory_timeout: float = 900 if advisory_timeout is None else advisory_timeout
+        self.mandatory_timeout: float = 600 if mandatory_timeout is None else mandatory_timeout
+        self.background_refresh: bool = background_refresh
+        self.refresh_timeout: Optional[float] = refresh_timeout
         self.refresh_method: str = self._refresh_method
         self._credentials: Optional[GoRefreshableCredentials] = None
         super().__init__(**kwargs)
@@ -204,8 +190,12 @@ class BaseRefreshableSession(CachedSession):
         config: Mapping[str, Any],
         handler: Optional[_lib.Handler] = None,
         param: str = "callback",
-    ) -> None:
+    ) -> Dict[str, str]:
         """Open the Go session and install its credentials in this session.
+
+        The Go core checks every value of the config; what it decides to do
+        otherwise than asked (``brs_warnings``) is raised here as a
+        :class:`~gobrs.exceptions.BRSWarning` pointing at the user's line.
 
         Parameters
         ----------
@@ -215,6 +205,12 @@ class BaseRefreshableSession(CachedSession):
             Answers the Go session's callback requests (see the class notes).
         param : str, optional
             The user parameter the handler stands for, named in errors.
+
+        Returns
+        -------
+        Dict[str, str]
+            The values the Go core used instead of those given, by
+            parameter (e.g. ``{"endpoint": ...}`` for a rewritten one).
         """
 
         common: Dict[str, Any] = dict(
@@ -223,9 +219,8 @@ class BaseRefreshableSession(CachedSession):
             advisory_timeout=self.advisory_timeout,
             mandatory_timeout=self.mandatory_timeout,
             background_refresh=self.background_refresh,
+            refresh_timeout=self.refresh_timeout,
         )
-        if self.refresh_timeout is not None:
-            common["refresh_timeout"] = self.refresh_timeout
         # The config (which may hold secrets) is passed on sealed and never
         # kept unsealed in a local of this frame, which a traceback may show.
         sealed = _lib.Sealed({**_lib.unseal(config), **common})
@@ -245,6 +240,12 @@ class BaseRefreshableSession(CachedSession):
         # botocore reads credentials from its own session; clients made from
         # this session get this very object
         self._session._credentials = credentials
+        replaced: Dict[str, str] = {}
+        for warning in native.warnings():
+            warnings.warn(BRSWarning(str(warning.get("message", ""))), stacklevel=user_stacklevel())
+            if "value" in warning:
+                replaced[str(warning.get("param"))] = str(warning["value"])
+        return replaced
 
     def _creds(self) -> GoRefreshableCredentials:
         credentials: Optional[GoRefreshableCredentials] = getattr(self, "_credentials", None)

@@ -258,18 +258,15 @@ class STSClientConfig(_Config):
 
 # -- the Go config ------------------------------------------------------------
 
-#: The botocore Config options the Go STS client honours; region_name is
-#: honoured as the client's region. The others are accepted, named in a
-#: BRSWarning and left without effect (docs/compat.md).
-_CONFIG_OPTIONS = (
-    "retries", "connect_timeout", "read_timeout", "proxies", "user_agent_extra", "user_agent_appid",
-    "max_pool_connections", "use_fips_endpoint", "use_dualstack_endpoint", "signature_version",
-)  # fmt: skip
-
 
 def _client_config(config: Any) -> Tuple[Dict[str, Any], Optional[str]]:
-    """The options of a botocore Config (or dict) that the Go STS client
-    honours, as JSON, and the Config's region_name."""
+    """The options of a botocore Config (or a dict of them) as JSON, and the
+    Config's region_name.
+
+    Which options botocore's Config has is botocore's (checked here); which
+    of them gobrs's STS client honours is the Go core's: it reads those and
+    names the others in one warning (``botocore_config``, include/brs.h).
+    """
 
     if isinstance(config, Mapping):
         options = dict(config)
@@ -290,27 +287,16 @@ def _client_config(config: Any) -> Tuple[Dict[str, Any], Optional[str]]:
             )
         options = dict(provided)
     region = options.pop("region_name", None)
-    if options.get("signature_version") in ("v4", "sigv4"):
-        options["signature_version"] = "v4"
-    elif "signature_version" in options:
-        options["signature_version"] = None  # UNSIGNED, s3v4, ...: named below
-    ignored = sorted(
-        k for k, v in options.items() if k not in _CONFIG_OPTIONS or v is None and k == "signature_version"
-    )
-    if ignored:
-        BRSWarning.warn(
-            "these botocore Config options of sts_client_kwargs have no effect on gobrs's STS client: "
-            + ", ".join(ignored)
-            + " (see docs/compat.md)",
-            stacklevel=5,
-        )
-    return {k: v for k, v in options.items() if k in _CONFIG_OPTIONS and v is not None}, region
+    # a value JSON cannot carry (botocore.UNSIGNED, ...) is sent as true:
+    # the Go core names such an option, or refuses it where it needs a value
+    return {k: v if _json_value(v) else True for k, v in options.items()}, region
 
 
 def _client_kwargs(client: STSClientConfig, region: Optional[str]) -> Dict[str, Any]:
     out: Dict[str, Any] = dict(client)  # a _Config holds no None values
     if "config" in out:
         out["config"], config_region = _client_config(out["config"])
+        out["botocore_config"] = True
         # botocore's order: the client's region_name, the Config's, the session's
         if "region_name" not in out and config_region:
             out["region_name"] = config_region
@@ -451,7 +437,9 @@ def _answer(source: _Source, mfa: Optional[Callable[[], str]], request: int) -> 
 # -- the session ----------------------------------------------------------------
 
 
-class STSRefreshableSession(BaseRefreshableSession, registry_key="sts"):
+class STSRefreshableSession(
+    BaseRefreshableSession, registry_key="sts", go_method="sts", refresh_method="sts-assume-role"
+):
     """A :class:`boto3.session.Session` that automatically refreshes
     temporary AWS credentials of an IAM role assumed via STS.
 
@@ -476,21 +464,13 @@ class STSRefreshableSession(BaseRefreshableSession, registry_key="sts"):
         ``subprocess.run`` arguments ``timeout`` (default 30), ``cwd``,
         ``env`` and ``input``. ``shell``, ``executable``, ``preexec_fn``,
         ``stdout`` and ``stderr`` are refused.
-    defer_refresh : bool = True, optional
-        Fetch the first credentials at first use (True) or now (False).
-    advisory_timeout : int = 900, optional
-        Seconds before expiry at which one caller refreshes while the
-        others keep the current credentials. Default 900.
-    mandatory_timeout : int = 600, optional
-        Seconds before expiry at which every caller waits for a refresh.
-        Default 600.
-    background_refresh : bool = False, optional
-        gobrs's extra: renew from a Go thread ahead of the advisory window.
 
     Other Parameters
     ----------------
     **kwargs : Any, optional
-        Keyword arguments of :class:`boto3.session.Session`; the credentials
+        :class:`~gobrs.session.BaseRefreshableSession`'s parameters
+        (``defer_refresh``, ``advisory_timeout``, ...) and
+        :class:`boto3.session.Session`'s; the credentials
         they name (keys, profile, or the default chain) sign AssumeRole.
 
     Attributes
@@ -499,8 +479,6 @@ class STSRefreshableSession(BaseRefreshableSession, registry_key="sts"):
         The AssumeRole parameters.
     sts_client_kwargs : STSClientConfig
         The STS client settings.
-    credentials : TemporaryCredentials
-        The current temporary AWS security credentials.
 
     Raises
     ------
@@ -528,19 +506,12 @@ class STSRefreshableSession(BaseRefreshableSession, registry_key="sts"):
     >>> session.client("s3").list_buckets()
     """
 
-    _brs_method = "sts"
-    _refresh_method = "sts-assume-role"
-
     def __init__(
         self,
         assume_role_kwargs: Union[AssumeRoleConfig, Dict[str, Any]],
         sts_client_kwargs: Optional[Union[STSClientConfig, Dict[str, Any]]] = None,
         mfa_token_provider: Optional[Union[Callable[..., str], List[str], str]] = None,
         mfa_token_provider_kwargs: Optional[Dict[str, Any]] = None,
-        defer_refresh: bool = True,
-        advisory_timeout: float = 900,
-        mandatory_timeout: float = 600,
-        background_refresh: bool = False,
         **kwargs: Any,
     ) -> None:
         self.assume_role_kwargs: AssumeRoleConfig = _as_config(
@@ -579,20 +550,8 @@ class STSRefreshableSession(BaseRefreshableSession, registry_key="sts"):
                 "'mfa_token_provider' is not set and 'SerialNumber' or 'TokenCode' is missing!",
                 param="SerialNumber/TokenCode",
             )
-        if mfa_token_provider is not None and token is not None:
-            BRSWarning.warn(
-                "'TokenCode' provided in 'assume_role_kwargs' will be ignored and overridden by "
-                "'mfa_token_provider' on each refresh.",
-                stacklevel=2,
-            )
         botocore_session = kwargs.get("botocore_session")
-        super().__init__(
-            defer_refresh=defer_refresh,
-            advisory_timeout=advisory_timeout,
-            mandatory_timeout=mandatory_timeout,
-            background_refresh=background_refresh,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
 
         # the credentials that sign AssumeRole: the session's own
         static: Optional[Dict[str, str]] = None
@@ -612,9 +571,13 @@ class STSRefreshableSession(BaseRefreshableSession, registry_key="sts"):
             resolved = self._session.get_credentials()
         source = _Source(static, kwargs.get("profile_name"), resolved)
 
-        # MFA: a callable, the TokenCode read at each refresh, or a command
+        # MFA: a callable, the TokenCode read at each refresh, or a command.
+        # A TokenCode beside a provider goes to Go, which warns that it is
+        # ignored; without one it is read at each refresh (_mfa_from_config).
         config: Dict[str, Any] = {
-            "assume_role_kwargs": {k: v for k, v in self.assume_role_kwargs.items() if k != "TokenCode"},
+            "assume_role_kwargs": {
+                k: v for k, v in self.assume_role_kwargs.items() if k != "TokenCode" or mfa_token_provider is not None
+            },
             "sts_client_kwargs": _client_kwargs(self.sts_client_kwargs, self.region_name),
         }
         mfa: Optional[Callable[[], str]] = None

@@ -77,6 +77,30 @@ static void test_whoami(void) {
     CHECK_INT(brs_close_session(s), BRS_OK);
 }
 
+/* brs_warnings: "[]" when the config was taken as given; the string is
+ * the caller's to free (valgrind checks); closed handles answer ECLOSED. */
+static void test_warnings(void) {
+    struct getter g = {.lifetime_ms = 3600 * 1000};
+    brs_session s = 0;
+    brs_error err = {0};
+    CHECK_STATUS(open_session(&g, "", &s, &err), BRS_OK, &err);
+    for (int i = 0; i < 2; i++) { /* the same answer at every call */
+        char *json = NULL;
+        CHECK_STATUS(brs_warnings(s, &json, &err), BRS_OK, &err);
+        CHECK_STR(json, "[]");
+        brs_free(json);
+    }
+    CHECK_STATUS(brs_warnings(s, NULL, &err), BRS_EVALIDATION, &err);
+    CHECK_STR(err.param, "json_out");
+    brs_error_clear(&err);
+    CHECK_INT(brs_close_session(s), BRS_OK);
+    char *after = (char *)"untouched";
+    CHECK_STATUS(brs_warnings(s, &after, &err), BRS_ECLOSED, &err);
+    CHECK(after == NULL);
+    brs_error_clear(&err);
+    CHECK_INT(atomic_load(&g.calls), 0);
+}
+
 static void test_closed_and_unknown_handles(void) {
     struct getter g = {.lifetime_ms = 3600 * 1000};
     brs_session s = 0;
@@ -138,6 +162,7 @@ int main(void) {
     RUN(test_version);
     RUN(test_read_credentials);
     RUN(test_whoami);
+    RUN(test_warnings);
     RUN(test_closed_and_unknown_handles);
     RUN(test_null_arguments);
     return harness_exit();

@@ -12,10 +12,10 @@ from typing import Any, Dict, Tuple
 
 import pytest
 
-from helpers import Getter, custom_session
 from gobrs import BRSClosedError, BRSValidationError
 from gobrs._lib import NativeSession
 from gobrs.serve import Server
+from helpers import Getter, custom_session
 
 
 def fetch(url: str, token_file: str) -> Tuple[int, Dict[str, Any]]:
