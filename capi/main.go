@@ -25,7 +25,6 @@ import (
 	"unsafe"
 
 	"github.com/gobrs/gobrs/core"
-	"github.com/gobrs/gobrs/core/processcreds"
 	json "github.com/goccy/go-json"
 )
 
@@ -61,11 +60,6 @@ func brsgo_new_session(config *C.char, cb, userData C.uintptr_t, h C.brs_session
 	if cb != 0 {
 		b := &binding{cb: cb, userData: userData, session: uint64(h)}
 		hooks = core.Hooks{Credentials: b.credentials, SourceCredentials: b.sourceCredentials, MFAToken: b.mfaToken}
-	}
-	// method "custom" may run a credential_process command instead of a callback
-	raw, hooks, err := processcreds.FromConfig(raw, hooks)
-	if err != nil {
-		return fail(errOut, err)
 	}
 	s, err := core.NewSessionFromJSON(raw, hooks, func(o *core.Options) {
 		o.Logger = slog.New(cHandler{session: uint64(h)})

@@ -1,28 +1,93 @@
 // Package custom is the "custom" method: credentials from a getter the
 // host program supplies (a Go func, or the C layer's callback), as
-// boto3-refresh-session's custom method defines them. Importing it (for
-// its side effect, as a database/sql driver) registers the method with
-// core.NewSessionFromJSON.
+// boto3-refresh-session's custom method defines them, or, in place of a
+// getter, from a credential_process command (core/processcreds).
+// Importing it (for its side effect, as a database/sql driver) registers
+// the method with core.NewSessionFromJSON.
 package custom
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/gobrs/gobrs/core"
+	"github.com/gobrs/gobrs/core/processcreds"
+	"github.com/gobrs/gobrs/internal/command"
 	json "github.com/goccy/go-json"
 )
 
-func init() {
-	core.RegisterMethod("custom", func(raw map[string]json.RawMessage, hooks core.Hooks) (core.Provider, error) {
-		if err := core.NoUnknownKeys(raw); err != nil {
+func init() { core.RegisterMethod("custom", build) }
+
+// config is the custom method's JSON config beside the keys every method
+// takes: decoding it (core.DecodeObject) and its provider method hold
+// every rule of the method's parameters.
+type config struct {
+	// CredentialProcess is a command printing credential_process JSON,
+	// run in place of a credentials callback: a command line or an array
+	// of arguments (commandLine).
+	CredentialProcess *commandLine `json:"credential_process"`
+}
+
+// build is the method's core.MethodBuilder.
+func build(raw map[string]json.RawMessage, hooks core.Hooks) (core.Provider, error) {
+	// An unknown key is reported before decoding, with the list of known
+	// keys the method has always shown, without credential_process (as
+	// core leaves refresh_timeout out: tests/c/test_promises.c pins it).
+	rest := maps.Clone(raw)
+	delete(rest, processcreds.Param)
+	if err := core.NoUnknownKeys(rest); err != nil {
+		return nil, err
+	}
+	var c config
+	if err := core.DecodeObject("", raw, &c); err != nil {
+		return nil, err
+	}
+	return c.provider(hooks)
+}
+
+// provider returns the method's Provider: the credential_process command
+// or the host's callback, exactly one of which must be given.
+func (c *config) provider(hooks core.Hooks) (core.Provider, error) {
+	switch {
+	case c.CredentialProcess != nil && hooks.Credentials != nil:
+		return nil, core.NewConfigurationError(processcreds.Param, "credential_process and a credentials callback cannot both be given; pass one")
+	case c.CredentialProcess != nil:
+		p, err := processcreds.New(*c.CredentialProcess)
+		if err != nil {
 			return nil, err
 		}
-		if hooks.Credentials == nil {
-			return nil, core.NewValidationError("custom_credentials_method", "", "the custom method requires a credentials callback (custom_credentials_method)")
+		return p, nil
+	case hooks.Credentials == nil:
+		return nil, core.NewValidationError("custom_credentials_method", "", "the custom method requires a credentials callback (custom_credentials_method)")
+	}
+	return NewProvider(hooks.Credentials), nil
+}
+
+// commandLine is credential_process: a command line, split as a POSIX
+// shell quotes it but without a shell (command.Split, the rules of the
+// sts method's mfa_token_provider), or an array of arguments. Which
+// arguments make a command is processcreds.New's rule.
+type commandLine []string
+
+// DecodeParam decodes a command line or an array of arguments. Errors are
+// validation errors naming param; they never echo the command.
+func (c *commandLine) DecodeParam(param string, raw []byte) error {
+	var line string
+	if core.DecodeJSON(param, raw, &line) == nil {
+		argv, err := command.Split(line)
+		if err != nil {
+			return core.NewValidationError(param, "", "the %s command has %v (check its quoting)", param, err)
 		}
-		return NewProvider(hooks.Credentials), nil
-	})
+		*c = argv
+		return nil
+	}
+	var argv []string
+	if core.DecodeJSON(param, raw, &argv) != nil {
+		return core.NewValidationError(param, "", "%s must be a string or an array of strings", param)
+	}
+	*c = argv
+	return nil
 }
 
 // Func is a user credential getter: it returns the keys access_key,

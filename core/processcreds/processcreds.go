@@ -1,9 +1,7 @@
 // Package processcreds runs a credential_process-style command and reads
 // the credentials it prints, as the AWS SDKs do for the credential_process
 // setting of ~/.aws/config (aws-sdk-go-v2 credentials/processcreds), but
-// without a shell: the command is an argument list, or a string split by
-// the rules of the sts method's mfa_token_provider (quotes and
-// backslashes, nothing expanded).
+// without a shell: the command is an argument list.
 //
 // The command prints one JSON object on its standard output:
 //
@@ -16,8 +14,10 @@
 // MaxOutput bytes and never quoted in an error; it is killed, with its
 // process group, after Options.Timeout.
 //
-// In a session config, method "custom" takes the key "credential_process"
-// (a string or an array of strings) in place of a callback: see FromConfig.
+// This package is a provider, as aws-sdk-go-v2's credentials/processcreds
+// is: it knows no session config. The config key credential_process of
+// method "custom" (a string or an array of strings, in place of a
+// callback) is core/custom's, which builds a Provider with New.
 package processcreds
 
 import (
@@ -103,27 +103,6 @@ func New(argv []string, optFns ...func(*Options)) (*Provider, error) {
 	return p, nil
 }
 
-// Parse reads the JSON value of credential_process: a command line
-// (split without a shell, by the rules of the sts method's
-// mfa_token_provider) or an array of arguments.
-func Parse(raw json.RawMessage) ([]string, error) {
-	var line string
-	if err := json.Unmarshal(raw, &line); err == nil {
-		argv, err := command.Split(line)
-		if err != nil {
-			return nil, &core.Error{Kind: core.KindValidation, Param: Param,
-				Message: fmt.Sprintf("the %s command has %v (check its quoting)", Param, err)}
-		}
-		return argv, nil
-	}
-	var argv []string
-	if err := json.Unmarshal(raw, &argv); err != nil {
-		return nil, &core.Error{Kind: core.KindValidation, Param: Param,
-			Message: "credential_process must be a string or an array of strings"}
-	}
-	return argv, nil
-}
-
 // Retrieve runs the command and returns the credentials it printed.
 // Expiration is read as core.ParseExpiry reads a custom getter's
 // expiry_time, and the credentials are checked as a custom getter's are
@@ -139,18 +118,6 @@ func (p *Provider) Retrieve(ctx context.Context) (core.Credentials, error) {
 	}
 	c := core.Credentials{AccessKeyID: o.AccessKeyID, SecretAccessKey: o.SecretAccessKey, SessionToken: o.SessionToken, Expires: exp}
 	return c, c.Validate(p.opts.Clock.Now())
-}
-
-// Map runs the command and returns its credentials as the custom method's
-// keys (access_key, secret_key, token, expiry_time): it is the
-// core.Hooks.Credentials of a custom session.
-func (p *Provider) Map(ctx context.Context) (map[string]string, error) {
-	o, err := p.run(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]string{"access_key": o.AccessKeyID, "secret_key": o.SecretAccessKey,
-		"token": o.SessionToken, "expiry_time": o.Expiration}, nil
 }
 
 // run runs the command and decodes what it printed. Errors are
@@ -207,83 +174,4 @@ func (p *Provider) run(ctx context.Context) (output, error) {
 		}
 	}
 	return o, nil
-}
-
-// FromConfig prepares a session config that may hold credential_process:
-// when config is a JSON object whose method is "custom" (or absent) and
-// that has the key credential_process, it returns the config without that
-// key and hooks whose Credentials runs the command. A callback
-// (hooks.Credentials already set) together with credential_process is a
-// KindConfiguration error. Any other config is returned unchanged, as are
-// configs that are not JSON objects (core.NewSessionFromJSON reports
-// those).
-func FromConfig(config []byte, hooks core.Hooks) ([]byte, core.Hooks, error) {
-	if !bytes.Contains(config, []byte(`"`+Param+`"`)) {
-		return config, hooks, nil
-	}
-	raw := map[string]json.RawMessage{}
-	if err := json.Unmarshal(config, &raw); err != nil || raw == nil {
-		return config, hooks, nil
-	}
-	cp, ok := raw[Param]
-	if !ok {
-		return config, hooks, nil
-	}
-	if m, ok := raw["method"]; ok {
-		var method string
-		if json.Unmarshal(m, &method) != nil || method != "custom" {
-			return config, hooks, nil // the method refuses the key itself
-		}
-	}
-	if err := noDuplicateTopKeys(config); err != nil {
-		return nil, hooks, err
-	}
-	if hooks.Credentials != nil {
-		return nil, hooks, &core.Error{Kind: core.KindConfiguration, Param: Param,
-			Message: "credential_process and a credentials callback cannot both be given; pass one"}
-	}
-	argv, err := Parse(cp)
-	if err != nil {
-		return nil, hooks, err
-	}
-	p, err := New(argv)
-	if err != nil {
-		return nil, hooks, err
-	}
-	delete(raw, Param)
-	rest, err := json.Marshal(raw)
-	if err != nil {
-		return nil, hooks, fmt.Errorf("processcreds: re-encode the config: %w", err)
-	}
-	hooks.Credentials = p.Map
-	return rest, hooks, nil
-}
-
-// noDuplicateTopKeys refuses a key given twice at the top level of config
-// (re-encoding would keep one silently; nested objects are passed on
-// verbatim and checked by core.NewSessionFromJSON).
-func noDuplicateTopKeys(config []byte) error {
-	var obj map[string]json.RawMessage
-	seen := map[string]bool{}
-	dec := json.NewDecoder(bytes.NewReader(config))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return json.Unmarshal(config, &obj)
-	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil
-		}
-		k, _ := tok.(string)
-		if seen[k] {
-			return &core.Error{Kind: core.KindValidation, Param: safetext.Cut(k, 64),
-				Message: fmt.Sprintf("key %s appears twice in the config; give each key once", safetext.Quote(safetext.Cut(k, 64)))}
-		}
-		seen[k] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return nil
-		}
-	}
-	return nil
 }

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/gobrs/gobrs/core"
-	_ "github.com/gobrs/gobrs/core/custom" // method "custom", for TestFromConfig
-	json "github.com/goccy/go-json"
 )
 
 const (
@@ -135,80 +133,12 @@ func TestNotFound(t *testing.T) {
 	}
 }
 
-func TestParse(t *testing.T) {
-	for _, tc := range []struct {
-		raw  string
-		want []string
-	}{
-		{`"cmd a b"`, []string{"cmd", "a", "b"}},
-		{`"cmd 'a b' \"c d\" e\\ f $HOME *"`, []string{"cmd", "a b", "c d", "e f", "$HOME", "*"}},
-		{`["cmd", "a b", "$HOME"]`, []string{"cmd", "a b", "$HOME"}},
-	} {
-		got, err := Parse(json.RawMessage(tc.raw))
-		if err != nil || strings.Join(got, "|") != strings.Join(tc.want, "|") {
-			t.Errorf("%s: %q %v, want %q", tc.raw, got, err, tc.want)
-		}
-	}
-	for _, raw := range []string{`1`, `{"a": 1}`, `[1]`, `"cmd 'unterminated"`} {
-		_, err := Parse(json.RawMessage(raw))
-		var e *core.Error
-		if !errors.As(err, &e) || e.Kind != core.KindValidation || e.Param != Param || strings.Contains(e.Message, "mfa") {
-			t.Errorf("%s: err %v, want a validation error naming %s", raw, err, Param)
-		}
-	}
+func TestNewRefusesEmptyCommands(t *testing.T) {
 	for _, a := range [][]string{nil, {}, {""}, {"cmd", "a\x00b"}} {
-		if _, err := New(a); core.KindOf(err) != core.KindValidation {
-			t.Errorf("New(%q): err %v", a, err)
-		}
-	}
-}
-
-func TestFromConfig(t *testing.T) {
-	cmd, _ := json.Marshal(argv("good"))
-	config := []byte(`{"method": "custom", "advisory_timeout": 300, "credential_process": ` + string(cmd) + `}`)
-	rest, hooks, err := FromConfig(config, core.Hooks{})
-	if err != nil || hooks.Credentials == nil || bytes.Contains(rest, []byte(Param)) {
-		t.Fatalf("rest %s, hooks %v, err %v", rest, hooks.Credentials != nil, err)
-	}
-	s, err := core.NewSessionFromJSON(rest, hooks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if s.Options().AdvisoryTimeout != 300*time.Second {
-		t.Fatal("the other keys were lost")
-	}
-	c, err := s.Credentials(context.Background())
-	if err != nil || c.SecretAccessKey != secret {
-		t.Fatalf("credentials %v %v", c, err)
-	}
-	// no method: custom is the default
-	if _, hooks, err := FromConfig([]byte(`{"credential_process": "true"}`), core.Hooks{}); err != nil || hooks.Credentials == nil {
-		t.Fatalf("no method: %v", err)
-	}
-	// other methods and configs without the key pass unchanged
-	for _, in := range []string{`{"method": "sts", "credential_process": "x"}`, `{"method": "custom"}`, `not json`, `[]`} {
-		out, hooks, err := FromConfig([]byte(in), core.Hooks{})
-		if err != nil || string(out) != in || hooks.Credentials != nil {
-			t.Errorf("%s: %s %v", in, out, err)
-		}
-	}
-	for _, tc := range []struct {
-		config string
-		hooks  core.Hooks
-		kind   core.Kind
-		param  string
-	}{
-		{`{"credential_process": "x"}`, core.Hooks{Credentials: func(context.Context) (map[string]string, error) { return nil, nil }},
-			core.KindConfiguration, Param},
-		{`{"credential_process": "x", "credential_process": "y"}`, core.Hooks{}, core.KindValidation, Param},
-		{`{"credential_process": 5}`, core.Hooks{}, core.KindValidation, Param},
-		{`{"credential_process": ""}`, core.Hooks{}, core.KindValidation, Param},
-	} {
-		_, _, err := FromConfig([]byte(tc.config), tc.hooks)
+		_, err := New(a)
 		var e *core.Error
-		if !errors.As(err, &e) || e.Kind != tc.kind || e.Param != tc.param {
-			t.Errorf("%s: err %v, want %v naming %s", tc.config, err, tc.kind, tc.param)
+		if !errors.As(err, &e) || e.Kind != core.KindValidation || e.Param != Param {
+			t.Errorf("New(%q): err %v, want a validation error naming %s", a, err, Param)
 		}
 	}
 }
