@@ -8,6 +8,7 @@ package custom
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"time"
 
@@ -70,21 +71,16 @@ func (c *config) provider(hooks core.Hooks) (core.Provider, error) {
 // arguments make a command is processcreds.New's rule.
 type commandLine []string
 
-// DecodeParam decodes a command line or an array of arguments. Errors are
-// validation errors naming param; they never echo the command.
+// DecodeParam decodes a command line or an array of arguments
+// (command.FromJSON). Errors are validation errors naming param; they
+// never echo the command.
 func (c *commandLine) DecodeParam(param string, raw []byte) error {
-	var line string
-	if core.DecodeJSON(param, raw, &line) == nil {
-		argv, err := command.Split(line)
-		if err != nil {
-			return core.NewValidationError(param, "", "the %s command has %v (check its quoting)", param, err)
-		}
-		*c = argv
-		return nil
-	}
-	var argv []string
-	if core.DecodeJSON(param, raw, &argv) != nil {
+	argv, err := command.FromJSON(raw)
+	switch {
+	case errors.Is(err, command.ErrNotCommand):
 		return core.NewValidationError(param, "", "%s must be a string or an array of strings", param)
+	case err != nil:
+		return core.NewValidationError(param, "", "the %s command has %v (check its quoting)", param, err)
 	}
 	*c = argv
 	return nil

@@ -707,22 +707,10 @@ func (j *clientJSON) config(warn func(core.Warning)) (ClientConfig, error) {
 // shell-like, without a shell) or an array of strings.
 type mfaCommandJSON struct{ argv []string }
 
-// DecodeParam decodes the command.
-func (m *mfaCommandJSON) DecodeParam(param string, raw []byte) error {
-	var s string
-	if err := core.DecodeJSON(param, raw, &s); err == nil {
-		argv, err := splitCommand(s)
-		if err != nil {
-			return err
-		}
-		m.argv = argv
-	} else if err := core.DecodeJSON(param, raw, &m.argv); err != nil {
-		return core.NewValidationError(param, "", "%s must be a command string or an array of strings", param)
-	}
-	if m.argv == nil {
-		m.argv = []string{} // given but empty: not "no command"
-	}
-	return nil
+// DecodeParam decodes the command (decodeMFACommand).
+func (m *mfaCommandJSON) DecodeParam(param string, raw []byte) (err error) {
+	m.argv, err = decodeMFACommand(param, raw)
+	return err
 }
 
 // mfaKwargsRefused are the subprocess.run arguments refused for security

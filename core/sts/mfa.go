@@ -2,6 +2,7 @@ package sts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -22,15 +23,18 @@ const maxMFAOutput = command.DefaultMaxOutput
 // mfaTokenRe finds 6-digit tokens standing alone in a command's output.
 var mfaTokenRe = regexp.MustCompile(`\b[0-9]{6}\b`)
 
-// splitCommand splits the mfa_token_provider command line by
-// command.Split's rules (quotes and backslashes, no shell, nothing
-// expanded). An unterminated quote or a trailing backslash is a
-// KindConfiguration error naming mfa_token_provider (the text is not
-// echoed).
-func splitCommand(s string) ([]string, error) {
-	argv, err := command.Split(s)
-	if err != nil {
-		return nil, core.NewConfigurationError("mfa_token_provider", "the mfa_token_provider command has %v (check its quoting)", err)
+// decodeMFACommand reads mfa_token_provider: a command line (split by
+// command.Split's rules: quotes and backslashes, no shell, nothing
+// expanded) or an array of arguments; given but empty, it is an empty
+// slice. Bad quoting is a KindConfiguration error naming param (the text
+// is not echoed); another JSON type a validation error.
+func decodeMFACommand(param string, raw []byte) ([]string, error) {
+	argv, err := command.FromJSON(raw)
+	switch {
+	case errors.Is(err, command.ErrNotCommand):
+		return nil, core.NewValidationError(param, "", "%s must be a command string or an array of strings", param)
+	case err != nil:
+		return nil, core.NewConfigurationError(param, "the %s command has %v (check its quoting)", param, err)
 	}
 	return argv, nil
 }

@@ -14,27 +14,36 @@ import (
 	"github.com/gobrs/gobrs/core"
 )
 
-// TestSplitCommandErrors: bad quoting is a configuration error naming
-// mfa_token_provider that says what is wrong without echoing the command
-// (internal/command tests the splitting itself).
-func TestSplitCommandErrors(t *testing.T) {
-	for _, tt := range []struct{ in, want string }{
-		{`a 'b`, "the mfa_token_provider command has an unterminated single quote (check its quoting)"},
-		{`"a`, "the mfa_token_provider command has an unterminated double quote (check its quoting)"},
-		{`a\`, "the mfa_token_provider command has a trailing backslash (check its quoting)"},
+// TestDecodeMFACommand: bad quoting is a configuration error naming
+// mfa_token_provider that says what is wrong without echoing the command,
+// another JSON type a validation error (internal/command tests the
+// splitting itself).
+func TestDecodeMFACommand(t *testing.T) {
+	for _, tt := range []struct {
+		raw  string
+		kind core.Kind
+		want string
+	}{
+		{`"a 'b"`, core.KindConfiguration, "the mfa_token_provider command has an unterminated single quote (check its quoting)"},
+		{`"\"a"`, core.KindConfiguration, "the mfa_token_provider command has an unterminated double quote (check its quoting)"},
+		{`"a\\"`, core.KindConfiguration, "the mfa_token_provider command has a trailing backslash (check its quoting)"},
+		{`5`, core.KindValidation, "mfa_token_provider must be a command string or an array of strings"},
+		{`[1]`, core.KindValidation, "mfa_token_provider must be a command string or an array of strings"},
 	} {
-		_, err := splitCommand(tt.in)
-		e := wantErr(t, err, core.KindConfiguration, "mfa_token_provider")
+		_, err := decodeMFACommand("mfa_token_provider", []byte(tt.raw))
+		e := wantErr(t, err, tt.kind, "mfa_token_provider")
 		if e.Message != tt.want {
-			t.Errorf("%s: message %q; want %q", tt.in, e.Message, tt.want)
+			t.Errorf("%s: message %q; want %q", tt.raw, e.Message, tt.want)
 		}
 	}
-	if argv, err := splitCommand(`ykman oath 'code x'`); err != nil || !reflect.DeepEqual(argv, []string{"ykman", "oath", "code x"}) {
-		t.Errorf("argv %q, err %v", argv, err)
+	for raw, want := range map[string][]string{`"ykman oath 'code x'"`: {"ykman", "oath", "code x"}, `["a b"]`: {"a b"}, `""`: {}, `[]`: {}} {
+		if argv, err := decodeMFACommand("mfa_token_provider", []byte(raw)); err != nil || !reflect.DeepEqual(argv, want) {
+			t.Errorf("%s: argv %q, err %v", raw, argv, err)
+		}
 	}
 }
 
-// quoteArg quotes s for splitCommand: in single quotes, each single quote
+// quoteArg quotes s for a command line: in single quotes, each single quote
 // in s closed, escaped with a backslash and reopened.
 func quoteArg(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 

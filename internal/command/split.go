@@ -1,8 +1,11 @@
 package command
 
 import (
+	"bytes"
 	"errors"
 	"strings"
+
+	json "github.com/goccy/go-json"
 )
 
 // The errors of Split. Their text says what is wrong with a command line
@@ -75,4 +78,35 @@ func Split(line string) ([]string, error) {
 		args = append(args, cur.String())
 	}
 	return args, nil
+}
+
+// ErrNotCommand is FromJSON's error for a JSON value that is neither a
+// string nor an array of strings.
+var ErrNotCommand = errors.New("neither a string nor an array of strings")
+
+// FromJSON reads a command given in a JSON config: a string is a command
+// line, split by Split; an array of strings is the arguments as they are.
+// An empty line or array gives an empty, non-nil slice (a command given
+// but empty, for the caller to refuse). The errors are Split's, or
+// ErrNotCommand for any other JSON value (null included).
+func FromJSON(raw []byte) ([]string, error) {
+	if string(bytes.TrimSpace(raw)) == "null" {
+		return nil, ErrNotCommand
+	}
+	var line string
+	if json.Unmarshal(raw, &line) == nil {
+		argv, err := Split(line)
+		if err != nil {
+			return nil, err
+		}
+		if argv == nil {
+			argv = []string{}
+		}
+		return argv, nil
+	}
+	var argv []string
+	if json.Unmarshal(raw, &argv) != nil {
+		return nil, ErrNotCommand
+	}
+	return argv, nil
 }

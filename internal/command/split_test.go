@@ -52,6 +52,31 @@ func TestSplitErrors(t *testing.T) {
 	}
 }
 
+func TestFromJSON(t *testing.T) {
+	for _, tt := range []struct {
+		raw  string
+		want []string
+		err  error
+	}{
+		{`"cmd 'a b' \"c d\" e\\ f $HOME *"`, []string{"cmd", "a b", "c d", "e f", "$HOME", "*"}, nil},
+		{`["cmd", "a b", "$HOME"]`, []string{"cmd", "a b", "$HOME"}, nil},
+		{`""`, []string{}, nil},
+		{`"  "`, []string{}, nil},
+		{`[]`, []string{}, nil},
+		{`"cmd 'a"`, nil, ErrSingleQuote},
+		{`1`, nil, ErrNotCommand},
+		{`{"a": 1}`, nil, ErrNotCommand},
+		{`[1]`, nil, ErrNotCommand},
+		{`true`, nil, ErrNotCommand},
+		{` null `, nil, ErrNotCommand},
+	} {
+		got, err := FromJSON([]byte(tt.raw))
+		if !errors.Is(err, tt.err) || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("FromJSON(%s) = %#v, %v; want %#v, %v", tt.raw, got, err, tt.want, tt.err)
+		}
+	}
+}
+
 // quoteArg quotes s for Split: in single quotes, each single quote in s
 // closed, escaped with a backslash and reopened.
 func quoteArg(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
