@@ -2,7 +2,6 @@ package credserver
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -27,24 +26,6 @@ const (
 	httpSecret = "SECRETKEYhttpserverXXXXXXXXXXXXXXXXXXXXXX"
 	httpToken  = "SESSIONTOKENhttpserverYYYYYYYYYYYYYYYYYYYYYY"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // fixedSession is a session of one-hour credentials holding the secrets.
 func fixedSession(t *testing.T) *core.Session {
@@ -161,7 +142,7 @@ func TestHTTPServesCredentials(t *testing.T) {
 // is refused with its status, a JSON {code, message} that gives no hint,
 // and never a credential.
 func TestHTTPRefusals(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	srv := serveHTTP(t, fixedSession(t), logs)
 	base := "http://" + srv.Addr().String()
 	tok := srv.Token()
@@ -260,7 +241,7 @@ func (failingProvider) Retrieve(context.Context) (core.Credentials, error) {
 // first fetch, a closed session, an unknown session) answers 503 with the
 // reason, and logs no secret.
 func TestHTTPNoCredentials(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	bad, err := core.NewSession(failingProvider{}, func(o *core.Options) { o.Logger = slog.New(slog.DiscardHandler) })
 	if err != nil {
 		t.Fatal(err)
@@ -632,7 +613,7 @@ func TestHTTPSlowClients(t *testing.T) {
 
 // TestHTTPQuietByDefault: without LogRequests a request logs nothing.
 func TestHTTPQuietByDefault(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	srv := serveHTTP(t, fixedSession(t), logs, func(o *HTTPOptions) { o.LogRequests = false })
 	get(t, srv.URL(), srv.Token())
 	get(t, srv.URL(), "")

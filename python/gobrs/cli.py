@@ -547,44 +547,34 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command_name", metavar="COMMAND")
     sub.required = True
 
-    serve = sub.add_parser(
-        "serve",
-        parents=[common],
-        help="serve a session with the AWS container-credentials protocol",
-        formatter_class=fmt,
-        description=SERVE_HELP,
-        epilog=EXIT_CODES,
-    )
-    serve.add_argument("config", metavar="CONFIG", nargs="?", help="session config file (.json or .toml)")
+    def command(name: str, help: str, description: str, epilog: str, **kwargs: Any) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name, parents=[common], help=help, formatter_class=fmt, description=description, epilog=epilog, **kwargs
+        )
+        p.add_argument("config", metavar="CONFIG", nargs="?", help="session config file (.json or .toml)")
+        return p
+
+    serve = command("serve", "serve a session with the AWS container-credentials protocol", SERVE_HELP, EXIT_CODES)
     _add_session_options(serve)
     _add_serve_options(serve)
     serve.set_defaults(run=cmd_serve)
 
-    run = sub.add_parser(
+    run = command(
         "exec",
-        parents=[common],
-        help="run a command with a server for its lifetime",
-        formatter_class=fmt,
+        "run a command with a server for its lifetime",
+        EXEC_HELP,
+        EXEC_EXIT_CODES,
         usage="gobrs exec [options] [CONFIG] -- COMMAND [ARGS...]",
-        description=EXEC_HELP,
-        epilog=EXEC_EXIT_CODES,
     )
-    run.add_argument("config", metavar="CONFIG", nargs="?", help="session config file (.json or .toml)")
     run.add_argument("--region", metavar="REGION", help="AWS_REGION for COMMAND")
     _add_session_options(run)
     _add_serve_options(run)
     run.add_argument("command", nargs="*", metavar="-- COMMAND", help="the command and its arguments, after --")
     run.set_defaults(run=cmd_exec)
 
-    cp = sub.add_parser(
-        "credential-process",
-        parents=[common],
-        help="print credential_process JSON (for ~/.aws/config)",
-        formatter_class=fmt,
-        description=CREDENTIAL_PROCESS_HELP,
-        epilog=EXIT_CODES,
+    cp = command(
+        "credential-process", "print credential_process JSON (for ~/.aws/config)", CREDENTIAL_PROCESS_HELP, EXIT_CODES
     )
-    cp.add_argument("config", metavar="CONFIG", nargs="?", help="session config file (.json or .toml)")
     cp.add_argument("--env-file", metavar="PATH", help="the env file of a running `gobrs serve --env-file`")
     _add_session_options(cp)
     cp.set_defaults(run=cmd_credential_process)

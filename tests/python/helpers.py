@@ -22,6 +22,7 @@ import time
 import uuid
 import warnings
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
@@ -331,3 +332,48 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, step: float 
             return True
         time.sleep(step)
     return bool(predicate())
+
+
+def post_server(
+    on_post: Callable[[BaseHTTPRequestHandler, bytes], None], port: int = 0, quiet: bool = False
+) -> ThreadingHTTPServer:
+    """Serve POSTs on 127.0.0.1 from a daemon thread: a fake or proxy STS.
+
+    Parameters
+    ----------
+    on_post : callable
+        Called as ``on_post(handler, body)`` for each POST; it answers
+        through ``handler``.
+    port : int
+        The port (0: one the OS picks; a fault server reopening keeps its
+        port).
+    quiet : bool
+        Drop the tracebacks of connections the handler ended rudely on
+        purpose (resets, stalls).
+
+    Returns
+    -------
+    ThreadingHTTPServer
+        Listening; stop it with ``shutdown()`` then ``server_close()``.
+    """
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            on_post(self, self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+
+    class Server(ThreadingHTTPServer):
+        allow_reuse_address = True
+        daemon_threads = True
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            if not quiet:
+                super().handle_error(request, client_address)
+
+    server = Server(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

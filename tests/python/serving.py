@@ -20,10 +20,12 @@ import subprocess
 import sys
 import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 from urllib.parse import parse_qs, urlsplit
+
+from helpers import post_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,25 +74,8 @@ class StsProxy:
         self.issued: List[str] = []  # access keys, in order
         self.expiry: Dict[str, datetime] = {}  # access key -> expiry
         self._down = False
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                proxy._answer(self, body)
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server = post_server(self._answer)
         self.port = int(self.server.server_address[1])
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
 
     @property
     def url(self) -> str:

@@ -23,7 +23,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional, Tuple, Type
+from typing import Dict, List, Optional, Tuple, Type
 from urllib.parse import parse_qs
 
 import pytest
@@ -36,7 +36,7 @@ from gobrs import (
     BRSRequestError,
     STSRefreshableSession,
 )
-from helpers import sleep_until
+from helpers import post_server, sleep_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -69,29 +69,12 @@ class FakeSTS:
         return f"http://127.0.0.1:{self.port}"
 
     def _start(self) -> None:
-        fake = self
+        def on_post(h: BaseHTTPRequestHandler, body: bytes) -> None:
+            self.answer(h, parse_qs(body.decode()).get("Action", [""])[0])
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                action = parse_qs(body.decode()).get("Action", [""])[0]
-                fake.answer(self, action)
-
-        class Server(ThreadingHTTPServer):
-            allow_reuse_address = True
-            daemon_threads = True
-
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                pass  # resets and stalls end connections rudely on purpose
-
-        self.server = Server(("127.0.0.1", self.port), Handler)
+        # quiet: resets and stalls end connections rudely on purpose
+        self.server = post_server(on_post, self.port, quiet=True)
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def _stop(self) -> None:
         server, self.server = self.server, None
