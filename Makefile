@@ -169,7 +169,7 @@ test-go: prereqs $(VENV)/.deps
 
 # Short fuzz runs inside `make test`; `make fuzz` (or FUZZTIME=5m) runs longer.
 # FUZZ_TARGETS: every Fuzz function of the Go tests, as package-dir:name
-# (core/sts:FuzzSplitCommand).
+# (internal/command:FuzzSplit).
 FUZZ_TARGETS := $(shell grep -Ho '^func Fuzz[A-Za-z0-9_]*' $$(find core capi internal -name '*_test.go') 2>/dev/null | sed 's|/[^/:]*:func |:|')
 fuzz-short:
 	@for t in $(FUZZ_TARGETS); do \
