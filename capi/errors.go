@@ -105,3 +105,14 @@ func recoverTo(fn string, status *C.int, out *C.brs_error) {
 	}
 	*status = fail(out, &core.Error{Kind: core.KindUnknown, Message: msg})
 }
+
+// writeJSON encodes v as JSON into a new C string at *jsonOut (the caller
+// frees it with brs_free) and returns BRS_OK, or fails naming what v is.
+func writeJSON(jsonOut **C.char, errOut *C.brs_error, v any, what string) C.int {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fail(errOut, &core.Error{Kind: core.KindUnknown, Err: err, Message: "cannot encode " + what + " as JSON"})
+	}
+	*jsonOut = C.CString(string(b))
+	return C.BRS_OK
+}

@@ -25,7 +25,6 @@ import (
 	"unsafe"
 
 	"github.com/gobrs/gobrs/core"
-	json "github.com/goccy/go-json"
 )
 
 func main() {}
@@ -165,12 +164,7 @@ func brsgo_whoami(h C.brs_session, jsonOut **C.char, errOut *C.brs_error) (statu
 	if err != nil {
 		return fail(errOut, err)
 	}
-	b, err := json.Marshal(id)
-	if err != nil {
-		return fail(errOut, &core.Error{Kind: core.KindUnknown, Err: err, Message: "cannot encode the identity as JSON"})
-	}
-	*jsonOut = C.CString(string(b))
-	return C.BRS_OK
+	return writeJSON(jsonOut, errOut, id, "the identity")
 }
 
 //export brsgo_warnings
@@ -184,12 +178,7 @@ func brsgo_warnings(h C.brs_session, jsonOut **C.char, errOut *C.brs_error) (sta
 	if warnings == nil {
 		warnings = []core.Warning{}
 	}
-	b, err := json.Marshal(warnings)
-	if err != nil {
-		return fail(errOut, &core.Error{Kind: core.KindUnknown, Err: err, Message: "cannot encode the warnings as JSON"})
-	}
-	*jsonOut = C.CString(string(b))
-	return C.BRS_OK
+	return writeJSON(jsonOut, errOut, warnings, "the warnings")
 }
 
 //export brsgo_close_session

@@ -13,7 +13,6 @@ import (
 
 	"github.com/gobrs/gobrs/core"
 	"github.com/gobrs/gobrs/core/credserver"
-	json "github.com/goccy/go-json"
 )
 
 // servers maps brs_server handles to their servers.
@@ -69,12 +68,8 @@ func brsgo_serve_info(id C.brs_server, jsonOut **C.char, errOut *C.brs_error) (s
 		return fail(errOut, &core.Error{Kind: core.KindClosed, Message: "the server handle is stopped or unknown"})
 	}
 	srv := v.(*credserver.HTTPServer)
-	b, err := json.Marshal(serveInfo{URL: srv.URL(), TokenFile: srv.TokenFile(), Address: srv.Addr().String(), HTTPStats: srv.Stats()})
-	if err != nil {
-		return fail(errOut, &core.Error{Kind: core.KindUnknown, Err: err, Message: "cannot encode the server's info"})
-	}
-	*jsonOut = C.CString(string(b))
-	return C.BRS_OK
+	info := serveInfo{URL: srv.URL(), TokenFile: srv.TokenFile(), Address: srv.Addr().String(), HTTPStats: srv.Stats()}
+	return writeJSON(jsonOut, errOut, info, "the server's info")
 }
 
 //export brsgo_serve_stop
